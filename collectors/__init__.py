@@ -1,0 +1,1 @@
+"""loadwatch: data sources with timeouts and error states, free of any UI."""

@@ -1,0 +1,134 @@
+"""Plain frozen values the engine hands to its consumers (TUI, headless printer, recorder, replay)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class RunState(enum.StrEnum):
+    """Where a run is in its life."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    FINISHED = "finished"  # k6 ended by itself with exit code 0
+    THRESHOLDS_FAILED = "thresholds_failed"  # k6 exit code 99
+    ABORTED = "aborted"  # stopped by the user, a signal or a rule
+    FAILED = "failed"  # k6 could not start, crashed, or exited with an error code
+
+    @property
+    def is_active(self) -> bool:
+        """True while k6 may still be running."""
+        return self in (RunState.STARTING, RunState.RUNNING, RunState.STOPPING)
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Latency percentiles in milliseconds; None when there were no samples."""
+
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondPoint:
+    """What happened in one wall-clock second of the run (by k6 sample time), plus the window view then.
+
+    `t` is the unix second the bucket starts at. Rates are per second. `window` holds the latency
+    percentiles over the sliding window that ends with this second.
+    """
+
+    t: int
+    requests: int
+    failed: int
+    iterations: int
+    data_sent: float
+    data_received: float
+    checks_pass: int
+    checks_fail: int
+    vus: float | None
+    latency: Percentiles
+    window: Percentiles
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests over requests in this second (0 when idle)."""
+        return self.failed / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStats:
+    """The sliding-window view: what the engineer reads as 'now'."""
+
+    window_s: int
+    rps: float
+    error_rate: float
+    latency: Percentiles
+    iterations_per_s: float
+    data_sent_per_s: float
+    data_received_per_s: float
+    checks_rate: float | None
+    vus: float | None
+    vus_max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Whole-run totals since the first sample."""
+
+    requests: int = 0
+    failed: int = 0
+    iterations: int = 0
+    data_sent: float = 0.0
+    data_received: float = 0.0
+    checks_pass: int = 0
+    checks_fail: int = 0
+    latency: Percentiles = field(default_factory=Percentiles)
+    latency_avg: float | None = None
+    latency_min: float | None = None
+    first_sample_t: float | None = None
+    last_sample_t: float | None = None
+
+    @property
+    def failed_rate(self) -> float:
+        """Share of failed requests over the whole run."""
+        return self.failed / self.requests if self.requests else 0.0
+
+    @property
+    def checks_rate(self) -> float | None:
+        """Share of passed checks, None when the script has no checks."""
+        total = self.checks_pass + self.checks_fail
+        return self.checks_pass / total if total else None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLine:
+    """One line k6 printed, with where it came from."""
+
+    t: float
+    stream: str  # "stdout", "stderr" or "loadwatch"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
+
+    seq: int
+    wall_t: float
+    run_name: str
+    state: RunState
+    elapsed_s: float
+    planned_s: float | None
+    live: LiveStats
+    totals: Totals
+    series: tuple[SecondPoint, ...]  # the most recent completed seconds, oldest first (bounded)
+    new_output: tuple[OutputLine, ...]  # lines printed since the previous frame
+    k6_exit_code: int | None
+    status_detail: str  # one line: why the run is in its state ("k6 exited 107: script error", ...)
+    parse_errors: int
+    dropped_output_lines: int

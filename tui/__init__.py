@@ -1,0 +1,1 @@
+"""loadwatch: the TUI (Textual) that renders engine frames."""
