@@ -1,0 +1,207 @@
+"""The run engine: owns one k6 run, folds its output every tick, records it, and hands frames out."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runners.control import FrameListener
+from runners.frames import Frame, OutputLine, RunState
+from runners.k6_binary import find_k6, k6_version
+from runners.k6_command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
+from runners.k6_ingest import K6Ingest
+from runners.k6_process import K6Process, json_placeholder
+from runners.k6_stats import CLOSE_DELAY_S, K6Stats
+from runners.output_buffer import OutputBuffer
+from runners.run_outcome import outcome
+from runners.run_record import RunRecorder, new_run_dir
+
+TICK_S = 0.5
+SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What to run and where to record it."""
+
+    script: Path
+    k6_args: Sequence[str] = ()
+    name: str = ""
+    runs_dir: Path = Path("runs")
+    window_s: int = 10
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+
+class RunEngine:
+    """One k6 run. Implements runners.control.RunControl."""
+
+    def __init__(self, spec: RunSpec) -> None:
+        check_user_args(spec.k6_args)
+        self.spec = spec
+        self._name = spec.name or spec.script.stem
+        self.binary = find_k6()
+        self.env = k6_env()
+        self.ingest = K6Ingest()
+        self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s)
+        self.output = OutputBuffer(secrets=secret_values(spec.k6_args, self.env))
+        self.run_dir = new_run_dir(spec.runs_dir, self._name)
+        self.recorder = RunRecorder(self.run_dir)
+        self.summary_export = self.run_dir / "k6-summary.json"
+        self.api_port = free_port()
+        argv = build_argv(
+            self.binary, spec.script, spec.k6_args, self.api_port, json_placeholder(), self.summary_export
+        )
+        self.k6 = K6Process(argv, self.env, self.api_port, self.ingest.feed, self.output.add)
+        self._state = RunState.STARTING
+        self._detail = "starting k6"
+        self._listeners: list[FrameListener] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.started_at = 0.0
+        self.ended_at: float | None = None
+        self.last_frame: Frame | None = None
+        self._finished = threading.Event()
+        self._ticker = threading.Thread(target=self._tick_loop, name="engine-tick", daemon=True)
+
+    # ---- RunControl --------------------------------------------------------------------------------
+    @property
+    def run_name(self) -> str:
+        """Short human name of the run."""
+        return self._name
+
+    @property
+    def state(self) -> RunState:
+        """The current state."""
+        return self._state
+
+    def add_listener(self, listener: FrameListener) -> None:
+        """Receive every frame from now on (called from the engine's thread)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:
+        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
+        if not self._state.is_active:
+            return
+        self.recorder_event("stop_requested", {"reason": reason, "hard": hard})
+        self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
+        self.k6.request_stop(hard=hard, reason=reason)
+
+    # ---- life --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Record the metadata, spawn k6 and start ticking."""
+        self.started_at = time.time()
+        script_bytes = self.spec.script.read_bytes() if self.spec.script.is_file() else b""
+        self.recorder.set_meta(
+            name=self._name,
+            script=str(self.spec.script),
+            script_sha256=hashlib.sha256(script_bytes).hexdigest() if script_bytes else None,
+            k6_args=redact_args(self.spec.k6_args),
+            k6_binary=self.binary,
+            k6_version=k6_version(self.binary),
+            host=platform.node(),
+            started_at=self.started_at,
+            status=RunState.STARTING.value,
+            window_s=self.spec.window_s,
+            **self.spec.extra_meta,
+        )
+        self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
+        self.recorder.commit()
+        self.k6.start()
+        self._ticker.start()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until the run is over and recorded; True when it is."""
+        return self._finished.wait(timeout_s)
+
+    def recorder_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Record an event (thread-safe)."""
+        with self._lock:
+            self.recorder.add_event(kind, data)
+
+    def _set_state(self, state: RunState, detail: str) -> None:
+        with self._lock:
+            if state == self._state and detail == self._detail:
+                return
+            self._state, self._detail = state, detail
+            self.recorder.add_event("state", {"state": state.value, "detail": detail})
+
+    def _tick_loop(self) -> None:
+        next_t = time.monotonic()
+        while not self.k6.wait(0):
+            self._tick(time.time())
+            next_t += TICK_S
+            time.sleep(max(0.0, next_t - time.monotonic()))
+        self._finish()
+
+    def _tick(self, now: float) -> Frame:
+        self.stats.absorb(self.ingest.take())
+        closed = self.stats.close_until(now)
+        lines = self.output.take()
+        if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
+            self._set_state(RunState.RUNNING, "k6 is running")
+        with self._lock:
+            self.recorder.add_seconds("k6", closed)
+            self.recorder.add_output(lines)
+            if self.recorder.error:
+                lines += (OutputLine(now, "loadwatch", self.recorder.error),)
+            self.recorder.commit()
+            self._seq += 1
+            frame = Frame(
+                seq=self._seq,
+                wall_t=now,
+                run_name=self._name,
+                state=self._state,
+                elapsed_s=(self.ended_at or now) - self.started_at,
+                planned_s=self.output.planned_s,
+                live=self.stats.live(now),
+                totals=self.stats.totals(),
+                series=tuple(self.stats.series)[-SERIES_IN_FRAME:],
+                new_output=lines,
+                k6_exit_code=self.k6.exit_code,
+                status_detail=self._detail,
+                parse_errors=self.ingest.parse_errors,
+                dropped_output_lines=self.output.dropped,
+            )
+            listeners = list(self._listeners)
+        self.last_frame = frame
+        for listener in listeners:
+            try:
+                listener(frame)
+            except Exception as exc:  # noqa: BLE001 - a consumer's bug must not kill the run
+                self.recorder_event("listener_error", {"error": repr(exc)})
+        return frame
+
+    def _finish(self) -> None:
+        self.ingest.finish()
+        self.ended_at = time.time()
+        stderr_tail = self.output.last_lines("stderr", 20)
+        state, detail = outcome(self.k6.exit_code, self.k6.stop_info, self.k6.spawn_error, stderr_tail)
+        if self.k6.spawn_error:
+            self.output.add("loadwatch", self.k6.spawn_error)
+        self._set_state(state, detail)
+        last = self.stats.last_t if self.stats.last_t is not None else int(self.ended_at)
+        frame = self._tick(max(self.ended_at, last + 1 + CLOSE_DELAY_S + 1))
+        from runners.summary import build_summary  # late import: summary imports the engine's types
+
+        summary = build_summary(self, frame)
+        with self._lock:
+            self.recorder.write_json("summary.json", summary)
+            self.recorder.set_meta(
+                ended_at=self.ended_at,
+                status=state.value,
+                status_detail=detail,
+                k6_exit_code=self.k6.exit_code,
+                stopped_by=self.k6.stop_info.reason if self.k6.stop_info else None,
+                parse_errors=self.ingest.parse_errors,
+                last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
+            )
+            self.recorder.close()
+        self.summary = summary
+        self._finished.set()
