@@ -66,6 +66,7 @@ class RunEngine:
         self.started_at = 0.0
         self.ended_at: float | None = None
         self.last_frame: Frame | None = None
+        self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="engine-tick", daemon=True)
 

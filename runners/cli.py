@@ -1,0 +1,169 @@
+"""The `loadwatch` command line. Imports stay lazy so `loadwatch --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runners.engine import RunEngine, RunSpec
+
+VERSION = "0.1.0"
+
+
+def _split_k6_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    argv = list(argv)
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="no screen: progress lines on stdout")
+    p.add_argument("--json-summary", type=Path, metavar="PATH", help="write the run's totals as JSON here")
+    p.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run records go (default: XDG data dir)")
+    p.add_argument("--name", default="", help="run name (default: the script's name)")
+    p.add_argument("--window", type=int, default=10, metavar="S", help="sliding window in seconds (default 10)")
+    p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (k6 arguments go after `--` and are split off before parsing)."""
+    parser = argparse.ArgumentParser(
+        prog="loadwatch",
+        description="Launch k6 load tests and watch the load, the server and the containers live.",
+        epilog="k6 arguments go after --, e.g.: loadwatch run test.js -- --vus 20 --duration 1m",
+    )
+    parser.add_argument("--version", action="version", version=f"loadwatch {VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a k6 script and watch it")
+    run.add_argument("script", help="the k6 script")
+    _add_run_options(run)
+    demo = sub.add_parser("demo", help="start the bundled demo target and ramp scenario")
+    _add_run_options(demo)
+    demo.add_argument("--speed", type=float, default=1.0, help="scale the ramp's stage durations by 1/SPEED")
+    demo.add_argument("--pool-size", type=int, default=None, help="demo target's DB pool size")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `loadwatch` console script."""
+    own, k6_args = _split_k6_args(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(own)
+    if args.window < 1 or args.window > 3600:
+        print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return _run(args, Path(args.script), k6_args, demo_meta=None)
+    return _demo(args, k6_args)
+
+
+def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
+    from runners.demo_process import start_demo_process
+
+    if args.speed <= 0:
+        print("loadwatch: --speed must be positive", file=sys.stderr)
+        return 2
+    kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
+    target = start_demo_process(**kwargs)
+    try:
+        script = Path(__file__).parent / "scenarios" / "demo_ramp.js"
+        env_args = ["-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={args.speed}"]
+        if not args.name:
+            args.name = "demo"
+        return _run(args, script, env_args + k6_args, demo_meta={"demo_target": target.url})
+    finally:
+        target.stop()
+
+
+def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: dict[str, str] | None) -> int:
+    from runners.engine import RunSpec
+    from runners.k6_binary import K6NotFoundError
+    from runners.k6_command import K6ArgumentError
+    from runners.run_record import default_runs_dir
+
+    spec = RunSpec(
+        script=script.expanduser().resolve(),
+        k6_args=tuple(k6_args),
+        name=args.name,
+        runs_dir=args.runs_dir or default_runs_dir(),
+        window_s=args.window,
+        extra_meta=demo_meta or {},
+    )
+    try:
+        engine = _make_engine(spec)
+    except (K6NotFoundError, K6ArgumentError, OSError) as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 2
+    code = _headless(engine, args) if args.headless else _tui(engine)
+    if args.json_summary is not None:
+        from runners.summary import write_summary
+
+        write_summary(args.json_summary, engine.summary)
+    return code
+
+
+def _make_engine(spec: RunSpec) -> RunEngine:
+    from runners.engine import RunEngine
+
+    return RunEngine(spec)
+
+
+def _install_stop_signals(engine: RunEngine, on_stop: object = None) -> None:
+    presses = {"n": 0}
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        presses["n"] += 1
+        reason = {signal.SIGHUP: "terminal lost (SIGHUP)", signal.SIGTERM: "SIGTERM"}.get(
+            signal.Signals(signum), "ctrl+c"
+        )
+        engine.request_stop(hard=presses["n"] > 1, reason=reason)
+        if callable(on_stop):
+            on_stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
+    from runners.exit_status import exit_status_for
+    from runners.headless import HeadlessPrinter
+
+    engine.add_listener(HeadlessPrinter(every_s=args.progress_every))
+    _install_stop_signals(engine)
+    engine.start()
+    print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
+    while not engine.wait(0.5):
+        pass
+    return exit_status_for(engine.state)
+
+
+def _tui(engine: RunEngine) -> int:
+    from runners.exit_status import exit_status_for
+    from tui.app import LoadwatchApp
+
+    app = LoadwatchApp(engine)
+
+    def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
+        app.call_later(app.exit)
+
+    _install_stop_signals(engine, on_stop=leave)
+    engine.start()
+    app.run()
+    if engine.state.is_active:  # the app left early (terminal lost): stop k6 before exiting
+        engine.request_stop(reason="screen closed")
+        if not engine.wait(60):
+            engine.request_stop(hard=True, reason="screen closed")
+    engine.wait(30)
+    print(f"loadwatch: run {engine.run_name}: {engine.state.value} ({engine.run_dir})")
+    return exit_status_for(engine.state)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

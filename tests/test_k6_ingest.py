@@ -1,0 +1,94 @@
+"""The k6 JSON ingest against output captured from the real k6 1.1.0 binary."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from runners.k6_ingest import K6Ingest
+from runners.k6_stats import K6Stats
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RAW = (FIXTURES / "mixed.k6.json").read_bytes()
+K6 = json.loads((FIXTURES / "mixed.summary.json").read_text())["metrics"]
+
+
+def ingest(chunks: list[bytes]) -> tuple[K6Ingest, K6Stats]:
+    ing = K6Ingest()
+    for c in chunks:
+        ing.feed(c)
+    ing.finish()
+    stats = K6Stats(ing.tags)
+    stats.absorb(ing.take())
+    return ing, stats
+
+
+def test_totals_match_k6_summary() -> None:
+    ing, stats = ingest([RAW])
+    t = stats.totals()
+    assert ing.parse_errors == 0
+    assert t.requests == K6["http_reqs"]["count"] == 150
+    assert t.failed == K6["http_req_failed"]["passes"]  # "passes" of http_req_failed = failed requests
+    assert t.iterations == K6["iterations"]["count"]
+    assert t.data_sent == K6["data_sent"]["count"]
+    assert t.data_received == K6["data_received"]["count"]
+    assert t.checks_pass == K6["checks"]["passes"] and t.checks_fail == K6["checks"]["fails"]
+    assert t.latency.p95 == pytest.approx(K6["http_req_duration"]["p(95)"], rel=0.01)
+    assert t.latency.p90 == pytest.approx(K6["http_req_duration"]["p(90)"], rel=0.01)
+    assert t.latency.p50 == pytest.approx(K6["http_req_duration"]["med"], rel=0.01)
+    assert t.latency.max == pytest.approx(K6["http_req_duration"]["max"])
+    assert t.latency_avg == pytest.approx(K6["http_req_duration"]["avg"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_chunking_gives_the_same_totals(seed: int) -> None:
+    rng = random.Random(seed)
+    chunks, i = [], 0
+    while i < len(RAW):
+        n = rng.choice([1, 7, 64, 333, 4096, 20000])
+        chunks.append(RAW[i : i + n])
+        i += n
+    _, whole = ingest([RAW])
+    ing, split = ingest(chunks)
+    assert ing.parse_errors == 0
+    a, b = split.totals(), whole.totals()
+    assert a.latency_avg == pytest.approx(b.latency_avg)  # float sums depend on the order of addition
+    assert replace(a, latency_avg=None) == replace(b, latency_avg=None)
+
+
+def test_garbled_and_truncated_lines_are_counted_and_skipped() -> None:
+    lines = RAW.split(b"\n")
+    bad = [b"garbage", lines[40][: len(lines[40]) // 2], b'{"metric":"http_reqs","type":"Point","data":{"time":"xx']
+    mixed = b"\n".join(lines[:100] + bad + lines[100:])
+    ing, stats = ingest([mixed])
+    assert ing.parse_errors == 3
+    assert stats.totals().requests == 150
+
+
+def test_metric_lines_keep_thresholds() -> None:
+    ing, _ = ingest([RAW])
+    dur = ing.metrics["http_req_duration"]
+    assert dur.type == "trend" and dur.contains == "time"
+    assert "p(95)<500" in dur.thresholds
+
+
+def test_metadata_and_missing_failed_metric_are_read() -> None:
+    # Shapes from facts/k6.md: `metadata` after tags, and 8-line requests without http_req_failed.
+    t = "2026-11-22T09:55:40.755739924Z"
+    tags = '{"group":"","method":"GET","name":"u","proto":"HTTP/1.1","scenario":"default","status":"200","url":"u"}'
+    head = f'"type":"Point","data":{{"time":"{t}","value":'
+    lines = [f'{{"metric":"http_reqs",{head}1,"tags":{tags},"metadata":{{"trace_id":"abc0"}}}}}}']
+    lines.append(f'{{"metric":"http_req_duration",{head}2.5,"tags":{tags},"metadata":{{"trace_id":"abc0"}}}}}}')
+    for m in ("blocked", "connecting", "tls_handshaking", "sending", "waiting", "receiving"):
+        lines.append(f'{{"metric":"http_req_{m}",{head}0.1,"tags":{tags}}}}}')
+    lines.append(f'{{"metric":"vus",{head}3,"tags":{{}}}}}}')
+    ing, stats = ingest([("\n".join(lines * 3) + "\n").encode()])
+    assert ing.parse_errors == 0
+    t_ = stats.totals()
+    assert t_.requests == 3 and t_.failed == 0
+    assert t_.latency.p50 == pytest.approx(2.5, rel=0.005)
+    assert stats.vus == 3
