@@ -27,9 +27,13 @@ def _split_k6_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no screen: progress lines on stdout")
     p.add_argument("--json-summary", type=Path, metavar="PATH", help="write the run's totals as JSON here")
-    p.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run records go (default: XDG data dir)")
+    p.add_argument(
+        "--runs-dir", type=Path, metavar="DIR", help="where run records go (default: XDG data dir)"
+    )
     p.add_argument("--name", default="", help="run name (default: the script's name)")
-    p.add_argument("--window", type=int, default=10, metavar="S", help="sliding window in seconds (default 10)")
+    p.add_argument(
+        "--window", type=int, default=10, metavar="S", help="sliding window in seconds (default 10)"
+    )
     p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
 
 

@@ -175,7 +175,7 @@ class RunEngine:
         for listener in listeners:
             try:
                 listener(frame)
-            except Exception as exc:  # noqa: BLE001 - a consumer's bug must not kill the run
+            except Exception as exc:
                 self.recorder_event("listener_error", {"error": repr(exc)})
         return frame
 

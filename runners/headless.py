@@ -60,8 +60,8 @@ class HeadlessPrinter:
                 print(f"k6: {line.text}" if line.stream == "stderr" else line.text, file=self.out)
         now = time.monotonic()
         if not frame.state.is_active:
-            for line in final_lines(frame):
-                print(line, file=self.out)
+            for text in final_lines(frame):
+                print(text, file=self.out)
         elif now - self._last >= self.every_s:
             self._last = now
             print(progress_line(frame), file=self.out)

@@ -58,10 +58,8 @@ class Histogram:
             counts[i] = get(i, 0) + 1
             n += 1
             total += v
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
+            lo = min(lo, v)
+            hi = max(hi, v)
         self.count += n
         self.total += total
         self.min = lo

@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REDACTED = "***"
-_SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASS(WORD|WD)?|API[_-]?KEY|(^|_)KEY($|_)|AUTH|CREDENTIAL|PRIVATE)", re.I)
+_SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASS(WORD|WD)?|API[_-]?KEY|(^|_)KEY($|_)|AUTH|CREDENTIAL|PRIVATE)", re.I
+)
 # Flags loadwatch sets itself; a user value would take k6 out of loadwatch's control.
 _RESERVED = {"--address": "loadwatch runs k6's REST API on a free 127.0.0.1 port itself", "-a": ""}
 _RESERVED["-a"] = _RESERVED["--address"]

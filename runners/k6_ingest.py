@@ -23,6 +23,11 @@ _VALUE_MID = b'","value":'
 _TAGS_MID = b',"tags":'
 _META_MID = b',"metadata":'
 _GROUP_TAIL_HEADS = (b'{"metric":"http_req_failed"', b'{"metric":"http_req_receiving"')
+_CHECKS_HEAD = b'{"metric":"checks","type":"Point"'
+_SENT_HEAD = b'{"metric":"data_sent","type":"Point","data":{"time":"'
+_RECV_HEAD = b'{"metric":"data_received","type":"Point","data":{"time":"'
+_ITDUR_HEAD = b'{"metric":"iteration_duration","type":"Point"'
+_ITER_HEAD = b'{"metric":"iterations","type":"Point","data":{"time":"'
 _HTTP_REQS, _HTTP_DURATION, _ITERATIONS, _DATA_SENT, _DATA_RECEIVED, _CHECKS, _VUS, _VUS_MAX = range(8)
 _KINDS = {
     b"http_reqs": _HTTP_REQS,
@@ -189,15 +194,65 @@ class K6Ingest:
         else:
             lst.append(value)
         if tail > 0 and tail < len(p):
-            self._lines(p[tail:])
+            self._tail(p, tail)
         return True
+
+    def _tail(self, p: bytes, start: int) -> None:
+        """Lines after a request: usually checks and one iteration's block (data_sent, data_received,
+        iteration_duration, iterations, all sharing one time), read here without the per-line path."""
+        while start < len(p) and p.startswith(_CHECKS_HEAD, start):
+            end = p.find(b"\n", start) + 1 or len(p)
+            self._line(p[start : end - 1])
+            start = end
+        if p.startswith(_SENT_HEAD, start):
+            end = self._iteration_block(p, start)
+            if end < 0:
+                self._lines(p[start:])
+                return
+            start = end
+        if start < len(p):
+            self._lines(p[start:])
+
+    def _iteration_block(self, p: bytes, start: int) -> int:
+        """Read data_sent, data_received, iteration_duration and iterations; the end offset or -1."""
+        t0 = start + len(_SENT_HEAD)
+        te = p.find(b'"', t0, t0 + 40)
+        if te < 0:
+            return -1
+        stamp = p[t0:te]
+        v0 = te + len(_VALUE_MID)
+        v1 = p.find(b",", v0, v0 + 40)
+        e1 = p.find(b"\n", v1) + 1
+        recv = _RECV_HEAD + stamp + _VALUE_MID
+        if v1 < 0 or e1 <= 0 or not p.startswith(recv, e1):
+            return -1
+        r0 = e1 + len(recv)
+        r1 = p.find(b",", r0, r0 + 40)
+        e2 = p.find(b"\n", r1) + 1
+        e3 = p.find(b"\n", e2) + 1 if p.startswith(_ITDUR_HEAD, e2) else 0
+        if r1 < 0 or e3 <= 0 or not p.startswith(_ITER_HEAD + stamp, e3):
+            return -1
+        e4 = p.find(b"\n", e3) + 1
+        try:
+            sent, received = float(p[v0:v1]), float(p[r0:r1])
+        except ValueError:
+            return -1
+        sec = stamp[:19]
+        bucket = self._last_bucket if sec == self._last_sec else self._bucket(sec)
+        if bucket is None or e4 <= 0 or p[e4 - 4 : e4 - 1] != b"}}}":
+            return -1
+        self._last_sec, self._last_bucket = sec, bucket
+        bucket.data_sent += sent
+        bucket.data_received += received
+        bucket.iterations += 1
+        return e4
 
     def _lines(self, block: bytes) -> None:
         for line in block.split(b"\n"):
             if line:
                 self._line(line)
 
-    def _line(self, line: bytes) -> None:  # noqa: PLR0911, PLR0912 - one dispatch over line kinds
+    def _line(self, line: bytes) -> None:
         if not line.startswith(b'{"metric":"'):
             if line.startswith(b'{"type":"Metric"'):
                 self._metric_line(line)

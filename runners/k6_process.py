@@ -10,7 +10,9 @@ k6 (the death signal fires when the spawning *thread* ends).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import os
 import signal
 import subprocess
@@ -33,6 +35,12 @@ except (OSError, AttributeError):  # not Linux
 def _die_with_parent() -> None:  # runs in the child between fork and exec: keep it minimal
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe: fewer, larger reads, and room if the reader is briefly descheduled."""
+    with contextlib.suppress(OSError, AttributeError):  # capped by pipe-max-size, or not Linux
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 LineSink = Callable[[str, str], None]  # (stream, text)
@@ -92,6 +100,7 @@ class K6Process:
 
     def _own(self) -> None:
         r, w = os.pipe()
+        _widen_pipe(w)
         json_target = f"/dev/fd/{w}"
         argv = [a.replace("{json_target}", json_target) for a in self.argv]
         try:
@@ -119,8 +128,12 @@ class K6Process:
         assert proc.stdout is not None and proc.stderr is not None
         readers = [
             threading.Thread(target=self._read_json, args=(r,), name="k6-json", daemon=True),
-            threading.Thread(target=self._read_lines, args=(proc.stdout, "stdout"), name="k6-out", daemon=True),
-            threading.Thread(target=self._read_lines, args=(proc.stderr, "stderr"), name="k6-err", daemon=True),
+            threading.Thread(
+                target=self._read_lines, args=(proc.stdout, "stdout"), name="k6-out", daemon=True
+            ),
+            threading.Thread(
+                target=self._read_lines, args=(proc.stderr, "stderr"), name="k6-err", daemon=True
+            ),
         ]
         for t in readers:
             t.start()
@@ -178,10 +191,8 @@ class K6Process:
     def _signal(self, sig: int) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
 
 
 def json_placeholder() -> str:

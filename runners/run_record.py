@@ -94,7 +94,9 @@ class RunRecorder:
 
     def add_output(self, lines: Iterable[OutputLine]) -> None:
         """Store lines k6 printed."""
-        self._run("INSERT INTO output(t, stream, text) VALUES (?, ?, ?)", [(x.t, x.stream, x.text) for x in lines])
+        self._run(
+            "INSERT INTO output(t, stream, text) VALUES (?, ?, ?)", [(x.t, x.stream, x.text) for x in lines]
+        )
 
     def commit(self) -> None:
         """Make everything written so far durable, and start the next transaction."""
@@ -143,7 +145,7 @@ class RunReader:
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Events in time order, optionally of one kind."""
-        sql = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+        sql = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"  # noqa: S608 - fixed text
         rows = self.db.execute(sql, (kind,) if kind else ())
         return [{"t": t, "kind": k, **json.loads(d)} for t, k, d in rows]
 

@@ -29,7 +29,17 @@ def test_help_and_version() -> None:
 def test_reserved_k6_flag_is_a_usage_error(tmp_path: Path) -> None:
     script = k6_scripts.write(tmp_path, "s.js", "export default function () {}\n")
     out = subprocess.run(
-        [*LOADWATCH, "run", str(script), "--headless", "--runs-dir", str(tmp_path), "--", "--address", "0.0.0.0:1"],
+        [
+            *LOADWATCH,
+            "run",
+            str(script),
+            "--headless",
+            "--runs-dir",
+            str(tmp_path),
+            "--",
+            "--address",
+            "0.0.0.0:1",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -68,7 +78,7 @@ def test_kill_9_of_loadwatch_takes_k6_down_and_leaves_a_readable_record(
     killed_at = time.time()
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    gone, alive = psutil.wait_procs([k6], timeout=5)
+    _, alive = psutil.wait_procs([k6], timeout=5)
     assert not alive, "k6 did not outlive loadwatch"
     (run_dir,) = (tmp_path / "runs").iterdir()
     reader = RunReader(run_dir)

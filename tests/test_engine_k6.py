@@ -81,7 +81,9 @@ def test_bad_input_ends_at_once_with_k6s_message(
     assert RunReader(engine.run_dir).meta()["status"] == "failed"
 
 
-def test_graceful_stop_runs_teardown_and_writes_k6_summary(tmp_path: Path, k6_bin: str, nginx_url: str) -> None:
+def test_graceful_stop_runs_teardown_and_writes_k6_summary(
+    tmp_path: Path, k6_bin: str, nginx_url: str
+) -> None:
     script = k6_scripts.write(tmp_path, "td.js", k6_scripts.TEARDOWN_MARK)
     engine = RunEngine(
         RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--duration", "60s"), runs_dir=tmp_path)

@@ -82,7 +82,9 @@ def test_durations() -> None:
     ],
 )
 def test_outcome(code: int, stop: StopInfo | None, state: RunState) -> None:
-    got, detail = outcome(code, stop, None, ['time="t" level=error msg="GoError: Line 8:33 Unexpected token"'])
+    got, detail = outcome(
+        code, stop, None, ['time="t" level=error msg="GoError: Line 8:33 Unexpected token"']
+    )
     assert got == state
     if code == 107:
         assert "Unexpected token" in detail

@@ -62,7 +62,11 @@ def test_any_chunking_gives_the_same_totals(seed: int) -> None:
 
 def test_garbled_and_truncated_lines_are_counted_and_skipped() -> None:
     lines = RAW.split(b"\n")
-    bad = [b"garbage", lines[40][: len(lines[40]) // 2], b'{"metric":"http_reqs","type":"Point","data":{"time":"xx']
+    bad = [
+        b"garbage",
+        lines[40][: len(lines[40]) // 2],
+        b'{"metric":"http_reqs","type":"Point","data":{"time":"xx',
+    ]
     mixed = b"\n".join(lines[:100] + bad + lines[100:])
     ing, stats = ingest([mixed])
     assert ing.parse_errors == 3
@@ -82,7 +86,9 @@ def test_metadata_and_missing_failed_metric_are_read() -> None:
     tags = '{"group":"","method":"GET","name":"u","proto":"HTTP/1.1","scenario":"default","status":"200","url":"u"}'
     head = f'"type":"Point","data":{{"time":"{t}","value":'
     lines = [f'{{"metric":"http_reqs",{head}1,"tags":{tags},"metadata":{{"trace_id":"abc0"}}}}}}']
-    lines.append(f'{{"metric":"http_req_duration",{head}2.5,"tags":{tags},"metadata":{{"trace_id":"abc0"}}}}}}')
+    lines.append(
+        f'{{"metric":"http_req_duration",{head}2.5,"tags":{tags},"metadata":{{"trace_id":"abc0"}}}}}}'
+    )
     for m in ("blocked", "connecting", "tls_handshaking", "sending", "waiting", "receiving"):
         lines.append(f'{{"metric":"http_req_{m}",{head}0.1,"tags":{tags}}}}}')
     lines.append(f'{{"metric":"vus",{head}3,"tags":{{}}}}}}')

@@ -1,0 +1,67 @@
+"""Ingest budget: k6 JSON lines per second through the parser and the per-second folding, on one core.
+
+Usage: python -m benchmarks.ingest [--file recorded.json] [--seconds 5] [--repeat 3] [--smoke]
+Without --file it records real k6 output against a local nginx first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.record_k6_output import record
+from runners.k6_ingest import K6Ingest
+from runners.k6_stats import K6Stats
+
+BUDGET_LINES_PER_S = 1_000_000
+CHUNK = 1 << 20
+
+
+def one_pass(data: bytes) -> tuple[int, float, int]:
+    """Feed the data in pipe-sized chunks, folding every ~0.5 s worth as the engine does.
+
+    Returns:
+        (lines, seconds of CPU time, requests counted)
+    """
+    ingest = K6Ingest()
+    stats = K6Stats(ingest.tags)
+    t0 = time.process_time()
+    for i in range(0, len(data), CHUNK):
+        ingest.feed(data[i : i + CHUNK])
+        if (i // CHUNK) % 8 == 7:
+            stats.absorb(ingest.take())
+    ingest.finish()
+    stats.absorb(ingest.take())
+    stats.totals()
+    return ingest.lines, time.process_time() - t0, stats.requests
+
+
+def main() -> None:
+    """Print lines/s per pass, the median, and whether the budget holds."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--file", type=Path)
+    p.add_argument("--seconds", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--smoke", action="store_true", help="small and quick, for CI")
+    a = p.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    with tempfile.TemporaryDirectory() as tmp:
+        path = a.file or record(Path(tmp) / "k6.json", 1 if a.smoke else a.seconds)
+        data = path.read_bytes()
+    rates = []
+    for _ in range(1 if a.smoke else a.repeat):
+        lines, cpu, requests = one_pass(data)
+        rates.append(lines / cpu)
+        print(f"pass: {lines:,} lines, {requests:,} requests, {cpu:.3f} s CPU -> {lines / cpu:,.0f} lines/s")
+    med = statistics.median(rates)
+    verdict = "OK" if med >= BUDGET_LINES_PER_S else "BELOW BUDGET"
+    print(f"ingest median {med:,.0f} lines/s on one core (budget {BUDGET_LINES_PER_S:,}): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
