@@ -89,11 +89,11 @@ class Cost:
 
 # Tuned with k6 and demo_ramp.js on a 2-core box so that 80 VUs exhaust a 20-connection pool.
 COSTS: dict[str, Cost] = {
-    "products": Cost(0.004, 0.0006),
-    "product": Cost(0.003, 0.0005),
+    "products": Cost(0.006, 0.0006),
+    "product": Cost(0.005, 0.0005),
     "cache": Cost(0.0008, 0.00002),
-    "search": Cost(0.025, 0.0015),
-    "orders": Cost(0.012, 0.0010),
+    "search": Cost(0.045, 0.0050),
+    "orders": Cost(0.020, 0.0020),
 }
 
 MAX_FLIGHT_EFFECT = 400  # past this many requests in flight the model stops growing
