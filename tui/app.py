@@ -1,0 +1,187 @@
+"""The loadwatch app for one live run: composes the panes and wires frames and keys to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from runners.control import RunControl
+from runners.exit_status import exit_status_for
+from runners.frames import Frame
+from tui.confirm_screen import ConfirmScreen
+from tui.frame_feed import FrameFeed
+from tui.k6_pane import K6Pane
+from tui.output_pane import OutputPane
+from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
+
+QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
+
+
+class LoadwatchApp(App[int]):
+    """Watches one run; the return value is the exit code for the command line (see `runners.exit_status`)."""
+
+    CSS_PATH = "app.tcss"
+    # Screen classes the CSS lays out by; Textual types these without ClassVar, so mypy refuses one.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
+    # ctrl+c and ctrl+q replace Textual's defaults (a hint, and a quit that would leave k6 unwatched).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_app", "Quit", id="quit", tooltip="Stop the run (asks first) and quit"),
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("ctrl+q", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-q"),
+    ]
+    OUTPUT_MAX_LINES: ClassVar[int] = 2000
+    """Lines of k6 output kept on screen."""
+    GRACEFUL_STOP_TIMEOUT_S: ClassVar[float] = 30.0
+    """How long a graceful stop may take before k6 is ended at once and the app leaves."""
+    HARD_STOP_TIMEOUT_S: ClassVar[float] = 5.0
+    """How long to wait for the final frame after a hard stop before leaving anyway."""
+
+    stop_mode: reactive[str] = reactive(STOP_NONE)
+    """Which stop this app asked for: "", "graceful" or "hard"; the header shows it."""
+
+    class FrameArrived(Message):
+        """A frame from the engine thread; a newer one supersedes one not yet handled."""
+
+        def __init__(self, frame: Frame) -> None:
+            """Wrap a frame.
+
+            Args:
+                frame: The frame the engine produced.
+            """
+            super().__init__()
+            self.frame = frame
+
+        def can_replace(self, message: Message) -> bool:
+            """Frames are whole snapshots and output lines travel in the feed, so only the newest counts.
+
+            Args:
+                message: A message queued after this one.
+
+            Returns:
+                True when it is another frame.
+            """
+            return isinstance(message, LoadwatchApp.FrameArrived)
+
+    def __init__(self, control: RunControl, *, title: str | None = None) -> None:
+        """Create the app for one run.
+
+        Args:
+            control: The run to watch and steer.
+            title: Shown first in the header; "loadwatch" when None.
+        """
+        super().__init__()
+        self.control = control
+        self.title = title or "loadwatch"
+        self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
+        self._stop_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        """Lay out the screen.
+
+        Returns:
+            The header, the k6 pane, the output pane and the footer.
+        """
+        yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode)
+        yield K6Pane(id="k6-pane")
+        yield OutputPane(max_lines=self.OUTPUT_MAX_LINES, id="output-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show what is known before the first frame and start listening to the engine."""
+        header = self.query_one(RunHeader)
+        header.run_name = self.control.run_name
+        header.state = self.control.state
+        self.query_one(OutputPane).border_title = "k6 output"
+        self.control.add_listener(self._on_engine_frame)
+
+    def _on_engine_frame(self, frame: Frame) -> None:
+        # Runs on the engine's thread: hand over only, never touch widgets here.
+        self._feed.push(frame)
+        self.post_message(self.FrameArrived(frame))
+
+    def on_loadwatch_app_frame_arrived(self, message: FrameArrived) -> None:
+        """Show a frame in every pane, and leave once a stop this app asked for has completed."""
+        frame = message.frame
+        lines, dropped = self._feed.drain_output()
+        with self.batch_update():
+            self.query_one(RunHeader).show_frame(frame)
+            self.query_one(K6Pane).show_frame(frame)
+            self.query_one(OutputPane).append(lines, dropped)
+        if self.stop_mode != STOP_NONE and not frame.state.is_active:
+            self.exit(exit_status_for(frame.state))
+
+    def action_quit_app(self) -> None:
+        """Quit: at once when no run is active, else confirm and stop gracefully.
+
+        Pressed again while stopping, k6 is ended at once; a third time, the app leaves without waiting.
+        """
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        if self.stop_mode == STOP_GRACEFUL:
+            self._stop(hard=True)
+        elif self.stop_mode == STOP_HARD or not self.control.state.is_active:
+            self.exit(exit_status_for(self.control.state))
+        else:
+            detail = "Press q again while stopping to end k6 at once."
+            self.push_screen(ConfirmScreen(QUIT_QUESTION, detail=detail), self._on_quit_answer)
+
+    async def action_quit(self) -> None:
+        """Route Textual's own quit (command palette, `app.quit`) through the confirming quit."""
+        self.action_quit_app()
+
+    def _on_quit_answer(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        if self.control.state.is_active:
+            self._stop(hard=False)
+        else:  # the run ended while the question was open
+            self.exit(exit_status_for(self.control.state))
+
+    def _stop(self, *, hard: bool) -> None:
+        self.stop_mode = STOP_HARD if hard else STOP_GRACEFUL
+        if self._stop_timer is not None:
+            self._stop_timer.stop()
+        timeout = self.HARD_STOP_TIMEOUT_S if hard else self.GRACEFUL_STOP_TIMEOUT_S
+        self._stop_timer = self.set_timer(timeout, self._on_stop_overdue, name="stop-overdue")
+        self._send_stop(hard=hard, then_exit=False)
+
+    def _on_stop_overdue(self) -> None:
+        # No final frame in time: make sure k6 ends, then leave without waiting any longer.
+        self._send_stop(hard=True, then_exit=True)
+
+    @work(thread=True, exit_on_error=False, group="stop", description="ask the engine to stop k6")
+    def _send_stop(self, *, hard: bool, then_exit: bool) -> None:
+        # A thread, because an engine may wait on k6's REST API or a signal here.
+        self.control.request_stop(hard=hard, reason="quit")
+        if then_exit:
+            self.call_from_thread(self.exit, exit_status_for(self.control.state))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Say so when asking the engine to stop failed."""
+        if event.worker.group == "stop" and event.state is WorkerState.ERROR:
+            self.notify(f"Could not stop k6: {event.worker.error}", severity="error", timeout=10)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Offer the app's actions in the command palette, with quit going through the confirmation.
+
+        Args:
+            screen: The screen the palette was opened on.
+
+        Yields:
+            The commands.
+        """
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+        yield SystemCommand("Quit", "Stop the run (asks first while k6 runs) and quit", self.action_quit_app)
