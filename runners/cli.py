@@ -78,7 +78,7 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     target = start_demo_process(**kwargs)
     try:
         script = Path(__file__).parent / "scenarios" / "demo_ramp.js"
-        env_args = ["-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={args.speed}"]
+        env_args = ["-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / args.speed:g}"]
         if not args.name:
             args.name = "demo"
         return _run(args, script, env_args + k6_args, demo_meta={"demo_target": target.url})

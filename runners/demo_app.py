@@ -60,7 +60,7 @@ class DemoApp:
         """
         self.pool = DbPool(pool_size, pool_timeout_s)
         self.cache = Cache()
-        self.rng = random.Random()  # noqa: S311 - simulated latency, not security
+        self.rng = random.Random()  # simulated latency, not security
         self.read_timeout_s = read_timeout_s
         self.max_connections = max_connections
         self.in_flight = 0
@@ -186,7 +186,9 @@ class DemoApp:
                 try:
                     req = await read_request(reader, self.read_timeout_s)
                 except HttpError as err:
-                    writer.write(build_response(err.status, json_body({"error": err.message}), keep_alive=False))
+                    writer.write(
+                        build_response(err.status, json_body({"error": err.message}), keep_alive=False)
+                    )
                     self.metrics.observe_request("other", "other", err.status, 0.0)
                     break
                 if req is None:

@@ -82,10 +82,8 @@ def _parse_head(head: bytes) -> tuple[str, str, str, bool, int]:
             raise HttpError(501, "Transfer-Encoding is not supported; send Content-Length")
         elif lname == "connection":
             connection = value.lower()
-    if version == "HTTP/1.1":
-        keep_alive = "close" not in connection
-    else:
-        keep_alive = "keep-alive" in connection
+    # HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 closes unless told to keep it.
+    keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
     path, _, query = target.partition("?")
     return method, path, query, keep_alive, max(length, 0)
 

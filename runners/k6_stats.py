@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from runners.endpoints import OTHER, EndpointTable, EndpointTally
 from runners.frames import LiveStats, Percentiles, SecondPoint, Totals
 from runners.histogram import Histogram
 from runners.k6_ingest import SecondBucket
@@ -32,6 +33,7 @@ class FoldedSecond:
     checks_fail: int = 0
     vus: float | None = None
     vus_max: float | None = None
+    endpoints: dict[str, EndpointTally] = field(default_factory=dict)
 
 
 def percentiles_of(hist: Histogram) -> Percentiles:
@@ -43,8 +45,13 @@ def percentiles_of(hist: Histogram) -> Percentiles:
 class K6Stats:
     """Per-second series, window and totals. Used from one thread (the engine's)."""
 
-    def __init__(self, tags: TagCache, window_s: int = 10, series_len: int = 3600) -> None:
+    def __init__(
+        self, tags: TagCache, window_s: int = 10, series_len: int = 3600, max_endpoints: int = 50
+    ) -> None:
         self.tags = tags
+        self.table = EndpointTable(max_rows=max_endpoints)
+        self.endpoints: dict[str, EndpointTally] = {}  # whole run, by row
+        self._absorbs = 0
         self.window_s = window_s
         self.seconds: dict[int, FoldedSecond] = {}
         self.series: deque[SecondPoint] = deque(maxlen=series_len)
@@ -66,26 +73,33 @@ class K6Stats:
         """Fold raw buckets (from K6Ingest.take) into the seconds and the totals."""
         for t in sorted(buckets):
             self._absorb_one(buckets[t])
+        self.review_endpoints()
 
     def _absorb_one(self, b: SecondBucket) -> None:
         s = self.seconds.get(b.t)
         if s is None:
             s = self.seconds[b.t] = FoldedSecond(b.t)
-        tag_get = self.tags.get
-        requests = failed = 0
+        # Each duration goes into one histogram (its endpoint's, for this batch); the second's, the run's
+        # and the run-level endpoint histograms are then built by merging buckets, not samples.
+        batch: dict[str, EndpointTally] = {}
         for raw, values in b.paired.items():
-            info = tag_get(raw)
-            requests += len(values)
-            if info is not None and info.failed:
-                failed += len(values)
-            s.hist.add_many(values)
+            self._count(batch, raw, values, len(values))
         for raw, n in b.req_only.items():
-            info = tag_get(raw)
-            requests += n
-            if info is not None and info.failed:
-                failed += n
+            self._count(batch, raw, [], n)
+        unmatched = Histogram()
         for values in b.dur_only.values():
-            s.hist.add_many(values)
+            unmatched.add_many(values)
+        requests = failed = 0
+        for row, tally in batch.items():
+            requests += tally.requests
+            failed += tally.failed
+            s.hist.merge(tally.hist)
+            self.run_hist.merge(tally.hist)
+            s.endpoints.setdefault(row, EndpointTally()).merge(tally)
+            self.endpoints.setdefault(row, EndpointTally()).merge(tally)
+        if unmatched.count:
+            s.hist.merge(unmatched)
+            self.run_hist.merge(unmatched)
         s.requests += requests
         s.failed += failed
         s.iterations += b.iterations
@@ -99,11 +113,43 @@ class K6Stats:
             s.vus_max = b.vus_max
         self._absorb_totals(b, requests, failed)
 
+    def _count(self, batch: dict[str, EndpointTally], raw: bytes, values: list[float], n: int) -> None:
+        """Count n requests with these tags (and their durations) under their endpoint row."""
+        info = self.tags.get(raw)
+        if info is None:
+            row, status, failed, code = OTHER, "", False, ""
+        else:
+            row = self.table.row_for(info.endpoint)
+            status, failed, code = info.status, info.failed, info.error_code
+        tally = batch.get(row)
+        if tally is None:
+            tally = batch[row] = EndpointTally()
+        tally.add(values, n, failed, status, code)
+
+    def review_endpoints(self) -> None:
+        """Retire rare rows (every ~10 s of ticks) so busy late-comers can get one."""
+        self._absorbs += 1
+        if self._absorbs % 20:
+            return
+        for name in self.table.review(self.endpoints):
+            for s in self.seconds.values():
+                tally = s.endpoints.pop(name, None)
+                if tally is not None:
+                    s.endpoints.setdefault(OTHER, EndpointTally()).merge(tally)
+
+    def window_endpoints(self, now: float) -> dict[str, EndpointTally]:
+        """Per-endpoint tallies over the sliding window ending now."""
+        end = int(now) + 1
+        out: dict[str, EndpointTally] = {}
+        for t in range(end - self.window_s, end):
+            s = self.seconds.get(t)
+            if s is None:
+                continue
+            for name, tally in s.endpoints.items():
+                out.setdefault(name, EndpointTally()).merge(tally)
+        return out
+
     def _absorb_totals(self, b: SecondBucket, requests: int, failed: int) -> None:
-        for values in b.paired.values():
-            self.run_hist.add_many(values)
-        for values in b.dur_only.values():
-            self.run_hist.add_many(values)
         self.requests += requests
         self.failed += failed
         self.iterations += b.iterations

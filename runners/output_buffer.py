@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from runners.frames import OutputLine
 from runners.k6_command import redact_text
 from runners.k6_progress import parse_progress
+
+_SCENARIO_LINE = re.compile(r"^\S+\s+[✓✗]?\s*\[\s*\d+%\s*\]")
 
 
 class OutputBuffer:
@@ -28,6 +31,7 @@ class OutputBuffer:
         self.elapsed_s: float | None = None
         self.planned_s: float | None = None
         self.tail: deque[OutputLine] = deque(maxlen=keep_tail)  # the last lines, for error reports
+        self._last_blank = False
 
     def add(self, stream: str, text: str) -> None:
         """Take one line (any thread)."""
@@ -41,6 +45,15 @@ class OutputBuffer:
                 with self._lock:
                     self.elapsed_s = max(elapsed, self.elapsed_s or 0.0)
                     self.planned_s = max(planned, self.planned_s or 0.0)
+            # The 1 s progress blocks are what the header shows; in the pane they would bury the rest.
+            if progress is not None or text.startswith("running (") or _SCENARIO_LINE.match(text):
+                return
+            if not text.strip():
+                if self._last_blank:
+                    return
+                self._last_blank = True
+            else:
+                self._last_blank = False
         with self._lock:
             if len(self._pending) == self._pending.maxlen:
                 self.dropped += 1
