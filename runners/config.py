@@ -66,7 +66,9 @@ class ConfigContext:
         """Like get(), but the key must be present."""
         if name not in table:
             raise self.error(name, "is required")
-        return self.get(table, name, kind, None)  # type: ignore[arg-type]
+        value: T | None = self.get(table, name, kind, None)
+        assert value is not None
+        return value
 
     def reject_unknown(self, table: Mapping[str, Any], known: set[str]) -> None:
         """Refuse keys this section does not know (a typo must not be silently ignored)."""
