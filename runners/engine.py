@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collectors.host import HostCollector
 from runners.control import FrameListener
 from runners.frames import Frame, OutputLine, RunState
+from runners.generator_watch import GeneratorWatch
 from runners.k6_binary import find_k6, k6_version
 from runners.k6_command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
 from runners.k6_ingest import K6Ingest
 from runners.k6_process import K6Process, json_placeholder
 from runners.k6_stats import CLOSE_DELAY_S, K6Stats
+from runners.k6_thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
+from runners.k6_views import code_counts, endpoint_rows, latency_bins
 from runners.output_buffer import OutputBuffer
 from runners.run_outcome import outcome
 from runners.run_record import RunRecorder, new_run_dir
@@ -35,6 +39,7 @@ class RunSpec:
     name: str = ""
     runs_dir: Path = Path("runs")
     window_s: int = 10
+    max_endpoints: int = 50
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -48,7 +53,7 @@ class RunEngine:
         self.binary = find_k6()
         self.env = k6_env()
         self.ingest = K6Ingest()
-        self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s)
+        self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s, max_endpoints=spec.max_endpoints)
         self.output = OutputBuffer(secrets=secret_values(spec.k6_args, self.env))
         self.run_dir = new_run_dir(spec.runs_dir, self._name)
         self.recorder = RunRecorder(self.run_dir)
@@ -58,6 +63,11 @@ class RunEngine:
             self.binary, spec.script, spec.k6_args, self.api_port, json_placeholder(), self.summary_export
         )
         self.k6 = K6Process(argv, self.env, self.api_port, self.ingest.feed, self.output.add)
+        self.host = HostCollector()
+        self.generator = GeneratorWatch()
+        self.thresholds: list[Threshold] = []
+        self.taint = TaintPoller(self.api_port)
+        self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -114,8 +124,17 @@ class RunEngine:
         )
         self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
+        threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         self.k6.start()
+        self.host.watch_k6(self.k6.pid)
+        self.taint.start()
         self._ticker.start()
+
+    def _load_thresholds(self) -> None:
+        found = inspect_thresholds(self.binary, self.spec.script, self.spec.k6_args, self.env)
+        self.thresholds = found
+        if found:
+            self.recorder_event("thresholds", {"thresholds": [[t.metric, t.expression] for t in found]})
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until the run is over and recorded; True when it is."""
@@ -145,6 +164,14 @@ class RunEngine:
         self.stats.absorb(self.ingest.take())
         closed = self.stats.close_until(now)
         lines = self.output.take()
+        sample = self.host.sample()
+        change = self.generator.feed(sample)
+        if change is not None:
+            self.recorder_event(f"generator_{change}", {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
+                                                       "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
+            lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
+        elapsed = (self.ended_at or now) - self.started_at
+        window_hist = self.stats.window_hist(now)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
             self._set_state(RunState.RUNNING, "k6 is running")
         with self._lock:
@@ -159,7 +186,7 @@ class RunEngine:
                 wall_t=now,
                 run_name=self._name,
                 state=self._state,
-                elapsed_s=(self.ended_at or now) - self.started_at,
+                elapsed_s=elapsed,
                 planned_s=self.output.planned_s,
                 live=self.stats.live(now),
                 totals=self.stats.totals(),
@@ -169,6 +196,13 @@ class RunEngine:
                 status_detail=self._detail,
                 parse_errors=self.ingest.parse_errors,
                 dropped_output_lines=self.output.dropped,
+                endpoints=endpoint_rows(self.stats, now),
+                codes=code_counts(self.stats, now),
+                latency_bins=latency_bins(window_hist),
+                thresholds=threshold_rows(
+                    self.thresholds, self.stats, elapsed, self.taint.tainted, self._final_verdicts
+                ),
+                generator=self.generator.view(),
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -180,7 +214,9 @@ class RunEngine:
         return frame
 
     def _finish(self) -> None:
+        self.taint.stop()
         self.ingest.finish()
+        self._final_verdicts = final_verdicts(self.summary_export) or None
         self.ended_at = time.time()
         stderr_tail = self.output.last_lines("stderr", 20)
         state, detail = outcome(self.k6.exit_code, self.k6.stop_info, self.k6.spawn_error, stderr_tail)

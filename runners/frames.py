@@ -115,6 +115,71 @@ class OutputLine:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointRow:
+    """One endpoint: window figures ("now") and whole-run figures."""
+
+    name: str
+    requests: int  # whole run
+    rps: float  # window
+    p50: float | None  # window, ms
+    p95: float | None
+    p99: float | None
+    error_pct: float  # window
+    run_p95: float | None
+    run_error_pct: float
+    statuses: tuple[tuple[str, int], ...]  # whole run, most frequent first
+    window_requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCount:
+    """How often a status code or k6 error code was seen in the window, and its share of requests."""
+
+    code: str
+    kind: str  # "2xx".."5xx", "network" (status 0 with a k6 error code)
+    count: int
+    share_pct: float
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramBin:
+    """One bar of the window's latency distribution: requests with lo <= latency < hi (ms)."""
+
+    lo: float
+    hi: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRow:
+    """A threshold from the script's options, its current value, and k6's judgement."""
+
+    metric: str
+    expression: str
+    value: float | None  # computed by loadwatch over the whole run, None when not computable
+    ok_by_k6: bool | None  # k6's verdict (live: REST `tainted`; final: summary export); None = unknown
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorView:
+    """The load generator's health: the box and the k6 process."""
+
+    box_cpu_pct: float | None
+    box_mem_pct: float | None
+    k6_cpu_pct: float | None  # % of one core
+    k6_rss_bytes: int | None
+    cores: int
+    saturated: bool  # above the limit for long enough, now
+    saturated_s: float  # seconds spent saturated over the run
+    peak_box_cpu_pct: float
+    peak_k6_cpu_pct: float
+    peak_k6_rss_bytes: int
+    warning: str  # "" when healthy
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
 
@@ -132,3 +197,8 @@ class Frame:
     status_detail: str  # one line: why the run is in its state ("k6 exited 107: script error", ...)
     parse_errors: int
     dropped_output_lines: int
+    endpoints: tuple[EndpointRow, ...] = ()
+    codes: tuple[CodeCount, ...] = ()
+    latency_bins: tuple[HistogramBin, ...] = ()
+    thresholds: tuple[ThresholdRow, ...] = ()
+    generator: GeneratorView | None = None

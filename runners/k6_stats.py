@@ -197,6 +197,10 @@ class K6Stats:
             window=percentiles_of(self._window_hist(t + 1)),
         )
 
+    def window_hist(self, now: float) -> Histogram:
+        """All latencies of the sliding window ending now (current partial second included)."""
+        return self._window_hist(int(now) + 1)
+
     def _window_hist(self, end: int) -> Histogram:
         h = Histogram()
         for t in range(end - self.window_s, end):

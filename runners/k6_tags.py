@@ -33,14 +33,14 @@ def fold_url(url: str) -> str:
 def endpoint_of(tags: dict[str, str]) -> str:
     """The endpoint a request belongs to: k6's `name` tag when the script set one, else method and URL.
 
-    k6 copies the URL into `name` when the script sets none, so a name equal to the URL means "unnamed".
+    k6 puts the URL in `name` when the script sets none, and puts a script's name in `url` too, so a
+    name that is a URL means "unnamed": then the method and the folded URL (scheme dropped) are used.
     """
-    method = tags.get("method", "")
-    url = tags.get("url", "")
-    name = tags.get("name", "")
-    if name and name != url:
+    name = tags.get("name", "") or tags.get("url", "")
+    if name and not name.startswith(("http://", "https://", "ws://", "wss://")):
         return name
-    return f"{method} {fold_url(url)}".strip()
+    method = tags.get("method", "")
+    return f"{method} {fold_url(name.split('://', 1)[-1])}".strip()
 
 
 def parse_tags(raw: bytes) -> TagInfo | None:

@@ -51,7 +51,60 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "data_sent_bytes": t.data_sent,
         "data_received_bytes": t.data_received,
         "parse_errors": frame.parse_errors,
+        "endpoints": _endpoints(engine),
+        "status_codes": _status_codes(engine),
+        "thresholds": [
+            {"metric": r.metric, "expression": r.expression, "value": _round(r.value, 6), "ok": r.ok_by_k6}
+            for r in frame.thresholds
+        ],
+        "generator": _generator(engine, frame),
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
+    }
+
+
+def _endpoints(engine: RunEngine) -> list[dict[str, Any]]:
+    stats = engine.stats
+    active = 1.0
+    if stats.first_t is not None and stats.last_t is not None:
+        active = float(stats.last_t - stats.first_t + 1)
+    rows = []
+    for name, t in sorted(stats.endpoints.items(), key=lambda kv: -kv[1].requests):
+        p50, p95, p99 = t.hist.percentiles((0.5, 0.95, 0.99))
+        rows.append(
+            {
+                "name": name,
+                "requests": t.requests,
+                "rps_mean": round(t.requests / active, 3),
+                "latency_ms": {"p50": _round(p50), "p95": _round(p95), "p99": _round(p99),
+                               "max": _round(t.hist.max if t.hist.count else None)},
+                "error_pct": round(100.0 * t.failed / t.requests, 4) if t.requests else 0.0,
+                "status_codes": dict(sorted(t.statuses.items())),
+                "error_codes": dict(sorted(t.error_codes.items())),
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _status_codes(engine: RunEngine) -> dict[str, int]:
+    codes: dict[str, int] = {}
+    for t in engine.stats.endpoints.values():
+        for k, v in t.statuses.items():
+            codes[k or "0"] = codes.get(k or "0", 0) + v
+    return dict(sorted(codes.items()))
+
+
+def _generator(engine: RunEngine, frame: Frame) -> dict[str, Any] | None:
+    g = frame.generator
+    if g is None:
+        return None
+    return {
+        "peak_loadwatch_rss_mb": round(engine.generator.peak_loadwatch_rss / 1e6, 1),
+        "peak_box_cpu_pct": round(g.peak_box_cpu_pct, 1),
+        "peak_k6_cpu_pct": round(g.peak_k6_cpu_pct, 1),
+        "peak_k6_rss_mb": round(g.peak_k6_rss_bytes / 1e6, 1),
+        "cores": g.cores,
+        "saturated_s": round(g.saturated_s, 1),
+        "warning": g.warning,
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from runners.k6_ingest import K6Ingest
 from runners.k6_stats import K6Stats
+from runners.k6_tags import endpoint_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RAW = (FIXTURES / "mixed.k6.json").read_bytes()
@@ -98,3 +99,22 @@ def test_metadata_and_missing_failed_metric_are_read() -> None:
     assert t_.requests == 3 and t_.failed == 0
     assert t_.latency.p50 == pytest.approx(2.5, rel=0.005)
     assert stats.vus == 3
+
+
+@pytest.mark.parametrize(
+    ("tags", "endpoint"),
+    [
+        ({"method": "GET", "name": "home", "url": "home"}, "home"),
+        ({"method": "GET", "name": "http://h:1/users/17?q=2", "url": "http://h:1/users/17?q=2"}, "GET h:1/users/{id}"),
+        ({"method": "POST", "url": "https://h/o/0b5e2c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/x"}, "POST h/o/{uuid}/x"),
+        ({"method": "GET", "url": "http://h/blob/0123456789abcdef0123"}, "GET h/blob/{hex}"),
+    ],
+)
+def test_endpoint_names_fold_variable_segments(tags: dict[str, str], endpoint: str) -> None:
+    assert endpoint_of(tags) == endpoint
+
+
+def test_endpoints_match_k6_named_submetric_counts() -> None:
+    _, stats = ingest([RAW])
+    assert stats.endpoints["home"].requests == K6["http_reqs{name:home}"]["count"]
+    assert sum(t.requests for t in stats.endpoints.values()) == K6["http_reqs"]["count"]
