@@ -26,7 +26,9 @@ export default function () { http.get(__ENV.BASE + '/p/kind' + 'abcdefghij'[__IT
 """
 
 
-def peak_rss_mb(tmp: Path, name: str, body: str, base: str, iterations: int) -> tuple[float, dict[str, object]]:
+def peak_rss_mb(
+    tmp: Path, name: str, body: str, base: str, iterations: int
+) -> tuple[float, dict[str, object]]:
     script = k6_scripts.write(tmp, f"{name}.js", body)
     summary = tmp / f"{name}.json"
     subprocess.run(

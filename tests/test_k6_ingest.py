@@ -105,8 +105,14 @@ def test_metadata_and_missing_failed_metric_are_read() -> None:
     ("tags", "endpoint"),
     [
         ({"method": "GET", "name": "home", "url": "home"}, "home"),
-        ({"method": "GET", "name": "http://h:1/users/17?q=2", "url": "http://h:1/users/17?q=2"}, "GET h:1/users/{id}"),
-        ({"method": "POST", "url": "https://h/o/0b5e2c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/x"}, "POST h/o/{uuid}/x"),
+        (
+            {"method": "GET", "name": "http://h:1/users/17?q=2", "url": "http://h:1/users/17?q=2"},
+            "GET h:1/users/{id}",
+        ),
+        (
+            {"method": "POST", "url": "https://h/o/0b5e2c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/x"},
+            "POST h/o/{uuid}/x",
+        ),
         ({"method": "GET", "url": "http://h/blob/0123456789abcdef0123"}, "GET h/blob/{hex}"),
     ],
 )

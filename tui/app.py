@@ -8,18 +8,22 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from runners.control import RunControl
 from runners.exit_status import exit_status_for
 from runners.frames import Frame
 from tui.confirm_screen import ConfirmScreen
+from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
+from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
+from tui.generator_pane import GeneratorPane
 from tui.k6_pane import K6Pane
 from tui.output_pane import OutputPane
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
@@ -39,6 +43,9 @@ class LoadwatchApp(App[int]):
         Binding("q", "quit_app", "Quit", id="quit", tooltip="Stop the run (asks first) and quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-c"),
         Binding("ctrl+q", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-q"),
+        Binding("1", "show_tab('tab-load')", "Load", id="tab-load"),
+        Binding("2", "show_tab('tab-endpoints')", "Endpoints", id="tab-endpoints"),
+        Binding("3", "show_tab('tab-system')", "System", id="tab-system"),
     ]
     OUTPUT_MAX_LINES: ClassVar[int] = 2000
     """Lines of k6 output kept on screen."""
@@ -85,6 +92,7 @@ class LoadwatchApp(App[int]):
         self.title = title or "loadwatch"
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
         self._stop_timer: Timer | None = None
+        self._last_frame: Frame | None = None
 
     def compose(self) -> ComposeResult:
         """Lay out the screen.
@@ -93,8 +101,20 @@ class LoadwatchApp(App[int]):
             The header, the k6 pane, the output pane and the footer.
         """
         yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode)
-        yield K6Pane(id="k6-pane")
-        yield OutputPane(max_lines=self.OUTPUT_MAX_LINES, id="output-pane")
+        yield Static("", id="alert-strip")
+        with TabbedContent(id="tabs", initial="tab-load"):
+            with TabPane("1 Load", id="tab-load"):
+                yield K6Pane(id="k6-pane")
+                yield OutputPane(max_lines=self.OUTPUT_MAX_LINES, id="output-pane")
+            with TabPane("2 Endpoints", id="tab-endpoints"):
+                yield EndpointsTable(id="endpoints-table")
+                with Horizontal(id="endpoint-details"):
+                    with Vertical(id="codes-box"):
+                        yield CodesView(id="codes-view")
+                        yield ThresholdsView(id="thresholds-view")
+                    yield LatencyHistogram(id="latency-histogram")
+            with TabPane("3 System", id="tab-system"):
+                yield GeneratorPane(id="generator-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,12 +134,44 @@ class LoadwatchApp(App[int]):
         """Show a frame in every pane, and leave once a stop this app asked for has completed."""
         frame = message.frame
         lines, dropped = self._feed.drain_output()
+        self._last_frame = frame
         with self.batch_update():
             self.query_one(RunHeader).show_frame(frame)
-            self.query_one(K6Pane).show_frame(frame)
             self.query_one(OutputPane).append(lines, dropped)
+            self._show_alerts(frame)
+            self._show_active_tab(frame)
         if self.stop_mode != STOP_NONE and not frame.state.is_active:
             self.exit(exit_status_for(frame.state))
+
+    def _show_alerts(self, frame: Frame) -> None:
+        strip = self.query_one("#alert-strip", Static)
+        warning = frame.generator.warning if frame.generator else ""
+        strip.display = bool(warning)
+        strip.set_class(bool(frame.generator and frame.generator.saturated), "-critical")
+        if warning:
+            strip.update(f"⚠ {warning}")
+
+    def _show_active_tab(self, frame: Frame) -> None:
+        # Hidden panes do not render: only the visible tab is updated; switching tabs redraws it.
+        active = self.query_one(TabbedContent).active
+        if active == "tab-load":
+            self.query_one(K6Pane).show_frame(frame)
+        elif active == "tab-endpoints":
+            self.query_one(EndpointsTable).show_rows(frame.endpoints)
+            self.query_one(CodesView).show_codes(frame.codes)
+            self.query_one(LatencyHistogram).show_bins(frame.latency_bins)
+            self.query_one(ThresholdsView).show_thresholds(frame.thresholds, frame.k6_exit_code)
+        elif active == "tab-system":
+            self.query_one(GeneratorPane).show_generator(frame.generator)
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to a tab and draw it from the latest frame."""
+        self.query_one(TabbedContent).active = tab
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        """Draw the newly visible tab at once."""
+        if self._last_frame is not None:
+            self._show_active_tab(self._last_frame)
 
     def action_quit_app(self) -> None:
         """Quit: at once when no run is active, else confirm and stop gracefully.
