@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(demo)
     demo.add_argument("--speed", type=float, default=1.0, help="scale the ramp's stage durations by 1/SPEED")
     demo.add_argument("--pool-size", type=int, default=None, help="demo target's DB pool size")
+    runs = sub.add_parser("runs", help="list recorded runs")
+    runs.add_argument("--runs-dir", type=Path, metavar="DIR")
+    show = sub.add_parser("show", help="print one run's record")
+    show.add_argument("run", help="run folder, name, prefix, or `last`")
+    show.add_argument("--json", action="store_true", help="JSON for scripts (the default)")
+    show.add_argument("--runs-dir", type=Path, metavar="DIR")
+    replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
+    replay.add_argument("run", help="run folder, name, prefix, or `last`")
+    replay.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1x)")
+    replay.add_argument("--runs-dir", type=Path, metavar="DIR")
     return parser
 
 
@@ -60,12 +70,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadwatch` console script."""
     own, k6_args = _split_k6_args(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(own)
+    if args.command in ("runs", "show", "replay"):
+        return _records(args)
     if args.window < 1 or args.window > 3600:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
     if args.command == "run":
         return _run(args, Path(args.script), k6_args, demo_meta=None)
     return _demo(args, k6_args)
+
+
+def _records(args: argparse.Namespace) -> int:
+    import json
+
+    from runners.run_index import RunNotFoundError, listing, resolve_run, run_folders, show
+    from runners.run_record import default_runs_dir
+
+    runs_dir = args.runs_dir or default_runs_dir()
+    if args.command == "runs":
+        print(_runs_table([listing(d) for d in run_folders(runs_dir)], runs_dir))
+        return 0
+    try:
+        folder = resolve_run(runs_dir, args.run)
+    except RunNotFoundError as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "show":
+        print(json.dumps(show(folder), indent=2, default=str))
+        return 0
+    if args.speed <= 0:
+        print("loadwatch: --speed must be positive", file=sys.stderr)
+        return 2
+    from runners.replay import ReplayControl
+    from tui.app import LoadwatchApp
+
+    control = ReplayControl(folder, speed=args.speed)
+    LoadwatchApp(control, title="replay").run()
+    control.close()
+    return 0
+
+
+def _runs_table(rows: list[object], runs_dir: Path) -> str:
+    import time as _time
+
+    from runners.run_index import RunListing
+
+    lines = [f"{'run':<40} {'start':<16} {'duration':>8} {'status':<18} {'peak rps':>9} {'p95 ms':>8} "
+             f"{'breaches':>8} {'marks':>5}"]  # fmt: skip
+    for r in rows:
+        assert isinstance(r, RunListing)
+        start = _time.strftime("%Y-%m-%d %H:%M", _time.localtime(r.started_at)) if r.started_at else "-"
+        dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
+        rps = f"{r.peak_rps:,.0f}" if r.peak_rps is not None else "-"
+        p95 = f"{r.p95_ms:.1f}" if r.p95_ms is not None else "-"
+        lines.append(f"{r.folder.name:<40} {start:<16} {dur:>8} {r.status:<18} {rps:>9} {p95:>8} "
+                     f"{r.breaches:>8} {r.marks:>5}")  # fmt: skip
+    if len(lines) == 1:
+        lines.append(f"(no runs in {runs_dir})")
+    return "\n".join(lines)
 
 
 def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from collectors.host import HostCollector
 from runners.control import FrameListener
-from runners.frames import Frame, OutputLine, RunState
+from runners.frames import Frame, Mark, OutputLine, RunState
 from runners.generator_watch import GeneratorWatch
 from runners.k6_binary import find_k6, k6_version
 from runners.k6_command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
@@ -23,6 +23,7 @@ from runners.k6_stats import CLOSE_DELAY_S, K6Stats
 from runners.k6_thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6_views import code_counts, endpoint_rows, latency_bins
 from runners.output_buffer import OutputBuffer
+from runners.run_journal import RunJournal
 from runners.run_outcome import outcome
 from runners.run_record import RunRecorder, new_run_dir
 
@@ -57,6 +58,7 @@ class RunEngine:
         self.output = OutputBuffer(secrets=secret_values(spec.k6_args, self.env))
         self.run_dir = new_run_dir(spec.runs_dir, self._name)
         self.recorder = RunRecorder(self.run_dir)
+        self.journal = RunJournal(self.recorder, lambda: self.started_at)
         self.summary_export = self.run_dir / "k6-summary.json"
         self.api_port = free_port()
         argv = build_argv(
@@ -78,6 +80,7 @@ class RunEngine:
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
+        self._reported_record_error = False
         self._ticker = threading.Thread(target=self._tick_loop, name="engine-tick", daemon=True)
 
     # ---- RunControl --------------------------------------------------------------------------------
@@ -100,7 +103,7 @@ class RunEngine:
         """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
         if not self._state.is_active:
             return
-        self.recorder_event("stop_requested", {"reason": reason, "hard": hard})
+        self.journal.event("stop_requested", {"reason": reason, "hard": hard}, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -141,16 +144,36 @@ class RunEngine:
         return self._finished.wait(timeout_s)
 
     def recorder_event(self, kind: str, data: dict[str, Any]) -> None:
-        """Record an event (thread-safe)."""
-        with self._lock:
-            self.recorder.add_event(kind, data)
+        """Record an event (thread-safe), committed with the next second."""
+        self.journal.event(kind, data)
+
+    @property
+    def can_annotate(self) -> bool:
+        """Marks and snapshots are possible while the record is open."""
+        return not self.journal.closed
+
+    def add_mark(self, note: str, *, by: str = "user") -> Mark:
+        """Record a mark; committed to disk before this returns."""
+        return self.journal.add_mark(note, by=by)
+
+    def save_snapshot(self, svg_path: Path | None) -> Path:
+        """Write every current value (the last frame, whole) as JSON into the run's snapshots folder."""
+        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra())
+
+    def snapshot_extra(self) -> dict[str, Any]:
+        """What a snapshot holds besides the frame (collectors add theirs)."""
+        return {"run_dir": str(self.run_dir), "summary_so_far": None}
+
+    def snapshot_dir(self) -> Path:
+        """Where snapshot files go."""
+        return self.journal.snapshot_dir()
 
     def _set_state(self, state: RunState, detail: str) -> None:
         with self._lock:
             if state == self._state and detail == self._detail:
                 return
             self._state, self._detail = state, detail
-            self.recorder.add_event("state", {"state": state.value, "detail": detail})
+        self.journal.event("state", {"state": state.value, "detail": detail}, commit=True)
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
@@ -174,12 +197,16 @@ class RunEngine:
         window_hist = self.stats.window_hist(now)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
             self._set_state(RunState.RUNNING, "k6 is running")
+        with self.journal.lock:
+            if not self.journal.closed:
+                self.recorder.add_seconds("k6", closed)
+                self.recorder.add_histograms("k6_hist", self.stats.histograms_of(p.t for p in closed))
+                self.recorder.add_output(lines)
+                if self.recorder.error and not self._reported_record_error:
+                    self._reported_record_error = True
+                    lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
+                self.recorder.commit()
         with self._lock:
-            self.recorder.add_seconds("k6", closed)
-            self.recorder.add_output(lines)
-            if self.recorder.error:
-                lines += (OutputLine(now, "loadwatch", self.recorder.error),)
-            self.recorder.commit()
             self._seq += 1
             frame = Frame(
                 seq=self._seq,
@@ -203,6 +230,10 @@ class RunEngine:
                     self.thresholds, self.stats, elapsed, self.taint.tainted, self._final_verdicts
                 ),
                 generator=self.generator.view(),
+                marks=tuple(self.journal.marks),
+                events=tuple(self.journal.recent)[-50:],
+                started_at=self.started_at,
+                run_dir=str(self.run_dir),
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -210,7 +241,7 @@ class RunEngine:
             try:
                 listener(frame)
             except Exception as exc:
-                self.recorder_event("listener_error", {"error": repr(exc)})
+                self.journal.event("listener_error", {"error": repr(exc)})
         return frame
 
     def _finish(self) -> None:
@@ -228,8 +259,12 @@ class RunEngine:
         from runners.summary import build_summary  # late import: summary imports the engine's types
 
         summary = build_summary(self, frame)
-        with self._lock:
-            self.recorder.write_json("summary.json", summary)
+        with self.journal.lock:
+            self.journal.close()
+            try:
+                self.recorder.write_json("summary.json", summary)
+            except OSError as exc:
+                self.recorder.error = f"cannot write summary.json: {exc}"
             self.recorder.set_meta(
                 ended_at=self.ended_at,
                 status=state.value,

@@ -180,6 +180,25 @@ class GeneratorView:
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """A note the engineer typed during the run (empty for an instant mark)."""
+
+    t: float
+    elapsed_s: float
+    note: str
+    by: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """Something that happened on the run's time axis: a state change, a snapshot, a breach, a container event."""
+
+    t: float
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
 
@@ -202,3 +221,8 @@ class Frame:
     latency_bins: tuple[HistogramBin, ...] = ()
     thresholds: tuple[ThresholdRow, ...] = ()
     generator: GeneratorView | None = None
+    marks: tuple[Mark, ...] = ()
+    events: tuple[RunEvent, ...] = ()  # the most recent, oldest first (bounded)
+    started_at: float = 0.0
+    run_dir: str = ""
+    replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runners.endpoints import OTHER, EndpointTable, EndpointTally
@@ -196,6 +197,15 @@ class K6Stats:
             latency=percentiles_of(s.hist),
             window=percentiles_of(self._window_hist(t + 1)),
         )
+
+    def histograms_of(self, seconds: Iterable[int]) -> list[tuple[int, dict[int, int]]]:
+        """The latency histogram counts of these seconds (those that had any)."""
+        out = []
+        for t in seconds:
+            s = self.seconds.get(t)
+            if s is not None and s.hist.count:
+                out.append((t, dict(s.hist.counts)))
+        return out
 
     def window_hist(self, now: float) -> Histogram:
         """All latencies of the sliding window ending now (current partial second included)."""

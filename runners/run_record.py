@@ -85,6 +85,13 @@ class RunRecorder:
             [(source, p.t, json.dumps(asdict(p), separators=(",", ":"))) for p in points],
         )
 
+    def add_histograms(self, source: str, hists: Iterable[tuple[int, dict[int, int]]]) -> None:
+        """Store per-second latency histograms (bucket index -> count) so replay and reports can merge them."""
+        self._run(
+            "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
+            [(source, t, json.dumps(h, separators=(",", ":"))) for t, h in hists],
+        )
+
     def add_event(self, kind: str, data: dict[str, Any], t: float | None = None) -> None:
         """Store an event (state change, mark, breach...)."""
         self._run(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from runners.control import FrameListener
-from runners.frames import Frame, LiveStats, OutputLine, Percentiles, RunState, SecondPoint, Totals
+from runners.frames import Frame, LiveStats, Mark, OutputLine, Percentiles, RunState, SecondPoint, Totals
 
 T0 = 1_767_225_600
 """Unix second of the first k6 sample in the scripted run (2026-01-01 00:00:00 UTC)."""
@@ -183,6 +186,9 @@ class ScriptedRunControl:
         self._state = RunState.STARTING
         self._listeners: list[FrameListener] = []
         self.stop_calls: list[StopCall] = []
+        self.marks: list[Mark] = []
+        self.snapshots: list[tuple[Path | None, Path]] = []
+        self._snap_dir = Path(tempfile.mkdtemp(prefix="lw-snap-"))
         self.last_frame: Frame | None = None
 
     @property
@@ -211,6 +217,32 @@ class ScriptedRunControl:
             reason: Why.
         """
         self.stop_calls.append(StopCall(hard, reason))
+
+    @property
+    def can_annotate(self) -> bool:
+        """Marks are possible while the scripted run is active."""
+        return self._state.is_active
+
+    def add_mark(self, note: str, *, by: str = "user") -> Mark:
+        """Keep the mark (a real engine commits it to its record)."""
+        t = self.last_frame.wall_t if self.last_frame else float(T0)
+        mark = Mark(t=t, elapsed_s=t - T0, note=note.strip(), by=by)
+        self.marks.append(mark)
+        return mark
+
+    def save_snapshot(self, svg_path: Path | None) -> Path:
+        """Write the last frame's numbers next to the SVG, as an engine does."""
+        path = self.snapshot_dir() / f"values-{len(self.snapshots) + 1:03d}.json"
+        path.write_text(
+            json.dumps(dataclasses.asdict(self.last_frame) if self.last_frame else {}, default=str)
+        )
+        self.snapshots.append((svg_path, path))
+        return path
+
+    def snapshot_dir(self) -> Path:
+        """A temporary folder for snapshot files."""
+        self._snap_dir.mkdir(parents=True, exist_ok=True)
+        return self._snap_dir
 
     def emit(self, frame: Frame) -> None:
         """Hand one frame to every listener, on the caller's thread.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -16,17 +17,21 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from runners.control import RunControl
+from runners.control import PlaybackControl, RunControl
 from runners.exit_status import exit_status_for
-from runners.frames import Frame
+from runners.frames import Frame, Mark
 from tui.confirm_screen import ConfirmScreen
 from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
 from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
 from tui.generator_pane import GeneratorPane
+from tui.help_screen import HelpScreen
 from tui.k6_pane import K6Pane
+from tui.mark_dialog import MarkDialog
+from tui.marks_pane import MarksPane
 from tui.output_pane import OutputPane
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
+from tui.units import format_clock
 
 QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
 
@@ -43,9 +48,33 @@ class LoadwatchApp(App[int]):
         Binding("q", "quit_app", "Quit", id="quit", tooltip="Stop the run (asks first) and quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-c"),
         Binding("ctrl+q", "quit_app", "Quit", show=False, priority=True, id="quit-ctrl-q"),
-        Binding("1", "show_tab('tab-load')", "Load", id="tab-load"),
-        Binding("2", "show_tab('tab-endpoints')", "Endpoints", id="tab-endpoints"),
-        Binding("3", "show_tab('tab-system')", "System", id="tab-system"),
+        Binding(
+            "a",
+            "abort_run",
+            "Abort",
+            id="abort-run",
+            tooltip="Stop k6 gracefully (asks first); again: at once",
+        ),
+        Binding(
+            "s", "snapshot", "Snapshot", id="snapshot", tooltip="Save the screen (SVG) and every value (JSON)"
+        ),
+        Binding("m", "mark", "Mark", id="mark", tooltip="Add a mark with a note"),
+        Binding("M", "instant_mark", "Mark now", id="instant-mark", tooltip="Add a mark with no note"),
+        Binding(
+            "p", "toggle_pause", "Pause", id="pause-display", tooltip="Freeze the display (recording goes on)"
+        ),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key and what it does"),
+        Binding("1", "show_tab('tab-load')", "Load", show=False, id="tab-load"),
+        Binding("2", "show_tab('tab-endpoints')", "Endpoints", show=False, id="tab-endpoints"),
+        Binding("3", "show_tab('tab-system')", "System", show=False, id="tab-system"),
+        Binding("4", "show_tab('tab-marks')", "Marks", show=False, id="tab-marks"),
+        Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
+        Binding("plus,equals_sign", "replay_faster", "Faster", id="replay-faster", tooltip="Replay: faster"),
+        Binding("minus", "replay_slower", "Slower", id="replay-slower", tooltip="Replay: slower"),
+        Binding("right", "replay_seek(10)", "+10s", show=False, id="replay-forward"),
+        Binding("left", "replay_seek(-10)", "-10s", show=False, id="replay-back"),
+        Binding("end", "replay_seek(1e9)", "End", show=False, id="replay-end"),
+        Binding("home", "replay_seek(-1e9)", "Start", show=False, id="replay-start"),
     ]
     OUTPUT_MAX_LINES: ClassVar[int] = 2000
     """Lines of k6 output kept on screen."""
@@ -56,6 +85,8 @@ class LoadwatchApp(App[int]):
 
     stop_mode: reactive[str] = reactive(STOP_NONE)
     """Which stop this app asked for: "", "graceful" or "hard"; the header shows it."""
+    paused: reactive[bool] = reactive(False)
+    """True while the display is frozen; frames keep coming and are recorded."""
 
     class FrameArrived(Message):
         """A frame from the engine thread; a newer one supersedes one not yet handled."""
@@ -93,6 +124,8 @@ class LoadwatchApp(App[int]):
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
         self._stop_timer: Timer | None = None
         self._last_frame: Frame | None = None
+        self._aborting = False
+        self._quitting = False
 
     def compose(self) -> ComposeResult:
         """Lay out the screen.
@@ -100,7 +133,7 @@ class LoadwatchApp(App[int]):
         Returns:
             The header, the k6 pane, the output pane and the footer.
         """
-        yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode)
+        yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode, LoadwatchApp.paused)
         yield Static("", id="alert-strip")
         with TabbedContent(id="tabs", initial="tab-load"):
             with TabPane("1 Load", id="tab-load"):
@@ -115,6 +148,8 @@ class LoadwatchApp(App[int]):
                     yield LatencyHistogram(id="latency-histogram")
             with TabPane("3 System", id="tab-system"):
                 yield GeneratorPane(id="generator-pane")
+            with TabPane("4 Marks", id="tab-marks"):
+                yield MarksPane(id="marks-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -133,15 +168,23 @@ class LoadwatchApp(App[int]):
     def on_loadwatch_app_frame_arrived(self, message: FrameArrived) -> None:
         """Show a frame in every pane, and leave once a stop this app asked for has completed."""
         frame = message.frame
-        lines, dropped = self._feed.drain_output()
         self._last_frame = frame
+        if self._quitting and not frame.state.is_active:
+            self.exit(exit_status_for(frame.state))
+            return
+        if not frame.state.is_active and self.stop_mode != STOP_NONE:
+            self.stop_mode = STOP_NONE  # an abort completed: stay, showing the final numbers
+        if self.paused:
+            return  # output waits in the (bounded) feed until the display resumes
+        self._show(frame)
+
+    def _show(self, frame: Frame) -> None:
+        lines, dropped = self._feed.drain_output()
         with self.batch_update():
             self.query_one(RunHeader).show_frame(frame)
             self.query_one(OutputPane).append(lines, dropped)
             self._show_alerts(frame)
             self._show_active_tab(frame)
-        if self.stop_mode != STOP_NONE and not frame.state.is_active:
-            self.exit(exit_status_for(frame.state))
 
     def _show_alerts(self, frame: Frame) -> None:
         strip = self.query_one("#alert-strip", Static)
@@ -163,6 +206,8 @@ class LoadwatchApp(App[int]):
             self.query_one(ThresholdsView).show_thresholds(frame.thresholds, frame.k6_exit_code)
         elif active == "tab-system":
             self.query_one(GeneratorPane).show_generator(frame.generator)
+        elif active == "tab-marks":
+            self.query_one(MarksPane).show_marks(frame.marks, frame.events, frame.started_at)
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab and draw it from the latest frame."""
@@ -173,6 +218,126 @@ class LoadwatchApp(App[int]):
         if self._last_frame is not None:
             self._show_active_tab(self._last_frame)
 
+    # ---- run keys ------------------------------------------------------------------------------------
+    @property
+    def is_replay(self) -> bool:
+        """True when the control plays a record back."""
+        return isinstance(self.control, PlaybackControl)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out keys that do not apply now (abort with no run, marks in a replay, playback live)."""
+        if action == "abort_run":
+            return None if self.is_replay or not self.control.state.is_active else True
+        if action in ("mark", "instant_mark"):
+            return True if self.control.can_annotate and self.control.state.is_active else None
+        if action.startswith(("play_pause", "replay_")):
+            return self.is_replay
+        return True
+
+    def action_abort_run(self) -> None:
+        """Abort: confirm, then stop k6 gracefully; pressed while stopping, end k6 at once."""
+        if isinstance(self.screen, ConfirmScreen) or not self.control.state.is_active:
+            return
+        if self._aborting or self.stop_mode != STOP_NONE:
+            self._aborting = True
+            self.stop_mode = STOP_HARD
+            self._send_abort(hard=True)
+            return
+        question = "Abort the run? k6 stops gracefully (teardown and its summary still run)."
+        detail = "Press a again while stopping to end k6 at once."
+        self.push_screen(ConfirmScreen(question, detail=detail), self._on_abort_answer)
+
+    def _on_abort_answer(self, yes: bool | None) -> None:
+        if yes and self.control.state.is_active:
+            self._aborting = True
+            self.stop_mode = STOP_GRACEFUL
+            self._send_abort(hard=False)
+
+    @work(thread=True, exit_on_error=False, group="stop", description="abort the run")
+    def _send_abort(self, *, hard: bool) -> None:
+        self.control.request_stop(hard=hard, reason="abort key")
+
+    def action_mark(self) -> None:
+        """Open the note dialog; Enter saves the mark to disk before the dialog closes."""
+        if not self.control.can_annotate:
+            self.notify("marks can only be added during a live run", severity="warning")
+            return
+        elapsed = self._last_frame.elapsed_s if self._last_frame else 0.0
+        self.push_screen(MarkDialog(format_clock(elapsed), self._save_mark), self._on_mark_saved)
+
+    def _save_mark(self, note: str) -> Mark:
+        return self.control.add_mark(note)
+
+    def _on_mark_saved(self, mark: Mark | None) -> None:
+        if mark is not None:
+            self.notify(
+                f"mark at {format_clock(mark.elapsed_s)} saved" + (f": {mark.note}" if mark.note else "")
+            )
+
+    def action_instant_mark(self) -> None:
+        """Add a mark with no note, at once."""
+        if not self.control.can_annotate:
+            return
+        try:
+            mark = self.control.add_mark("")
+        except (RuntimeError, OSError) as exc:
+            self.notify(f"mark not saved: {exc}", severity="error")
+            return
+        self._on_mark_saved(mark)
+
+    def action_snapshot(self) -> None:
+        """Save the screen as SVG and every current value as JSON into the run record."""
+        folder = self.control.snapshot_dir()
+        name = f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
+        svg = Path(self.save_screenshot(filename=name, path=str(folder)))
+        try:
+            json_path = self.control.save_snapshot(svg)
+        except (RuntimeError, OSError) as exc:
+            self.notify(f"screen saved to {svg}; values not saved: {exc}", severity="warning", timeout=8)
+            return
+        self.notify(f"snapshot saved: {svg.name} and {json_path.name} in {folder}", timeout=8)
+
+    def action_toggle_pause(self) -> None:
+        """Freeze or unfreeze the display; recording is not affected."""
+        self.paused = not self.paused
+        if not self.paused and self._last_frame is not None:
+            self._show(self._last_frame)
+
+    def action_help(self) -> None:
+        """Show every key and what it does."""
+        rows = []
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding):
+                keys = ", ".join(
+                    self.get_key_display(Binding(k, binding.action)) for k in binding.key.split(",")
+                )
+                rows.append((keys, binding.description, binding.tooltip))
+        rows += [
+            ("o / r", "Endpoints: sort by the next column / reverse", ""),
+            ("ctrl+p", "Command palette", ""),
+        ]
+        self.push_screen(HelpScreen(rows))
+
+    def action_play_pause(self) -> None:
+        """Replay: play or pause."""
+        if isinstance(self.control, PlaybackControl):
+            self.control.toggle_play()
+
+    def action_replay_faster(self) -> None:
+        """Replay: faster."""
+        if isinstance(self.control, PlaybackControl):
+            self.control.faster()
+
+    def action_replay_slower(self) -> None:
+        """Replay: slower."""
+        if isinstance(self.control, PlaybackControl):
+            self.control.slower()
+
+    def action_replay_seek(self, delta: float) -> None:
+        """Replay: move the position by delta seconds."""
+        if isinstance(self.control, PlaybackControl):
+            self.control.seek(delta)
+
     def action_quit_app(self) -> None:
         """Quit: at once when no run is active, else confirm and stop gracefully.
 
@@ -182,7 +347,7 @@ class LoadwatchApp(App[int]):
             return
         if self.stop_mode == STOP_GRACEFUL:
             self._stop(hard=True)
-        elif self.stop_mode == STOP_HARD or not self.control.state.is_active:
+        elif self.stop_mode == STOP_HARD or not self.control.state.is_active or self.is_replay:
             self.exit(exit_status_for(self.control.state))
         else:
             detail = "Press q again while stopping to end k6 at once."
@@ -201,6 +366,7 @@ class LoadwatchApp(App[int]):
             self.exit(exit_status_for(self.control.state))
 
     def _stop(self, *, hard: bool) -> None:
+        self._quitting = True
         self.stop_mode = STOP_HARD if hard else STOP_GRACEFUL
         if self._stop_timer is not None:
             self._stop_timer.stop()

@@ -110,21 +110,33 @@ class SeriesChart(PlotextPlot):
         self.percent = percent
         self._xs: Sequence[int] = ()
         self._lines: Sequence[Line] = ()
+        self._marks: Sequence[float] = ()
+        self._breaches: Sequence[float] = ()
 
     @property
     def shown_xs(self) -> Sequence[int]:
         """The seconds (since the run started) of the series last given to `draw`."""
         return self._xs
 
-    def draw(self, xs: Sequence[int], lines: Sequence[Line]) -> None:
+    def draw(
+        self,
+        xs: Sequence[int],
+        lines: Sequence[Line],
+        marks: Sequence[float] = (),
+        breaches: Sequence[float] = (),
+    ) -> None:
         """Replace what the chart shows; it is plotted on the next render (one per refresh).
 
         Args:
             xs: Seconds since the run started, one per value in each line.
             lines: The series to draw.
+            marks: Seconds (same axis) of the engineer's marks, drawn as vertical lines.
+            breaches: Seconds when a rule started firing on this chart's metric.
         """
         self._xs = xs
         self._lines = lines
+        self._marks = marks
+        self._breaches = breaches
         self.refresh()
 
     def render(self) -> RenderResult:
@@ -151,6 +163,12 @@ class SeriesChart(PlotextPlot):
                 top = max(top, *py)
         first = xs[0]
         last = max(xs[-1], first + 10)
+        for m in self._marks:
+            if first <= m <= last:
+                plt.vline(m, color=self._rgb("accent"))
+        for b in self._breaches:
+            if first <= b <= last:
+                plt.vline(b, color=self._rgb("error"))
         plt.xlim(first, last)
         ticks, labels = time_ticks(first, last, columns)
         plt.xticks([float(t) for t in ticks], labels)

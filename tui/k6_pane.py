@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Horizontal
 from textual.timer import Timer
 
-from runners.frames import Frame, SecondPoint
+from runners.frames import Frame, Mark, SecondPoint
 from tui.k6_charts import Line, SeriesChart
 from tui.k6_numbers import K6Numbers
 
@@ -28,6 +28,8 @@ class K6Pane(Horizontal):
         """
         super().__init__(id=id)
         self._series: tuple[SecondPoint, ...] = ()
+        self._marks: tuple[Mark, ...] = ()
+        self.breach_starts: dict[str, list[float]] = {}  # chart id -> breach start times (unix s)
         self._drawn_last_t: int | None = None
         self._origin_t: int | None = None
         self._last_redraw = -math.inf
@@ -68,6 +70,7 @@ class K6Pane(Horizontal):
                 first = min(first, math.floor(frame.totals.first_sample_t))
             self._origin_t = first
         self._series = frame.series
+        self._marks = frame.marks
         wait = self._last_redraw + self.MIN_REDRAW_INTERVAL_S - time.monotonic()
         if wait <= 0:
             self.redraw_charts()
@@ -86,11 +89,16 @@ class K6Pane(Horizontal):
         self._drawn_last_t = series[-1].t
         origin = self._origin_t
         xs = [p.t - origin for p in series]
+        marks = [m.t - origin for m in self._marks]
+
+        def breaches(chart: str) -> list[float]:
+            return [t - origin for t in self.breach_starts.get(chart, [])]
+
         self.query_one("#chart-rps", SeriesChart).draw(
-            xs, [Line([float(p.requests) for p in series], "req/s", "primary")]
+            xs, [Line([float(p.requests) for p in series], "req/s", "primary")], marks, breaches("rps")
         )
         self.query_one("#chart-errors", SeriesChart).draw(
-            xs, [Line([p.error_rate * 100 for p in series], "errors %", "error")]
+            xs, [Line([p.error_rate * 100 for p in series], "errors %", "error")], marks, breaches("errors")
         )
         self.query_one("#chart-latency", SeriesChart).draw(
             xs,
@@ -98,5 +106,9 @@ class K6Pane(Horizontal):
                 Line([p.window.p95 for p in series], "p95", "warning"),
                 Line([p.window.p99 for p in series], "p99", "error"),
             ],
+            marks,
+            breaches("latency"),
         )
-        self.query_one("#chart-vus", SeriesChart).draw(xs, [Line([p.vus for p in series], "VUs", "success")])
+        self.query_one("#chart-vus", SeriesChart).draw(
+            xs, [Line([p.vus for p in series], "VUs", "success")], marks, breaches("vus")
+        )

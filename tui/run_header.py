@@ -36,6 +36,11 @@ class RunHeader(Horizontal):
     detail: reactive[str] = reactive("")
     """One line on why the run is in its state."""
     stop_mode: reactive[str] = reactive(STOP_NONE)
+    """Which stop the screen asked for."""
+    paused: reactive[bool] = reactive(False)
+    """True while the display is frozen (recording goes on)."""
+    replay: reactive[str] = reactive("")
+    """Playback status when replaying a record ("" when live)."""
     """Which stop this screen asked for: "", "graceful" or "hard" (bound to the app)."""
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
@@ -60,6 +65,8 @@ class RunHeader(Horizontal):
         yield Label(id="run-clock")
         yield Label(id="run-vus")
         yield Label(id="run-stopping")
+        yield Label("PAUSED display (p resumes; recording goes on)", id="run-paused")
+        yield Label(id="run-replay")
         yield Label(id="run-detail")
 
     def show_frame(self, frame: Frame) -> None:
@@ -75,6 +82,7 @@ class RunHeader(Horizontal):
         self.vus = frame.live.vus
         self.vus_max = frame.live.vus_max
         self.detail = frame.status_detail
+        self.replay = frame.replay
 
     def watch_run_name(self, run_name: str) -> None:
         """Show the run name."""
@@ -104,6 +112,16 @@ class RunHeader(Horizontal):
     def watch_detail(self, detail: str) -> None:
         """Show why the run is in its state."""
         self.query_one("#run-detail", Label).update(detail)
+
+    def watch_paused(self, paused: bool) -> None:
+        """Show the frozen-display indicator."""
+        self.query_one("#run-paused", Label).display = paused
+
+    def watch_replay(self, replay: str) -> None:
+        """Show the playback status of a replay."""
+        label = self.query_one("#run-replay", Label)
+        label.display = bool(replay)
+        label.update(f"REPLAY {replay}")
 
     def watch_stop_mode(self) -> None:
         """Show or hide the stopping indicator."""
