@@ -199,8 +199,9 @@ class RunEngine:
             self._set_state(RunState.RUNNING, "k6 is running")
         with self.journal.lock:
             if not self.journal.closed:
-                self.recorder.add_seconds("k6", closed)
-                self.recorder.add_histograms("k6_hist", self.stats.histograms_of(p.t for p in closed))
+                pending = self.stats.open_points(now)
+                self.recorder.add_seconds("k6", closed + pending)
+                self.recorder.add_histograms("k6_hist", self.stats.histograms_of(p.t for p in closed + pending))
                 self.recorder.add_output(lines)
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True

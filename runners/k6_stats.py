@@ -182,6 +182,13 @@ class K6Stats:
             del self.seconds[t]
         return out
 
+    def open_points(self, now: float) -> list[SecondPoint]:
+        """Points for the seconds not yet closed, as they stand now (the record keeps them so a crash
+        loses less than a second; closing the second later replaces them)."""
+        if self._next_close is None:
+            return []
+        return [self._point(t) for t in range(self._next_close, int(now) + 1) if t in self.seconds]
+
     def _point(self, t: int) -> SecondPoint:
         s = self.seconds.get(t) or FoldedSecond(t)
         return SecondPoint(

@@ -84,7 +84,10 @@ class ReplayControl:
     @property
     def state(self) -> RunState:
         """RUNNING while the playback is inside the run, then the recorded final state."""
-        if self.pos < self.t_end:
+        return self._state_at(self.pos)
+
+    def _state_at(self, pos: float) -> RunState:
+        if pos < self.t_end:
             return RunState.RUNNING
         try:
             return RunState(self.meta.get("status", "finished"))
@@ -192,7 +195,7 @@ class ReplayControl:
             lines = tuple(OutputLine(t, s, x) for t, s, x in self.output if self._out_pos < t <= pos)[-400:]
             self._out_pos = pos
         return Frame(
-            seq=self._seq, wall_t=pos, run_name=self._name, state=self.state, elapsed_s=pos - self.t0,
+            seq=self._seq, wall_t=pos, run_name=self._name, state=self._state_at(pos), elapsed_s=pos - self.t0,
             planned_s=self.t_end - self.t0, live=live, totals=self._totals(series, at_end), series=series[-900:],
             new_output=lines, k6_exit_code=self.meta.get("k6_exit_code") if at_end else None,
             status_detail=str(self.meta.get("status_detail", "")) if at_end else "replay",

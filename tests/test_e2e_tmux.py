@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,3 +53,83 @@ def test_demo_at_80x24_quit_with_confirmation(tmp_path: Path, k6_bin: str) -> No
     meta = RunReader(run_dir).meta()
     assert meta["status"] == "aborted" and meta["stopped_by"] == "quit"
     assert meta["k6_exit_code"] == 103
+
+
+def start_demo(tmp_path: Path, size: tuple[int, int] = (80, 24)) -> tuple[Tmux, Path]:
+    runs = tmp_path / "runs"
+    loadwatch = str(Path(sys.executable).parent / "loadwatch")
+    term = Tmux([loadwatch, "demo", "--runs-dir", str(runs)], cwd=tmp_path, size=size,
+                env={"K6_NO_USAGE_REPORT": "true", "TERM": "xterm-256color"})  # fmt: skip
+    term.wait_for(lambda s: re.search(r"run req\s+[1-9]", s) is not None, 40, "live numbers")
+    return term, runs
+
+
+def loadwatch_pid(runs: Path) -> int:
+    """The loadwatch process: the parent of the k6 that writes into `runs`."""
+    (k6,) = k6_processes_for(runs)
+    return k6.ppid()
+
+
+def test_mark_snapshot_abort_at_80x24_then_show_json(tmp_path: Path, k6_bin: str) -> None:
+    term, runs = start_demo(tmp_path)
+    try:
+        term.send("m")
+        term.wait_for(lambda s: "a note" in s, 5, "the mark dialog")
+        term.send("-l", "pool saturating")
+        term.send("Enter")
+        term.wait_for(lambda s: "saved: pool saturating" in s, 5, "the mark notice")
+        term.send("s")
+        term.wait_for(lambda s: "snapshot saved" in s, 10, "the snapshot notice")
+        term.send("a")
+        term.wait_for(lambda s: "Abort the run?" in s, 5, "the abort question")
+        term.send("y")
+        term.wait_for(lambda s: "ABORTED" in s, 60, "the aborted state")
+        term.send("q")
+        term.wait_for(lambda s: "EXIT=130" in s, 20, "loadwatch to exit")
+    finally:
+        term.close()
+    shown = json.loads(subprocess.run([sys.executable, "-m", "runners.cli", "show", "last", "--json",
+                                       "--runs-dir", str(runs)], capture_output=True, text=True, check=True,
+                                      timeout=60).stdout)  # fmt: skip
+    assert shown["meta"]["status"] == "aborted" and shown["meta"]["stopped_by"] == "abort key"
+    assert [m["note"] for m in shown["marks"]] == ["pool saturating"]
+    snaps = [Path(p) for p in shown["snapshots"]]
+    assert any(p.suffix == ".svg" for p in snaps) and any(p.suffix == ".json" for p in snaps)
+    assert all(p.is_file() for p in snaps)
+    assert not k6_processes_for(runs)
+
+
+def test_kill_9_under_load_keeps_the_mark_and_the_series(tmp_path: Path, k6_bin: str) -> None:
+    term, runs = start_demo(tmp_path)
+    try:
+        term.send("M")
+        term.wait_for(lambda s: "saved" in s, 5, "the instant mark")
+        time.sleep(3)
+        pid = loadwatch_pid(runs)
+        k6 = k6_processes_for(runs)
+        killed_at = time.time()
+        psutil.Process(pid).kill()
+        _, alive = psutil.wait_procs(k6, timeout=5)
+        assert not alive, "k6 went down with loadwatch"
+    finally:
+        term.close()
+    (run_dir,) = runs.iterdir()
+    reader = RunReader(run_dir)
+    assert len(reader.events("mark")) == 1
+    last = list(reader.seconds())[-1]["t"]
+    assert killed_at - (last + 1) <= 1.0  # the record also keeps the second in progress
+    reader.close()
+
+
+def test_sighup_when_the_terminal_goes_away(tmp_path: Path, k6_bin: str) -> None:
+    term, runs = start_demo(tmp_path)
+    pid = loadwatch_pid(runs)
+    k6 = k6_processes_for(runs)
+    term.close()  # the terminal goes away: the app gets SIGHUP
+    _, alive = psutil.wait_procs([psutil.Process(pid), *k6], timeout=60)
+    assert not alive, "loadwatch and k6 ended"
+    (run_dir,) = runs.iterdir()
+    meta = RunReader(run_dir).meta()
+    assert meta["status"] == "aborted" and "SIGHUP" in meta["stopped_by"]
+    assert meta["ended_at"] > meta["started_at"]
+    assert (run_dir / "summary.json").is_file()

@@ -75,8 +75,12 @@ def state_text(c: ContainerStats) -> str:
 class _Cell(Text):
     """A table cell that knows how it sorts (its shown text is rounded and has units)."""
 
-    def __init__(self, text: str, style: Style | str = "", sort_key: Any = None, *, left: bool = False) -> None:
-        super().__init__(text, style=style, justify="left" if left else "right", no_wrap=True, overflow="ellipsis")
+    def __init__(
+        self, text: str, style: Style | str = "", sort_key: Any = None, *, left: bool = False
+    ) -> None:
+        super().__init__(
+            text, style=style, justify="left" if left else "right", no_wrap=True, overflow="ellipsis"
+        )
         self.sort_key = sort_key
 
 
@@ -132,8 +136,9 @@ class ContainersPane(Vertical):
         yield Label(SOURCE_TEXT["connecting"], id="docker-source", classes="-connecting")
         table: DataTable[Text] = DataTable(id="containers-table", cursor_type="none", header_height=1)
         for key, label, width in COLUMNS:
-            justify = "left" if key in ("name", "state") else "right"
-            table.add_column(Text(label, justify=justify), width=width, key=key)
+            table.add_column(
+                Text(label, justify="left" if key in ("name", "state") else "right"), width=width, key=key
+            )
         yield table
         yield RichLog(id="container-events", max_lines=self.MAX_EVENT_LINES, wrap=False, markup=False)
 
