@@ -214,14 +214,18 @@ def _tui(engine: RunEngine) -> int:
     from runners.exit_status import exit_status_for
     from tui.app import LoadwatchApp
 
-    app = LoadwatchApp(engine)
+    # k6 starts once the first frame is on screen: the screen is up at once, whatever k6 does.
+    app = LoadwatchApp(engine, on_ready=engine.start)
 
     def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
         app.call_later(app.exit)
 
     _install_stop_signals(engine, on_stop=leave)
-    engine.start()
     app.run()
+    if not engine.started:
+        print("loadwatch: the screen could not start, so k6 was not started (try --headless)", file=sys.stderr)
+        engine.abandon()
+        return 1
     if engine.state.is_active:  # the app left early (terminal lost): stop k6 before exiting
         engine.request_stop(reason="screen closed")
         if not engine.wait(60):

@@ -108,8 +108,22 @@ class RunEngine:
         self.k6.request_stop(hard=hard, reason=reason)
 
     # ---- life --------------------------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        """True once start() ran."""
+        return self.started_at > 0
+
+    def abandon(self) -> None:
+        """Close the record of a run that was never started."""
+        with self.journal.lock:
+            self.recorder.set_meta(status=RunState.FAILED.value, status_detail="not started")
+            self.journal.close()
+            self.recorder.close()
+
     def start(self) -> None:
         """Record the metadata, spawn k6 and start ticking."""
+        if self.started:
+            return
         self.started_at = time.time()
         script_bytes = self.spec.script.read_bytes() if self.spec.script.is_file() else b""
         self.recorder.set_meta(
@@ -118,7 +132,7 @@ class RunEngine:
             script_sha256=hashlib.sha256(script_bytes).hexdigest() if script_bytes else None,
             k6_args=redact_args(self.spec.k6_args),
             k6_binary=self.binary,
-            k6_version=k6_version(self.binary),
+            k6_version=None,  # filled in by a background thread: `k6 version` is a subprocess
             host=platform.node(),
             started_at=self.started_at,
             status=RunState.STARTING.value,
@@ -128,10 +142,17 @@ class RunEngine:
         self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
+        threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
         self.k6.start()
         self.host.watch_k6(self.k6.pid)
         self.taint.start()
         self._ticker.start()
+
+    def _load_version(self) -> None:
+        version = k6_version(self.binary)
+        with self.journal.lock:
+            if not self.journal.closed:
+                self.recorder.set_meta(k6_version=version)
 
     def _load_thresholds(self) -> None:
         found = inspect_thresholds(self.binary, self.spec.script, self.spec.k6_args, self.env)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -111,14 +111,18 @@ class LoadwatchApp(App[int]):
             """
             return isinstance(message, LoadwatchApp.FrameArrived)
 
-    def __init__(self, control: RunControl, *, title: str | None = None) -> None:
+    def __init__(
+        self, control: RunControl, *, title: str | None = None, on_ready: Callable[[], None] | None = None
+    ) -> None:
         """Create the app for one run.
 
         Args:
             control: The run to watch and steer.
             title: Shown first in the header; "loadwatch" when None.
+            on_ready: Called once the first screen is drawn (the CLI starts k6 there).
         """
         super().__init__()
+        self._on_ready = on_ready
         self.control = control
         self.title = title or "loadwatch"
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
@@ -159,6 +163,8 @@ class LoadwatchApp(App[int]):
         header.state = self.control.state
         self.query_one(OutputPane).border_title = "k6 output"
         self.control.add_listener(self._on_engine_frame)
+        if self._on_ready is not None:
+            self.call_after_refresh(self._on_ready)
 
     def _on_engine_frame(self, frame: Frame) -> None:
         # Runs on the engine's thread: hand over only, never touch widgets here.
