@@ -1,0 +1,95 @@
+"""Rule evaluation cost: CPU per evaluation (the engine evaluates once a second) for many rules over many paths.
+
+Usage: python -m benchmarks.rules_cost [--rules 50] [--paths 200] [--seconds 300] [--smoke]
+Cases: "quiet" (values far from every level, the common case), "busy" (values wander across the levels so
+rules go pending, fire, escalate and resolve), and "all quiet" / "all busy" where every rule is a glob that
+matches every path (rules x paths pairs, the worst case; "all busy" makes about 2,000 transitions a second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from runners.default_rules import default_rules
+from runners.rule_state import RuleEngine
+from runners.rules import Rule
+
+
+def case_rules(n_rules: int, every_pair: bool) -> list[Rule]:
+    """`n_rules` rules: the defaults, then per-endpoint and per-gauge globs and exact paths."""
+    rules = [] if every_pair else default_rules()[: min(8, n_rules)]
+    for i in range(n_rules - len(rules)):
+        if every_pair:
+            metric = "gauge.*"
+        elif i % 3 == 0:
+            metric = f"endpoint.*/{i % 10}/*.p95_ms"
+        elif i % 3 == 1:
+            metric = f"gauge.g{i % 50}*"
+        else:
+            metric = f"container.c{i % 20}.cpu_pct"
+        rules.append(Rule(f"r{i}", metric, ">", warning=60.0, critical=90.0, for_s=float(i % 4)))
+    return rules
+
+
+def case_values(n_paths: int, step: int, busy: bool, every_pair: bool = False) -> dict[str, float | None]:
+    """About `n_paths` paths of every kind (all gauges for every pair); busy values cross 60 and 90 often."""
+    values: dict[str, float | None] = {}
+    if every_pair:
+        return {f"gauge.g{i}": float((step * 7 + i * 13) % 100) if busy else 10.0 for i in range(n_paths)}
+    per_kind = max(1, n_paths // 4)
+    for i in range(per_kind):
+        wave = float((step * 7 + i * 13) % 100) if busy else 10.0
+        values[f"endpoint.GET /api/{i % 10}/item{i}.p95_ms"] = wave * 5
+        values[f"gauge.g{i}"] = wave
+        values[f"container.c{i}.cpu_pct"] = wave
+        values[f"host.x{i}"] = wave  # matched by no rule
+    values |= {"k6.p95_ms": 120.0, "k6.error_pct": 0.0, "host.cpu_pct": 30.0}
+    return values
+
+
+def measure(n_rules: int, n_paths: int, seconds: int, busy: bool, every_pair: bool) -> tuple[float, int, int]:
+    """Evaluate once per simulated second.
+
+    Returns:
+        (median CPU seconds per evaluation, rule-path pairs, transitions in total)
+    """
+    engine = RuleEngine(case_rules(n_rules, every_pair), max_tracks=50_000)
+    frames = [case_values(n_paths, s, busy, every_pair) for s in range(seconds)]
+    costs = []
+    transitions = 0
+    for s, values in enumerate(frames):
+        t0 = time.process_time_ns()
+        transitions += len(engine.evaluate(float(s), values, wall_t=float(s)))
+        engine.firing()  # what the frame builder reads each second
+        costs.append(time.process_time_ns() - t0)
+    costs.sort()
+    return costs[len(costs) // 2] / 1e9, len(engine.states()), transitions
+
+
+def main() -> None:
+    """Print the cost per evaluation and its share of one core for each case."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--rules", type=int, default=50)
+    p.add_argument("--paths", type=int, default=200)
+    p.add_argument("--seconds", type=int, default=300)
+    p.add_argument("--smoke", action="store_true", help="small and quick, for CI")
+    a = p.parse_args()
+    seconds = 20 if a.smoke else a.seconds
+    print(f"{a.rules} rules x {a.paths} paths, {seconds} evaluations (one per second of a run)")
+    cases = (
+        ("quiet", False, False),
+        ("busy", True, False),
+        ("all quiet", False, True),
+        ("all busy", True, True),
+    )
+    for label, busy, every in cases:
+        cost, pairs, transitions = measure(a.rules, a.paths, seconds, busy, every)
+        print(
+            f"{label:>10}: {pairs:>6} rule-path pairs, {transitions:>6} transitions, "
+            f"{cost * 1e3:7.3f} ms CPU per evaluation = {cost * 100:.2f} % of one core"
+        )
+
+
+if __name__ == "__main__":
+    main()
