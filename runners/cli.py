@@ -25,6 +25,7 @@ def _split_k6_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="FILE", help="config file (default: ./loadwatch.toml, then XDG)")
     p.add_argument("--headless", action="store_true", help="no screen: progress lines on stdout")
     p.add_argument("--json-summary", type=Path, metavar="PATH", help="write the run's totals as JSON here")
     p.add_argument(
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(demo)
     demo.add_argument("--speed", type=float, default=1.0, help="scale the ramp's stage durations by 1/SPEED")
     demo.add_argument("--pool-size", type=int, default=None, help="demo target's DB pool size")
+    rules = sub.add_parser("rules", help="show the alert rules in force (defaults and config)")
+    rules.add_argument("--config", type=Path, metavar="FILE")
     runs = sub.add_parser("runs", help="list recorded runs")
     runs.add_argument("--runs-dir", type=Path, metavar="DIR")
     show = sub.add_parser("show", help="print one run's record")
@@ -72,12 +75,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(own)
     if args.command in ("runs", "show", "replay"):
         return _records(args)
+    if args.command == "rules":
+        return _rules(args)
     if args.window < 1 or args.window > 3600:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
     if args.command == "run":
         return _run(args, Path(args.script), k6_args, demo_meta=None)
     return _demo(args, k6_args)
+
+
+def _load_rules(config: Path | None) -> list[object]:
+    from runners.config import find_config, load_raw
+    from runners.rule_config import parse_rules
+
+    return list(parse_rules(load_raw(find_config(config))))
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from runners.config import ConfigError, find_config
+    from runners.rule_format import format_rules
+    from runners.rules import Rule
+
+    try:
+        rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
+    except ConfigError as exc:
+        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    path = find_config(args.config)
+    print(f"rules in force ({'defaults' if path is None else f'defaults and {path}'}):")
+    print(format_rules(rules))
+    return 0
 
 
 def _records(args: argparse.Namespace) -> int:
@@ -149,12 +177,20 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: dict[str, str] | None) -> int:
+    from runners.config import ConfigError
     from runners.engine import RunSpec
     from runners.k6_binary import K6NotFoundError
     from runners.k6_command import K6ArgumentError
+    from runners.rules import Rule
     from runners.run_record import default_runs_dir
 
+    try:
+        rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
+    except ConfigError as exc:
+        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     spec = RunSpec(
+        rules=tuple(rules),
         script=script.expanduser().resolve(),
         k6_args=tuple(k6_args),
         name=args.name,
@@ -207,7 +243,13 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
     while not engine.wait(0.5):
         pass
-    return exit_status_for(engine.state)
+    code = exit_status_for(engine.state)
+    if code == 0 and engine.rules.critical_fired:
+        from runners.exit_status import EXIT_CRITICAL_RULE
+
+        print("loadwatch: a critical rule fired during the run (exit status 3)", flush=True)
+        return EXIT_CRITICAL_RULE
+    return code
 
 
 def _tui(engine: RunEngine) -> int:

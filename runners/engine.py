@@ -23,7 +23,11 @@ from runners.k6_stats import CLOSE_DELAY_S, K6Stats
 from runners.k6_thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6_views import code_counts, endpoint_rows, latency_bins
 from runners.output_buffer import OutputBuffer
+from runners.default_rules import default_rules
+from runners.rule_capacity import LoadSnapshot
+from runners.rules import Rule
 from runners.run_journal import RunJournal
+from runners.run_rules import RunRules, generator_values, k6_values
 from runners.run_outcome import outcome
 from runners.run_record import RunRecorder, new_run_dir
 
@@ -41,6 +45,7 @@ class RunSpec:
     runs_dir: Path = Path("runs")
     window_s: int = 10
     max_endpoints: int = 50
+    rules: Sequence[Rule] | None = None  # None: the default rule set
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +75,8 @@ class RunEngine:
         self.thresholds: list[Threshold] = []
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
+        rules = list(spec.rules) if spec.rules is not None else default_rules()
+        self.rules = RunRules(rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True))
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -216,6 +223,15 @@ class RunEngine:
             lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
+        live = self.stats.live(now)
+        endpoints = endpoint_rows(self.stats, now)
+        values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.extra_values()}
+        load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
+                            stage=self._stage_text(elapsed))  # fmt: skip
+        verdict = self.rules.evaluate(values, load, now)
+        lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
+        if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
+            self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
             self._set_state(RunState.RUNNING, "k6 is running")
         with self.journal.lock:
@@ -237,7 +253,7 @@ class RunEngine:
                 state=self._state,
                 elapsed_s=elapsed,
                 planned_s=self.output.planned_s,
-                live=self.stats.live(now),
+                live=live,
                 totals=self.stats.totals(),
                 series=tuple(self.stats.series)[-SERIES_IN_FRAME:],
                 new_output=lines,
@@ -245,7 +261,7 @@ class RunEngine:
                 status_detail=self._detail,
                 parse_errors=self.ingest.parse_errors,
                 dropped_output_lines=self.output.dropped,
-                endpoints=endpoint_rows(self.stats, now),
+                endpoints=endpoints,
                 codes=code_counts(self.stats, now),
                 latency_bins=latency_bins(window_hist),
                 thresholds=threshold_rows(
@@ -256,6 +272,10 @@ class RunEngine:
                 events=tuple(self.journal.recent)[-50:],
                 started_at=self.started_at,
                 run_dir=str(self.run_dir),
+                firing=self.rules.firing(),
+                breach_history=self.rules.history(),
+                bell=verdict.bell,
+                capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -265,6 +285,14 @@ class RunEngine:
             except Exception as exc:
                 self.journal.event("listener_error", {"error": repr(exc)})
         return frame
+
+    def extra_values(self) -> dict[str, float | None]:
+        """Values of other sources for the rules (gauges, containers); see the values contract."""
+        return {}
+
+    def _stage_text(self, elapsed: float) -> str:
+        planned = self.output.planned_s
+        return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
     def _finish(self) -> None:
         self.taint.stop()
@@ -280,6 +308,7 @@ class RunEngine:
         frame = self._tick(max(self.ended_at, last + 1 + CLOSE_DELAY_S + 1))
         from runners.summary import build_summary  # late import: summary imports the engine's types
 
+        self.rules.close()
         summary = build_summary(self, frame)
         with self.journal.lock:
             self.journal.close()

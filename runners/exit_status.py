@@ -10,6 +10,8 @@ EXIT_FAILED = 1
 """k6 could not start, crashed or exited with an error code."""
 EXIT_USAGE = 2
 """Bad command line or configuration: nothing was started."""
+EXIT_CRITICAL_RULE = 3
+"""k6 finished, but a critical alert rule fired during the run (headless mode, for CI)."""
 EXIT_THRESHOLDS_FAILED = 99
 """k6's own exit code when a threshold failed, passed through so CI scripts read it the same way."""
 EXIT_ABORTED = 130

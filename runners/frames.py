@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from runners.rule_events import Breach
+
 
 class RunState(enum.StrEnum):
     """Where a run is in its life."""
@@ -226,3 +228,7 @@ class Frame:
     started_at: float = 0.0
     run_dir: str = ""
     replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed
+    firing: tuple[Breach, ...] = ()  # rules firing now, critical first
+    breach_history: tuple[Breach, ...] = ()  # recent breaches, newest first
+    bell: bool = False  # a rule asked for the terminal bell in this frame
+    capacity_ceiling: str = ""  # the load when a critical rule first fired, described

@@ -58,6 +58,8 @@ class HeadlessPrinter:
                 line.stream == "stderr" and ("level=error" in line.text or "level=fatal" in line.text)
             ):
                 print(f"k6: {line.text}" if line.stream == "stderr" else line.text, file=self.out)
+        if frame.bell:
+            print("\a", end="", file=self.out)
         now = time.monotonic()
         if not frame.state.is_active:
             for text in final_lines(frame):

@@ -58,6 +58,8 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
             for r in frame.thresholds
         ],
         "generator": _generator(engine, frame),
+        **engine.rules.summary(),
+        "critical_rule_fired": engine.rules.critical_fired,
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
     }
 

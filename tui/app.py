@@ -20,6 +20,8 @@ from textual.worker import Worker, WorkerState
 from runners.control import PlaybackControl, RunControl
 from runners.exit_status import exit_status_for
 from runners.frames import Frame, Mark
+from tui.breach_banner import BreachBanner
+from tui.breaches_pane import BreachesPane
 from tui.confirm_screen import ConfirmScreen
 from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
 from tui.endpoints_table import EndpointsTable
@@ -32,6 +34,20 @@ from tui.marks_pane import MarksPane
 from tui.output_pane import OutputPane
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
 from tui.units import format_clock
+
+_CHART_OF_PATH = {"k6.rps": "rps", "k6.error_pct": "errors", "k6.p95_ms": "latency", "k6.p99_ms": "latency",
+                  "k6.p90_ms": "latency", "k6.p50_ms": "latency", "k6.vus": "vus"}  # fmt: skip
+
+
+def breach_starts(frame: Frame) -> dict[str, list[float]]:
+    """When each chart's metric started breaching (firing and past), for the vertical lines."""
+    out: dict[str, list[float]] = {}
+    for b in (*frame.firing, *frame.breach_history):
+        chart = _CHART_OF_PATH.get(b.path)
+        if chart is not None:
+            out.setdefault(chart, []).append(b.start)
+    return out
+
 
 QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
 
@@ -67,7 +83,8 @@ class LoadwatchApp(App[int]):
         Binding("1", "show_tab('tab-load')", "Load", show=False, id="tab-load"),
         Binding("2", "show_tab('tab-endpoints')", "Endpoints", show=False, id="tab-endpoints"),
         Binding("3", "show_tab('tab-system')", "System", show=False, id="tab-system"),
-        Binding("4", "show_tab('tab-marks')", "Marks", show=False, id="tab-marks"),
+        Binding("5", "show_tab('tab-breaches')", "Breaches", show=False, id="tab-breaches"),
+        Binding("6", "show_tab('tab-marks')", "Marks", show=False, id="tab-marks"),
         Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
         Binding("plus,equals_sign", "replay_faster", "Faster", id="replay-faster", tooltip="Replay: faster"),
         Binding("minus", "replay_slower", "Slower", id="replay-slower", tooltip="Replay: slower"),
@@ -139,6 +156,7 @@ class LoadwatchApp(App[int]):
         """
         yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode, LoadwatchApp.paused)
         yield Static("", id="alert-strip")
+        yield BreachBanner(id="breach-banner")
         with TabbedContent(id="tabs", initial="tab-load"):
             with TabPane("1 Load", id="tab-load"):
                 yield K6Pane(id="k6-pane")
@@ -152,7 +170,9 @@ class LoadwatchApp(App[int]):
                     yield LatencyHistogram(id="latency-histogram")
             with TabPane("3 System", id="tab-system"):
                 yield GeneratorPane(id="generator-pane")
-            with TabPane("4 Marks", id="tab-marks"):
+            with TabPane("5 Breaches", id="tab-breaches"):
+                yield BreachesPane(id="breaches-pane")
+            with TabPane("6 Marks", id="tab-marks"):
                 yield MarksPane(id="marks-pane")
         yield Footer()
 
@@ -190,7 +210,10 @@ class LoadwatchApp(App[int]):
             self.query_one(RunHeader).show_frame(frame)
             self.query_one(OutputPane).append(lines, dropped)
             self._show_alerts(frame)
+            self.query_one(BreachBanner).show_breaches(frame.firing)
             self._show_active_tab(frame)
+        if frame.bell:
+            self.bell()
 
     def _show_alerts(self, frame: Frame) -> None:
         strip = self.query_one("#alert-strip", Static)
@@ -204,7 +227,9 @@ class LoadwatchApp(App[int]):
         # Hidden panes do not render: only the visible tab is updated; switching tabs redraws it.
         active = self.query_one(TabbedContent).active
         if active == "tab-load":
-            self.query_one(K6Pane).show_frame(frame)
+            pane = self.query_one(K6Pane)
+            pane.breach_starts = breach_starts(frame)
+            pane.show_frame(frame)
         elif active == "tab-endpoints":
             self.query_one(EndpointsTable).show_rows(frame.endpoints)
             self.query_one(CodesView).show_codes(frame.codes)
@@ -212,6 +237,8 @@ class LoadwatchApp(App[int]):
             self.query_one(ThresholdsView).show_thresholds(frame.thresholds, frame.k6_exit_code)
         elif active == "tab-system":
             self.query_one(GeneratorPane).show_generator(frame.generator)
+        elif active == "tab-breaches":
+            self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
         elif active == "tab-marks":
             self.query_one(MarksPane).show_marks(frame.marks, frame.events, frame.started_at)
 
