@@ -25,7 +25,9 @@ def _split_k6_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, metavar="FILE", help="config file (default: ./loadwatch.toml, then XDG)")
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="config file (default: ./loadwatch.toml, then XDG)"
+    )
     p.add_argument("--headless", action="store_true", help="no screen: progress lines on stdout")
     p.add_argument("--json-summary", type=Path, metavar="PATH", help="write the run's totals as JSON here")
     p.add_argument(
@@ -265,7 +267,9 @@ def _tui(engine: RunEngine) -> int:
     _install_stop_signals(engine, on_stop=leave)
     app.run()
     if not engine.started:
-        print("loadwatch: the screen could not start, so k6 was not started (try --headless)", file=sys.stderr)
+        print(
+            "loadwatch: the screen could not start, so k6 was not started (try --headless)", file=sys.stderr
+        )
         engine.abandon()
         return 1
     if engine.state.is_active:  # the app left early (terminal lost): stop k6 before exiting

@@ -13,6 +13,7 @@ from typing import Any
 
 from collectors.host import HostCollector
 from runners.control import FrameListener
+from runners.default_rules import default_rules
 from runners.frames import Frame, Mark, OutputLine, RunState
 from runners.generator_watch import GeneratorWatch
 from runners.k6_binary import find_k6, k6_version
@@ -23,13 +24,12 @@ from runners.k6_stats import CLOSE_DELAY_S, K6Stats
 from runners.k6_thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6_views import code_counts, endpoint_rows, latency_bins
 from runners.output_buffer import OutputBuffer
-from runners.default_rules import default_rules
 from runners.rule_capacity import LoadSnapshot
 from runners.rules import Rule
 from runners.run_journal import RunJournal
-from runners.run_rules import RunRules, generator_values, k6_values
 from runners.run_outcome import outcome
 from runners.run_record import RunRecorder, new_run_dir
+from runners.run_rules import RunRules, generator_values, k6_values
 
 TICK_S = 0.5
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
@@ -76,7 +76,9 @@ class RunEngine:
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         rules = list(spec.rules) if spec.rules is not None else default_rules()
-        self.rules = RunRules(rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True))
+        self.rules = RunRules(
+            rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
+        )
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -238,7 +240,9 @@ class RunEngine:
             if not self.journal.closed:
                 pending = self.stats.open_points(now)
                 self.recorder.add_seconds("k6", closed + pending)
-                self.recorder.add_histograms("k6_hist", self.stats.histograms_of(p.t for p in closed + pending))
+                self.recorder.add_histograms(
+                    "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
+                )
                 self.recorder.add_output(lines)
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True

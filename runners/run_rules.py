@@ -66,7 +66,9 @@ class RuleTick:
 class RunRules:
     """Evaluates the rules and records every transition the moment it happens."""
 
-    def __init__(self, rules: Sequence[Rule], run_name: str, record: Callable[[str, dict[str, Any]], object]) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], run_name: str, record: Callable[[str, dict[str, Any]], object]
+    ) -> None:
         self.rules = list(rules)
         self.engine = RuleEngine(self.rules)
         self.actions = ActionRunner(self.rules, run_name=run_name)

@@ -20,7 +20,17 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _BAR_WIDTH = 10
 _PARTS = ("value", "bar", "spark", "state")
-_STATE_CLASSES = ("-ok", "-warning", "-critical", "-stale", "-down", "-invalid", "-no_data", "-pending")
+_STATE_CLASSES = (
+    "-plain",
+    "-ok",
+    "-warning",
+    "-critical",
+    "-stale",
+    "-down",
+    "-invalid",
+    "-no_data",
+    "-pending",
+)
 History = Mapping[tuple[str, str], Sequence[tuple[float, float]]]
 
 
@@ -148,8 +158,9 @@ class GaugeRow(Horizontal):
             points: `(t, value)` history of this series.
             now: The time now.
         """
+        has_levels = reading.warning is not None or reading.critical is not None
         level = reading.level if reading.state == "ok" else None
-        state_class = f"-{level}" if level else f"-{reading.state}"
+        state_class = ("-plain" if not has_levels else f"-{level}") if level else f"-{reading.state}"
         for cls in _STATE_CLASSES:
             self.set_class(cls == state_class, cls)
         recent = [p for p in points if p[0] >= now - SPARK_WINDOW_S]
@@ -203,11 +214,19 @@ class GaugesPane(Widget):
         """
         super().__init__(id=id)
         self.rows: dict[tuple[str, str], GaugeRow] = {}
+        self._source = Static("gauges: waiting for the first poll", id="gauges-source", markup=False)
+        self._container = VerticalScroll(id="gauges-rows")
+        self._pending: tuple[GaugeSnapshot, History, float | None] | None = None
 
     def compose(self) -> ComposeResult:
         """The source line above the rows."""
-        yield Static("gauges: waiting for the first poll", id="gauges-source", markup=False)
-        yield VerticalScroll(id="gauges-rows")
+        yield self._source
+        yield self._container
+
+    def on_mount(self) -> None:
+        """Show a snapshot that arrived before the pane was mounted."""
+        if self._pending is not None:
+            self.update_snapshot(*self._pending)
 
     def update_snapshot(self, snapshot: GaugeSnapshot, history: History, now: float | None = None) -> None:
         """Show a snapshot: rows are added, updated and removed by key, never rebuilt.
@@ -217,11 +236,14 @@ class GaugesPane(Widget):
             history: `(gauge, series)` to `(t, value)` points, oldest first.
             now: The time now (default: the wall clock), to age stale values.
         """
+        if not self._container.is_attached:
+            self._pending = (snapshot, history, now)  # rows can only be mounted once the pane is
+            return
+        self._pending = None
         now = time.time() if now is None else now
-        source = self.query_one("#gauges-source", Static)
-        source.update(f"{snapshot.source_state.upper()} · {snapshot.source_detail}")
-        source.set_class(snapshot.source_state == "down", "-down")
-        container = self.query_one("#gauges-rows", VerticalScroll)
+        self._source.update(f"{snapshot.source_state.upper()} · {snapshot.source_detail}")
+        self._source.set_class(snapshot.source_state == "down", "-down")
+        container = self._container
         wanted = [r.key for r in snapshot.readings]
         with self.app.batch_update():
             for key in [k for k in self.rows if k not in set(wanted)]:
