@@ -33,6 +33,7 @@ from runners.run_rules import RunRules, generator_values, k6_values
 
 TICK_S = 0.5
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
+RECORD_LINES_PER_TICK = 10  # k6 output lines recorded per half second, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class RunEngine:
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
         self._reported_record_error = False
+        self.unrecorded_lines = 0
         self._ticker = threading.Thread(target=self._tick_loop, name="engine-tick", daemon=True)
 
     # ---- RunControl --------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ class RunEngine:
                 self.recorder.add_histograms(
                     "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
                 )
-                self.recorder.add_output(lines)
+                self.recorder.add_output(self._lines_to_record(lines, now))
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
@@ -289,6 +291,16 @@ class RunEngine:
             except Exception as exc:
                 self.journal.event("listener_error", {"error": repr(exc)})
         return frame
+
+    def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:
+        # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate: keep the first
+        # lines of each tick and a count of the rest (the screen still shows up to OutputBuffer.per_tick).
+        if len(lines) <= RECORD_LINES_PER_TICK:
+            return lines
+        skipped = len(lines) - RECORD_LINES_PER_TICK
+        self.unrecorded_lines += skipped
+        note = OutputLine(now, "loadwatch", f"({skipped} more output lines in this half second not recorded)")
+        return (*lines[:RECORD_LINES_PER_TICK], note)
 
     def extra_values(self) -> dict[str, float | None]:
         """Values of other sources for the rules (gauges, containers); see the values contract."""
