@@ -1,0 +1,292 @@
+"""Real Prometheus and node exporter on free 127.0.0.1 ports, a slow stand-in, and their pytest fixtures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from runners.demo_target import DemoTarget
+from runners.k6_command import free_port
+from tests.components import need_program
+
+SCRAPE_INTERVAL_S = 1.0
+UP_TIMEOUT_S = 30.0  # the first scrape lands ~6 s after start (facts/collectors.md §2.1)
+
+
+def _stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop one process we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+class NodeExporter:
+    """Debian's prometheus-node-exporter on a free port."""
+
+    def __init__(self, workdir: Path) -> None:
+        """Start it.
+
+        Args:
+            workdir: Where its log goes.
+        """
+        binary = need_program("prometheus-node-exporter")
+        self.port = free_port()
+        self.log = workdir / "node_exporter.log"
+        argv = [binary, f"--web.listen-address=127.0.0.1:{self.port}", "--no-collector.systemd"]
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        _wait_http(f"http://127.0.0.1:{self.port}/metrics", self.proc, self.log)
+
+    @property
+    def target(self) -> str:
+        """`host:port` for a scrape config."""
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop it by its PID."""
+        _stop_process(self.proc)
+
+
+class PrometheusServer:
+    """Debian's prometheus with its own config and storage, scraping the given targets every second."""
+
+    def __init__(self, workdir: Path, targets: dict[str, str], port: int | None = None) -> None:
+        """Write the config and start the server (see `start`).
+
+        Args:
+            workdir: Holds the config, the TSDB and the log.
+            targets: Job name to `host:port`.
+            port: Port to listen on (default: a free one).
+        """
+        self.binary = need_program("prometheus")
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.targets = targets
+        jobs = [
+            {"job_name": job, "static_configs": [{"targets": [target]}]}
+            for job, target in sorted(targets.items())
+        ]
+        config: dict[str, object] = {
+            "global": {"scrape_interval": f"{SCRAPE_INTERVAL_S:g}s", "evaluation_interval": "5s"},
+            "scrape_configs": jobs,
+        }
+        self.config_path = workdir / "prometheus.yml"
+        self.config_path.write_text(json.dumps(config, indent=1))  # JSON is YAML
+        self.log = workdir / "prometheus.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start (or restart after `kill`) on the same port and storage; waits until it is ready."""
+        argv = [
+            self.binary,
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--storage.tsdb.retention.time=1d",
+        ]
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        _wait_http(f"{self.url}/-/ready", self.proc, self.log)
+
+    def wait_up(self, timeout: float = UP_TIMEOUT_S) -> None:
+        """Wait until every target has been scraped successfully (`up == 1`), not just until ready."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                body = httpx.get(f"{self.url}/api/v1/query", params={"query": "up == 1"}, timeout=2).json()
+                jobs = {r["metric"]["job"] for r in body["data"]["result"]}
+                if jobs >= set(self.targets):
+                    return
+                last = f"up: {sorted(jobs)}"
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                last = repr(exc)
+            time.sleep(0.25)
+        raise AssertionError(f"Prometheus targets not up within {timeout} s ({last}); log: {self.log}")
+
+    def kill(self) -> None:
+        """Kill the server by its PID (SIGKILL: a crash, not a clean stop)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        """Stop the server by its PID."""
+        if self.proc is not None:
+            _stop_process(self.proc)
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{proc.args!r} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    _stop_process(proc)
+    raise AssertionError(f"{url} did not answer within {timeout} s; log: {log}")
+
+
+class SlowServer:
+    """A Prometheus stand-in on 127.0.0.1 that waits `delay_s` before answering every query with 42."""
+
+    def __init__(self, delay_s: float) -> None:
+        """Start serving.
+
+        Args:
+            delay_s: Seconds to wait before each answer (change it any time).
+        """
+        self.delay_s = delay_s
+        self.requests = 0
+        self._closing = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            """Waits, then answers a one-series vector."""
+
+            def do_GET(self) -> None:
+                """Answer any GET."""
+                server.requests += 1
+                server._closing.wait(server.delay_s)  # ends early at shutdown
+                body = json.dumps(
+                    {
+                        "status": "success",
+                        "data": {
+                            "resultType": "vector",
+                            "result": [{"metric": {"job": "slow"}, "value": [time.time(), "42"]}],
+                        },
+                    }
+                ).encode()
+                with contextlib.suppress(OSError):  # the client may have given up already
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = int(self._httpd.server_address[1])
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        """Stop serving; waiting requests are released at once."""
+        self._closing.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+class RampExporter(Collector):
+    """A `/metrics` endpoint whose values are known functions of time, to compare the two sources exactly.
+
+    `lw_ramp` grows 1 per second, `lw_ramp_max` is 1000, and the counter `lw_work_total` grows 10 per second.
+    """
+
+    def __init__(self) -> None:
+        """Serve on a free 127.0.0.1 port."""
+        self.t0 = time.time()
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        self.port = free_port()
+        self._httpd, self._thread = start_http_server(self.port, addr="127.0.0.1", registry=registry)
+
+    def collect(self) -> Iterator[Metric]:
+        """The three metrics, computed at scrape time."""
+        elapsed = time.time() - self.t0
+        yield GaugeMetricFamily("lw_ramp", "Seconds since start.", value=elapsed)
+        yield GaugeMetricFamily("lw_ramp_max", "Top of the ramp.", value=1000.0)
+        yield CounterMetricFamily("lw_work", "Work done, 10 per second.", value=10.0 * elapsed)
+
+    @property
+    def target(self) -> str:
+        """`host:port` for a scrape config."""
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def demo_target() -> Iterator[DemoTarget]:
+    """The bundled demo target, in-process on 127.0.0.1."""
+    target = DemoTarget()
+    target.start()
+    yield target
+    target.stop()
+
+
+@pytest.fixture
+def node_exporter(tmp_path: Path) -> Iterator[NodeExporter]:
+    """A running node exporter."""
+    exporter = NodeExporter(tmp_path)
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture
+def prometheus_stack(
+    tmp_path: Path, demo_target: DemoTarget, node_exporter: NodeExporter
+) -> Iterator[PrometheusServer]:
+    """Prometheus scraping the demo target (job `demo`) and the node exporter (job `node`), both up."""
+    prom = PrometheusServer(tmp_path, {"demo": f"127.0.0.1:{demo_target.port}", "node": node_exporter.target})
+    try:
+        prom.wait_up()
+        yield prom
+    finally:
+        prom.stop()
+
+
+@pytest.fixture
+def slow_server() -> Iterator[SlowServer]:
+    """A slow Prometheus stand-in (3 s per answer until changed)."""
+    server = SlowServer(3.0)
+    yield server
+    server.close()
+
+
+def no_server_url() -> str:
+    """A 127.0.0.1 URL where nothing listens (a free port, closed again)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def require_prometheus() -> None:
+    """Skip (or fail under LOADWATCH_REQUIRE_ALL=1) when the Debian binaries are missing."""
+    for program in ("prometheus", "prometheus-node-exporter"):
+        need_program(program)
