@@ -94,6 +94,16 @@ def _load_rules(config: Path | None) -> list[object]:
     return list(parse_rules(load_raw(find_config(config))))
 
 
+def _load_gauges(config: Path | None, demo_url: str | None) -> object:
+    from collectors.gauge_config import demo_gauges, parse_gauges
+    from runners.config import find_config, load_raw
+
+    gauges = parse_gauges(load_raw(find_config(config)))
+    if demo_url is not None and not gauges.gauges:
+        return demo_gauges(demo_url, gauges.prometheus)
+    return gauges
+
+
 def _rules(args: argparse.Namespace) -> int:
     from runners.config import ConfigError, find_config
     from runners.rule_format import format_rules
@@ -166,6 +176,14 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
+    from runners.config import ConfigError
+
+    try:  # an invalid configuration starts nothing, not even the demo target
+        _load_rules(args.config)
+        _load_gauges(args.config, None)
+    except ConfigError as exc:
+        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
     target = start_demo_process(**kwargs)
     try:
@@ -186,13 +204,18 @@ def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: 
     from runners.rules import Rule
     from runners.run_record import default_runs_dir
 
+    from collectors.gauge_config import GaugesConfig
+
     try:
         rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
+        gauges = _load_gauges(args.config, (demo_meta or {}).get("demo_target"))
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return 2
+    assert isinstance(gauges, GaugesConfig)
     spec = RunSpec(
         rules=tuple(rules),
+        gauges=gauges,
         script=script.expanduser().resolve(),
         k6_args=tuple(k6_args),
         name=args.name,

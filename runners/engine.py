@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collectors.gauge_collector import GaugeCollector
+from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.control import FrameListener
 from runners.default_rules import default_rules
@@ -47,6 +49,7 @@ class RunSpec:
     window_s: int = 10
     max_endpoints: int = 50
     rules: Sequence[Rule] | None = None  # None: the default rule set
+    gauges: GaugesConfig | None = None  # the system under test's gauges (Prometheus or direct scrape)
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +79,8 @@ class RunEngine:
         self.thresholds: list[Threshold] = []
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
+        self.gauge_collector = GaugeCollector(spec.gauges) if spec.gauges and spec.gauges.source else None
+        self._gauges_recorded_t = 0
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(
             rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
@@ -157,6 +162,8 @@ class RunEngine:
         self.k6.start()
         self.host.watch_k6(self.k6.pid)
         self.taint.start()
+        if self.gauge_collector is not None:
+            self.gauge_collector.start()
         self._ticker.start()
 
     def _load_version(self) -> None:
@@ -246,6 +253,7 @@ class RunEngine:
                     "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
                 )
                 self.recorder.add_output(self._lines_to_record(lines, now))
+                self._record_sources(now)
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
@@ -282,6 +290,8 @@ class RunEngine:
                 breach_history=self.rules.history(),
                 bell=verdict.bell,
                 capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
+                gauges=self.gauge_collector.latest() if self.gauge_collector else None,
+                gauge_history=self._gauge_history(now),
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -304,7 +314,25 @@ class RunEngine:
 
     def extra_values(self) -> dict[str, float | None]:
         """Values of other sources for the rules (gauges, containers); see the values contract."""
-        return {}
+        values: dict[str, float | None] = {}
+        if self.gauge_collector is not None:
+            values.update(self.gauge_collector.values_for_rules())
+        return values
+
+    def _record_sources(self, now: float) -> None:
+        # Once per second: the gauges' fresh values on the run's time axis (journal lock held).
+        t = int(now)
+        if self.gauge_collector is not None and t > self._gauges_recorded_t:
+            self._gauges_recorded_t = t
+            snap = self.gauge_collector.latest()
+            values = {f"{r.name}|{r.series}": r.value for r in snap.readings if r.state == "ok"}
+            if values:
+                self.recorder.add_json_series("gauges", t, values)
+
+    def _gauge_history(self, now: float) -> dict[tuple[str, str], tuple[tuple[float, float], ...]]:
+        if self.gauge_collector is None:
+            return {}
+        return {k: tuple(v) for k, v in self.gauge_collector.history(since=now - 300).items()}
 
     def _stage_text(self, elapsed: float) -> str:
         planned = self.output.planned_s
@@ -312,6 +340,8 @@ class RunEngine:
 
     def _finish(self) -> None:
         self.taint.stop()
+        if self.gauge_collector is not None:
+            self.gauge_collector.stop(2.0)
         self.ingest.finish()
         self._final_verdicts = final_verdicts(self.summary_export) or None
         self.ended_at = time.time()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collectors.gauges import GaugeSnapshot
 from runners.rule_events import Breach
+
+GaugeHistory = Mapping[tuple[str, str], tuple[tuple[float, float], ...]]
 
 
 class RunState(enum.StrEnum):
@@ -232,3 +236,5 @@ class Frame:
     breach_history: tuple[Breach, ...] = ()  # recent breaches, newest first
     bell: bool = False  # a rule asked for the terminal bell in this frame
     capacity_ceiling: str = ""  # the load when a critical rule first fired, described
+    gauges: GaugeSnapshot | None = None  # the system under test's gauges, None when none are configured
+    gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes

@@ -92,6 +92,13 @@ class RunRecorder:
             [(source, t, json.dumps(h, separators=(",", ":"))) for t, h in hists],
         )
 
+    def add_json_series(self, source: str, t: int, data: dict[str, Any]) -> None:
+        """Store one second of another source (gauges, containers) as JSON."""
+        self._run(
+            "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
+            [(source, t, json.dumps(data, separators=(",", ":"), default=str))],
+        )
+
     def add_event(self, kind: str, data: dict[str, Any], t: float | None = None) -> None:
         """Store an event (state change, mark, breach...)."""
         self._run(

@@ -26,6 +26,8 @@ from tui.confirm_screen import ConfirmScreen
 from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
 from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
+from tui.gauge_chart import GaugeChart
+from tui.gauges_pane import GaugesPane
 from tui.generator_pane import GeneratorPane
 from tui.help_screen import HelpScreen
 from tui.k6_pane import K6Pane
@@ -82,7 +84,8 @@ class LoadwatchApp(App[int]):
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and what it does"),
         Binding("1", "show_tab('tab-load')", "Load", show=False, id="tab-load"),
         Binding("2", "show_tab('tab-endpoints')", "Endpoints", show=False, id="tab-endpoints"),
-        Binding("3", "show_tab('tab-system')", "System", show=False, id="tab-system"),
+        Binding("3", "show_tab('tab-system')", "Server", show=False, id="tab-system"),
+        Binding("g", "next_gauge", "Chart next gauge", show=False, id="next-gauge"),
         Binding("5", "show_tab('tab-breaches')", "Breaches", show=False, id="tab-breaches"),
         Binding("6", "show_tab('tab-marks')", "Marks", show=False, id="tab-marks"),
         Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
@@ -147,6 +150,8 @@ class LoadwatchApp(App[int]):
         self._last_frame: Frame | None = None
         self._aborting = False
         self._quitting = False
+        self._gauge_index = 0
+        self._gauge_chart_t = 0.0
 
     def compose(self) -> ComposeResult:
         """Lay out the screen.
@@ -154,9 +159,10 @@ class LoadwatchApp(App[int]):
         Returns:
             The header, the k6 pane, the output pane and the footer.
         """
-        yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode, LoadwatchApp.paused)
-        yield Static("", id="alert-strip")
-        yield BreachBanner(id="breach-banner")
+        with Vertical(id="top-bar"):
+            yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode, LoadwatchApp.paused)
+            yield Static("", id="alert-strip")
+            yield BreachBanner(id="breach-banner")
         with TabbedContent(id="tabs", initial="tab-load"):
             with TabPane("1 Load", id="tab-load"):
                 yield K6Pane(id="k6-pane")
@@ -168,7 +174,10 @@ class LoadwatchApp(App[int]):
                         yield CodesView(id="codes-view")
                         yield ThresholdsView(id="thresholds-view")
                     yield LatencyHistogram(id="latency-histogram")
-            with TabPane("3 System", id="tab-system"):
+            with TabPane("3 Server", id="tab-system"):
+                with Horizontal(id="server-top"):
+                    yield GaugesPane(id="gauges-pane")
+                    yield GaugeChart(id="gauge-chart")
                 yield GeneratorPane(id="generator-pane")
             with TabPane("5 Breaches", id="tab-breaches"):
                 yield BreachesPane(id="breaches-pane")
@@ -236,11 +245,43 @@ class LoadwatchApp(App[int]):
             self.query_one(LatencyHistogram).show_bins(frame.latency_bins)
             self.query_one(ThresholdsView).show_thresholds(frame.thresholds, frame.k6_exit_code)
         elif active == "tab-system":
+            self._show_gauges(frame)
             self.query_one(GeneratorPane).show_generator(frame.generator)
         elif active == "tab-breaches":
             self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
         elif active == "tab-marks":
             self.query_one(MarksPane).show_marks(frame.marks, frame.events, frame.started_at)
+
+    def _show_gauges(self, frame: Frame) -> None:
+        pane = self.query_one(GaugesPane)
+        snap = frame.gauges
+        pane.display = snap is not None
+        self.query_one(GaugeChart).display = snap is not None
+        if snap is None:
+            return
+        pane.update_snapshot(snap, frame.gauge_history, now=frame.wall_t)
+        names = list(dict.fromkeys(r.name for r in snap.readings))
+        if not names:
+            return
+        name = names[self._gauge_index % len(names)]
+        unit = next(r.unit for r in snap.readings if r.name == name)
+        origin = frame.series[0].t if frame.series else frame.started_at
+        marks = [m.t - origin for m in frame.marks]
+        breaches = [
+            b.start - origin
+            for b in (*frame.firing, *frame.breach_history)
+            if b.path.startswith(f"gauge.{name}")
+        ]
+        if frame.wall_t - self._gauge_chart_t >= 1.0:  # plotext redraws cost ms: at most once a second
+            self._gauge_chart_t = frame.wall_t
+            self.query_one(GaugeChart).show_gauge(name, unit, frame.gauge_history, origin, marks, breaches)
+
+    def action_next_gauge(self) -> None:
+        """Chart the next gauge on the Server tab."""
+        self._gauge_index += 1
+        self._gauge_chart_t = 0.0
+        if self._last_frame is not None:
+            self._show_active_tab(self._last_frame)
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab and draw it from the latest frame."""
