@@ -55,3 +55,63 @@ def test_p95_rule_fires_in_time_and_abort_rule_stops_the_run(tmp_path: Path, k6_
     assert isinstance(engine.rules.firing(), tuple) and all(
         isinstance(b, Breach) for b in engine.rules.firing()
     )
+
+
+def test_default_pool_rule_fires_within_its_duration_plus_2s_of_the_real_crossing(
+    tmp_path: Path, k6_bin: str
+) -> None:
+    import threading
+
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from collectors.gauge_config import demo_gauges
+    from runners.default_rules import default_rules
+
+    pool_rule = next(r for r in default_rules() if r.name == "db-connections")
+    assert pool_rule.critical is not None
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def watch(url: str) -> None:  # ground truth: the target's own pool, read 10 times a second
+        with httpx.Client(timeout=1.0) as client:
+            while not stop.wait(0.1):
+                try:
+                    text = client.get(f"{url}/metrics").text
+                except httpx.HTTPError:
+                    continue
+                vals = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+                samples.append((time.time(), 100 * vals["demo_db_pool_connections_in_use"]
+                                / vals["demo_db_pool_connections_max"]))  # fmt: skip
+
+    with DemoTarget() as target:
+        watcher = threading.Thread(target=watch, args=(target.url,), daemon=True)
+        watcher.start()
+        spec = RunSpec(script=RAMP, k6_args=("-e", f"TARGET={target.url}", "-e", "DEMO_SPEED=0.6"),
+                       runs_dir=tmp_path, rules=(pool_rule,), gauges=demo_gauges(target.url))  # fmt: skip
+        engine = RunEngine(spec)
+        engine.start()
+        assert engine.wait(120)
+        stop.set()
+        watcher.join(5)
+    fired = [
+        b for b in engine.summary["breaches"] if b["rule"] == "db-connections" and b["level"] == "critical"
+    ]
+    assert fired, "the pool rule fired"
+    # The crossing: the start of the first stretch above the level that lasted the rule's duration.
+    crossed, run_start = None, None
+    for t, pct in samples:
+        if pct > pool_rule.critical:
+            run_start = t if run_start is None else run_start
+            if t - run_start >= pool_rule.for_s:
+                crossed = run_start
+                break
+        else:
+            run_start = None
+    assert crossed is not None, "the pool stayed saturated for the rule's duration"
+    delay = float(fired[0]["start"]) - crossed
+    print(
+        f"db-connections fired {delay:.2f} s after the pool crossed {pool_rule.critical:g} % (for {pool_rule.for_s:g} s)"
+    )
+    assert delay <= pool_rule.for_s + 2.0
+    assert engine.summary["gauges"]["db_pool"], "the gauge is in the summary"
