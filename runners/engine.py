@@ -35,7 +35,8 @@ from runners.run_rules import RunRules, generator_values, k6_values
 
 TICK_S = 0.5
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
-RECORD_LINES_PER_TICK = 10  # k6 output lines recorded per half second, at most
+RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
+RECORD_BURST = 300  # ... with bursts of up to this many lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,8 @@ class RunEngine:
         self._finished = threading.Event()
         self._reported_record_error = False
         self.unrecorded_lines = 0
+        self._record_tokens = float(RECORD_BURST)
+        self._record_t = time.time()
         self._ticker = threading.Thread(target=self._tick_loop, name="engine-tick", daemon=True)
 
     # ---- RunControl --------------------------------------------------------------------------------
@@ -303,14 +306,19 @@ class RunEngine:
         return frame
 
     def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:
-        # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate: keep the first
-        # lines of each tick and a count of the rest (the screen still shows up to OutputBuffer.per_tick).
-        if len(lines) <= RECORD_LINES_PER_TICK:
+        # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate. A token bucket
+        # lets bursts through (the banner, the end-of-test summary) and caps floods at RECORD_LINES_PER_S;
+        # the screen still shows up to OutputBuffer.per_tick lines per tick.
+        self._record_tokens = min(RECORD_BURST, self._record_tokens + (now - self._record_t) * RECORD_LINES_PER_S)
+        self._record_t = now
+        n = min(len(lines), int(self._record_tokens))
+        self._record_tokens -= n
+        if n == len(lines):
             return lines
-        skipped = len(lines) - RECORD_LINES_PER_TICK
+        skipped = len(lines) - n
         self.unrecorded_lines += skipped
-        note = OutputLine(now, "loadwatch", f"({skipped} more output lines in this half second not recorded)")
-        return (*lines[:RECORD_LINES_PER_TICK], note)
+        note = OutputLine(now, "loadwatch", f"({skipped} more output lines not recorded: disk budget)")
+        return (*lines[:n], note)
 
     def extra_values(self) -> dict[str, float | None]:
         """Values of other sources for the rules (gauges, containers); see the values contract."""
