@@ -32,7 +32,7 @@ COLUMNS = (
 )
 SOURCE_TEXT = {
     "ok": "Docker",
-    "connecting": "Docker: connecting",
+    "connecting": "Docker connecting",
     "socket_missing": "Docker socket missing",
     "permission_denied": "Docker permission denied",
     "daemon_down": "Docker daemon DOWN",
@@ -226,20 +226,17 @@ class ContainersPane(Vertical):
             self._was_down = True
         back = state == "ok" and self._was_down
         title = "Docker back" if back else SOURCE_TEXT.get(state, state)
-        text = f"{title}: {snapshot.detail}" if snapshot.detail else title
         if state == "ok":
+            # Counts first: at 80 columns the end of the line (the daemon's address) is what gets cut.
             running = sum(1 for c in snapshot.containers if c.state == "running")
-            text += f" · {len(snapshot.containers)} containers, {running} running · sort: {self.sort_by}"
-        label.update(text)
-        kind = (
-            "-back"
-            if back
-            else "-ok"
-            if state == "ok"
-            else f"-{state}"
-            if state in ("connecting", "disabled")
-            else "-problem"
-        )
+            title += f" · {len(snapshot.containers)} containers, {running} running · sort: {self.sort_by}"
+        label.update(f"{title} · {snapshot.detail}" if snapshot.detail else title)
+        if back:
+            kind = "-back"
+        elif state == "ok":
+            kind = "-ok"
+        else:
+            kind = f"-{state}" if state in ("connecting", "disabled") else "-problem"
         for cls in ("-ok", "-back", "-connecting", "-disabled", "-problem"):
             label.set_class(cls == kind, cls)
 
