@@ -94,6 +94,13 @@ def _load_rules(config: Path | None) -> list[object]:
     return list(parse_rules(load_raw(find_config(config))))
 
 
+def _load_docker(config: Path | None) -> object:
+    from collectors.docker_config import parse_docker
+    from runners.config import find_config, load_raw
+
+    return parse_docker(load_raw(find_config(config)))
+
+
 def _load_gauges(config: Path | None, demo_url: str | None) -> object:
     from collectors.gauge_config import demo_gauges, parse_gauges
     from runners.config import find_config, load_raw
@@ -181,6 +188,7 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     try:  # an invalid configuration starts nothing, not even the demo target
         _load_rules(args.config)
         _load_gauges(args.config, None)
+        _load_docker(args.config)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return 2
@@ -197,6 +205,7 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: dict[str, str] | None) -> int:
+    from collectors.gauge_config import GaugesConfig
     from runners.config import ConfigError
     from runners.engine import RunSpec
     from runners.k6_binary import K6NotFoundError
@@ -204,16 +213,18 @@ def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: 
     from runners.rules import Rule
     from runners.run_record import default_runs_dir
 
-    from collectors.gauge_config import GaugesConfig
-
     try:
         rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
         gauges = _load_gauges(args.config, (demo_meta or {}).get("demo_target"))
+        docker = _load_docker(args.config)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    assert isinstance(gauges, GaugesConfig)
+    from collectors.docker_config import DockerConfig
+
+    assert isinstance(gauges, GaugesConfig) and isinstance(docker, DockerConfig)
     spec = RunSpec(
+        docker=docker,
         rules=tuple(rules),
         gauges=gauges,
         script=script.expanduser().resolve(),

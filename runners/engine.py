@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collectors.docker_collector import DockerCollector
+from collectors.docker_config import DockerConfig
+from collectors.docker_model import ContainerEvent, DockerSnapshot
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
@@ -51,6 +54,7 @@ class RunSpec:
     max_endpoints: int = 50
     rules: Sequence[Rule] | None = None  # None: the default rule set
     gauges: GaugesConfig | None = None  # the system under test's gauges (Prometheus or direct scrape)
+    docker: DockerConfig | None = None  # containers to follow; None: Docker off
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,6 +86,9 @@ class RunEngine:
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self.gauge_collector = GaugeCollector(spec.gauges) if spec.gauges and spec.gauges.source else None
         self._gauges_recorded_t = 0
+        self.docker = DockerCollector(spec.docker) if spec.docker and spec.docker.enabled else None
+        self._containers_recorded_t = 0
+        self._docker_state = ""
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(
             rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
@@ -167,6 +174,8 @@ class RunEngine:
         self.taint.start()
         if self.gauge_collector is not None:
             self.gauge_collector.start()
+        if self.docker is not None:
+            self.docker.start()
         self._ticker.start()
 
     def _load_version(self) -> None:
@@ -243,6 +252,8 @@ class RunEngine:
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
         verdict = self.rules.evaluate(values, load, now)
+        container_events, docker_snap = self._docker_tick(now)
+        lines += tuple(OutputLine(e.t, "loadwatch", f"container {e.describe()}") for e in container_events)
         lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
             self.request_stop(reason=verdict.abort_reason)
@@ -295,6 +306,8 @@ class RunEngine:
                 capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
                 gauges=self.gauge_collector.latest() if self.gauge_collector else None,
                 gauge_history=self._gauge_history(now),
+                containers=docker_snap,
+                container_events=container_events,
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -309,7 +322,9 @@ class RunEngine:
         # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate. A token bucket
         # lets bursts through (the banner, the end-of-test summary) and caps floods at RECORD_LINES_PER_S;
         # the screen still shows up to OutputBuffer.per_tick lines per tick.
-        self._record_tokens = min(RECORD_BURST, self._record_tokens + (now - self._record_t) * RECORD_LINES_PER_S)
+        self._record_tokens = min(
+            RECORD_BURST, self._record_tokens + (now - self._record_t) * RECORD_LINES_PER_S
+        )
         self._record_t = now
         n = min(len(lines), int(self._record_tokens))
         self._record_tokens -= n
@@ -325,6 +340,8 @@ class RunEngine:
         values: dict[str, float | None] = {}
         if self.gauge_collector is not None:
             values.update(self.gauge_collector.values_for_rules())
+        if self.docker is not None:
+            values.update(self.docker.values_for_rules())
         return values
 
     def _record_sources(self, now: float) -> None:
@@ -336,6 +353,30 @@ class RunEngine:
             values = {f"{r.name}|{r.series}": r.value for r in snap.readings if r.state == "ok"}
             if values:
                 self.recorder.add_json_series("gauges", t, values)
+        if self.docker is not None and t > self._containers_recorded_t:
+            self._containers_recorded_t = t
+            per = {c.name: {"cpu_pct": c.cpu_pct, "mem_pct": c.mem_pct, "mem_bytes": c.mem_used, "state": c.state}
+                   for c in self.docker.latest().containers}  # fmt: skip
+            if per:
+                self.recorder.add_json_series("containers", t, per)
+
+    def _docker_tick(self, now: float) -> tuple[tuple[ContainerEvent, ...], DockerSnapshot | None]:
+        # The engine is the one consumer of container events: each goes to the record and the frame.
+        if self.docker is None:
+            return (), None
+        events = tuple(self.docker.drain_events())
+        for e in events:
+            self.journal.event("container", {"text": e.describe(), "name": e.name, "action": e.action,
+                                             "exit_code": e.exit_code, "detail": e.detail, "id": e.container_id},
+                               commit=True, t=e.t)  # fmt: skip
+        snap = self.docker.latest()
+        if snap.state != self._docker_state:
+            if self._docker_state:
+                self.journal.event(
+                    "docker_state", {"text": f"docker {snap.state}: {snap.detail}"}, commit=True
+                )
+            self._docker_state = snap.state
+        return events, snap
 
     def _gauge_history(self, now: float) -> dict[tuple[str, str], tuple[tuple[float, float], ...]]:
         if self.gauge_collector is None:
@@ -350,6 +391,8 @@ class RunEngine:
         self.taint.stop()
         if self.gauge_collector is not None:
             self.gauge_collector.stop(2.0)
+        if self.docker is not None:
+            self.docker.stop(3.0)
         self.ingest.finish()
         self._final_verdicts = final_verdicts(self.summary_export) or None
         self.ended_at = time.time()

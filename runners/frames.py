@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collectors.docker_model import ContainerEvent, DockerSnapshot
 from collectors.gauges import GaugeSnapshot
 from runners.rule_events import Breach
 
@@ -238,3 +239,5 @@ class Frame:
     capacity_ceiling: str = ""  # the load when a critical rule first fired, described
     gauges: GaugeSnapshot | None = None  # the system under test's gauges, None when none are configured
     gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
+    containers: DockerSnapshot | None = None  # None when Docker is disabled
+    container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame

@@ -23,6 +23,7 @@ from runners.frames import Frame, Mark
 from tui.breach_banner import BreachBanner
 from tui.breaches_pane import BreachesPane
 from tui.confirm_screen import ConfirmScreen
+from tui.containers_pane import ContainersPane
 from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
 from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
@@ -86,6 +87,7 @@ class LoadwatchApp(App[int]):
         Binding("2", "show_tab('tab-endpoints')", "Endpoints", show=False, id="tab-endpoints"),
         Binding("3", "show_tab('tab-system')", "Server", show=False, id="tab-system"),
         Binding("g", "next_gauge", "Chart next gauge", show=False, id="next-gauge"),
+        Binding("4", "show_tab('tab-containers')", "Containers", show=False, id="tab-containers"),
         Binding("5", "show_tab('tab-breaches')", "Breaches", show=False, id="tab-breaches"),
         Binding("6", "show_tab('tab-marks')", "Marks", show=False, id="tab-marks"),
         Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
@@ -160,7 +162,9 @@ class LoadwatchApp(App[int]):
             The header, the k6 pane, the output pane and the footer.
         """
         with Vertical(id="top-bar"):
-            yield RunHeader(self.title, id="run-header").data_bind(LoadwatchApp.stop_mode, LoadwatchApp.paused)
+            yield RunHeader(self.title, id="run-header").data_bind(
+                LoadwatchApp.stop_mode, LoadwatchApp.paused
+            )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
         with TabbedContent(id="tabs", initial="tab-load"):
@@ -179,6 +183,8 @@ class LoadwatchApp(App[int]):
                     yield GaugesPane(id="gauges-pane")
                     yield GaugeChart(id="gauge-chart")
                 yield GeneratorPane(id="generator-pane")
+            with TabPane("4 Containers", id="tab-containers"):
+                yield ContainersPane(id="containers-pane")
             with TabPane("5 Breaches", id="tab-breaches"):
                 yield BreachesPane(id="breaches-pane")
             with TabPane("6 Marks", id="tab-marks"):
@@ -209,6 +215,8 @@ class LoadwatchApp(App[int]):
             return
         if not frame.state.is_active and self.stop_mode != STOP_NONE:
             self.stop_mode = STOP_NONE  # an abort completed: stay, showing the final numbers
+        if frame.container_events:  # events are not repeated in later frames: hand them over even when paused
+            self.query_one(ContainersPane).add_events(frame.container_events)
         if self.paused:
             return  # output waits in the (bounded) feed until the display resumes
         self._show(frame)
@@ -247,6 +255,8 @@ class LoadwatchApp(App[int]):
         elif active == "tab-system":
             self._show_gauges(frame)
             self.query_one(GeneratorPane).show_generator(frame.generator)
+        elif active == "tab-containers" and frame.containers is not None:
+            self.query_one(ContainersPane).update_snapshot(frame.containers)
         elif active == "tab-breaches":
             self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
         elif active == "tab-marks":
