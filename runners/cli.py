@@ -94,6 +94,13 @@ def _load_rules(config: Path | None) -> list[object]:
     return list(parse_rules(load_raw(find_config(config))))
 
 
+def _load_keymap(config: Path | None) -> dict[str, str]:
+    from runners.config import find_config, load_raw, parse_keymap
+    from tui.app import LoadwatchApp
+
+    return parse_keymap(load_raw(find_config(config)), LoadwatchApp.binding_ids())
+
+
 def _load_docker(config: Path | None) -> object:
     from collectors.docker_config import parse_docker
     from runners.config import find_config, load_raw
@@ -217,6 +224,7 @@ def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: 
         rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
         gauges = _load_gauges(args.config, (demo_meta or {}).get("demo_target"))
         docker = _load_docker(args.config)
+        keymap = {} if args.headless else _load_keymap(args.config)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return 2
@@ -239,7 +247,7 @@ def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: 
     except (K6NotFoundError, K6ArgumentError, OSError) as exc:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
-    code = _headless(engine, args) if args.headless else _tui(engine)
+    code = _headless(engine, args) if args.headless else _tui(engine, keymap)
     if args.json_summary is not None:
         from runners.summary import write_summary
 
@@ -288,12 +296,13 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     return code
 
 
-def _tui(engine: RunEngine) -> int:
+def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
     from runners.exit_status import exit_status_for
     from tui.app import LoadwatchApp
 
     # k6 starts once the first frame is on screen: the screen is up at once, whatever k6 does.
     app = LoadwatchApp(engine, on_ready=engine.start)
+    app.use_keymap(keymap)
 
     def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
         app.call_later(app.exit)

@@ -131,3 +131,20 @@ def load_raw(path: Path | None) -> RawConfig:
 
 
 SectionParser = Callable[[Any, ConfigContext], T]
+
+
+def parse_keymap(raw: RawConfig, known_ids: set[str]) -> dict[str, str]:
+    """The `[keys]` table: binding id -> key(s), e.g. `abort-run = "ctrl+a"`; unknown ids are errors.
+
+    Raises:
+        ConfigError: naming the key and the ids that exist.
+    """
+    table, ctx = raw.section("keys")
+    if not isinstance(table, dict):
+        raise ConfigError(raw.path, "keys", "expected a table of binding id = key")
+    keymap: dict[str, str] = {}
+    for binding_id, key in table.items():
+        if binding_id not in known_ids:
+            raise ctx.error(binding_id, f"no such key binding (known: {', '.join(sorted(known_ids))})")
+        keymap[binding_id] = ctx.require(table, binding_id, str)
+    return keymap

@@ -145,6 +145,7 @@ class LoadwatchApp(App[int]):
         """
         super().__init__()
         self._on_ready = on_ready
+        self._keymap: dict[str, str] = {}
         self.control = control
         self.title = title or "loadwatch"
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
@@ -198,6 +199,8 @@ class LoadwatchApp(App[int]):
         header.state = self.control.state
         self.query_one(OutputPane).border_title = "k6 output"
         self.control.add_listener(self._on_engine_frame)
+        if self._keymap:
+            self.set_keymap(self._keymap)
         if self._on_ready is not None:
             self.call_after_refresh(self._on_ready)
 
@@ -231,6 +234,15 @@ class LoadwatchApp(App[int]):
             self._show_active_tab(frame)
         if frame.bell:
             self.bell()
+
+    @classmethod
+    def binding_ids(cls) -> set[str]:
+        """The ids users can remap in the `[keys]` table of loadwatch.toml."""
+        return {b.id for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+
+    def use_keymap(self, keymap: dict[str, str]) -> None:
+        """Remap keys by binding id (from the configuration); applied when the app mounts."""
+        self._keymap = dict(keymap)
 
     def _show_alerts(self, frame: Frame) -> None:
         strip = self.query_one("#alert-strip", Static)
