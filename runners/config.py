@@ -143,7 +143,7 @@ def parse_keymap(raw: RawConfig, known_ids: set[str]) -> dict[str, str]:
     if not isinstance(table, dict):
         raise ConfigError(raw.path, "keys", "expected a table of binding id = key")
     keymap: dict[str, str] = {}
-    for binding_id, key in table.items():
+    for binding_id in table:
         if binding_id not in known_ids:
             raise ctx.error(binding_id, f"no such key binding (known: {', '.join(sorted(known_ids))})")
         keymap[binding_id] = ctx.require(table, binding_id, str)
