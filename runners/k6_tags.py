@@ -65,7 +65,7 @@ class TagCache:
 
     __slots__ = ("_map", "limit", "misses")
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:
         self._map: dict[bytes, TagInfo | None] = {}
         self.limit = limit
         self.misses = 0

@@ -177,12 +177,12 @@ class ReplayControl:
 
     def frame_at(self, pos: float) -> Frame:
         """The frame the live screen showed (as near as the record allows) at wall time `pos`."""
-        series = tuple(p for p in self.points if p.t + 1 <= pos)
+        at_end = pos >= self.t_end
+        series = tuple(self.points) if at_end else tuple(p for p in self.points if p.t + 1 <= pos)
         window = series[-self.window_s :]
         n = max(1, len(window))
         req = sum(p.requests for p in window)
         checks = sum(p.checks_pass + p.checks_fail for p in window)
-        at_end = pos >= self.t_end
         live = LiveStats(
             window_s=self.window_s, rps=req / n, error_rate=sum(p.failed for p in window) / req if req else 0.0,
             latency=window[-1].window if window else Percentiles(), iterations_per_s=sum(p.iterations for p in window) / n,
