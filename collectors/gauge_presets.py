@@ -172,7 +172,7 @@ def demo_specs(target_url: str) -> tuple[GaugeSpec, ...]:
         target_url: Base URL of the demo target, e.g. `http://127.0.0.1:8000`.
 
     Returns:
-        db_pool, db_pool_waiting, cache_hit, cpu, memory and inflight.
+        db_pool, db_pool_waiting, cache_hit, cpu, rss (bytes: not the `memory %` contract) and inflight.
     """
     inst = f'{{instance="{urlsplit(target_url).netloc}"}}'
     return (
@@ -191,6 +191,6 @@ def demo_specs(target_url: str) -> tuple[GaugeSpec, ...]:
             "demo target CPU, % of one core",
             expr=f"100 * rate(process_cpu_seconds_total{inst}[10s])",
         ),
-        _spec("memory", f"process_resident_memory_bytes{inst}", _BYTES, "demo target RSS"),
+        _spec("rss", f"process_resident_memory_bytes{inst}", _BYTES, "demo target RSS"),  # bytes, not the % rule
         _spec("inflight", f"demo_http_requests_in_flight{inst}", _COUNT, "requests in flight"),
     )

@@ -58,8 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pool-size", type=int, default=None, help="demo target's DB pool size")
     rules = sub.add_parser("rules", help="show the alert rules in force (defaults and config)")
     rules.add_argument("--config", type=Path, metavar="FILE")
-    runs = sub.add_parser("runs", help="list recorded runs")
+    runs = sub.add_parser("runs", help="list recorded runs (* marks the baseline)")
     runs.add_argument("--runs-dir", type=Path, metavar="DIR")
+    runs.add_argument("--set-baseline", metavar="RUN", help="make RUN the baseline reports compare against")
+    runs.add_argument("--clear-baseline", action="store_true", help="forget the baseline")
+    report = sub.add_parser("report", help="write report.md and a self-contained report.html for a run")
+    report.add_argument("run", help="run folder, name, prefix, or `last`")
+    report.add_argument(
+        "--baseline", metavar="RUN", help="compare with this run (default: the one set with runs)"
+    )
+    report.add_argument("--no-baseline", action="store_true", help="do not compare, even with a baseline set")
+    report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the run's folder)")
+    report.add_argument("--format", choices=("md+html", "json"), default="md+html")
+    report.add_argument("--runs-dir", type=Path, metavar="DIR")
     show = sub.add_parser("show", help="print one run's record")
     show.add_argument("run", help="run folder, name, prefix, or `last`")
     show.add_argument("--json", action="store_true", help="JSON for scripts (the default)")
@@ -77,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(own)
     if args.command in ("runs", "show", "replay"):
         return _records(args)
+    if args.command == "report":
+        return _report(args)
     if args.command == "rules":
         return _rules(args)
     if args.window < 1 or args.window > 3600:
@@ -134,15 +147,55 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from runners.report import report_command
+    from runners.run_index import get_baseline, resolve_run
+    from runners.run_record import default_runs_dir
+
+    runs_dir = args.runs_dir or default_runs_dir()
+    baseline = args.baseline
+    if baseline is None and not args.no_baseline:
+        chosen = get_baseline(runs_dir)
+        try:
+            this = resolve_run(runs_dir, args.run)
+        except LookupError:
+            this = None
+        if chosen is not None and this is not None and chosen != this:
+            baseline = str(chosen)
+            print(
+                f"loadwatch: comparing with the baseline {chosen.name} (--no-baseline to skip)",
+                file=sys.stderr,
+            )
+    return report_command(args.run, runs_dir, baseline=baseline, out=args.out, fmt=args.format)
+
+
 def _records(args: argparse.Namespace) -> int:
     import json
 
-    from runners.run_index import RunNotFoundError, listing, resolve_run, run_folders, show
+    from runners.run_index import (
+        RunNotFoundError,
+        get_baseline,
+        listing,
+        resolve_run,
+        run_folders,
+        set_baseline,
+        show,
+    )
     from runners.run_record import default_runs_dir
 
     runs_dir = args.runs_dir or default_runs_dir()
     if args.command == "runs":
-        print(_runs_table([listing(d) for d in run_folders(runs_dir)], runs_dir))
+        try:
+            if args.set_baseline:
+                chosen = resolve_run(runs_dir, args.set_baseline)
+                set_baseline(runs_dir, chosen)
+                print(f"baseline: {chosen.name}")
+            elif args.clear_baseline:
+                set_baseline(runs_dir, None)
+        except RunNotFoundError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return 2
+        print(_runs_table([listing(d) for d in run_folders(runs_dir)], runs_dir, get_baseline(runs_dir)))
         return 0
     try:
         folder = resolve_run(runs_dir, args.run)
@@ -164,7 +217,7 @@ def _records(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runs_table(rows: list[object], runs_dir: Path) -> str:
+def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None) -> str:
     import time as _time
 
     from runners.run_index import RunListing
@@ -177,7 +230,8 @@ def _runs_table(rows: list[object], runs_dir: Path) -> str:
         dur = f"{r.duration_s:.0f}s" if r.duration_s is not None else "-"
         rps = f"{r.peak_rps:,.0f}" if r.peak_rps is not None else "-"
         p95 = f"{r.p95_ms:.1f}" if r.p95_ms is not None else "-"
-        lines.append(f"{r.folder.name:<40} {start:<16} {dur:>8} {r.status:<18} {rps:>9} {p95:>8} "
+        star = "*" if baseline is not None and r.folder == baseline else " "
+        lines.append(f"{star}{r.folder.name:<39} {start:<16} {dur:>8} {r.status:<18} {rps:>9} {p95:>8} "
                      f"{r.breaches:>8} {r.marks:>5}")  # fmt: skip
     if len(lines) == 1:
         lines.append(f"(no runs in {runs_dir})")

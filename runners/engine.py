@@ -29,6 +29,7 @@ from runners.k6_stats import CLOSE_DELAY_S, K6Stats
 from runners.k6_thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6_views import code_counts, endpoint_rows, latency_bins
 from runners.output_buffer import OutputBuffer
+from runners.report_criteria import rules_meta
 from runners.rule_capacity import LoadSnapshot
 from runners.rules import Rule
 from runners.run_journal import RunJournal
@@ -163,6 +164,7 @@ class RunEngine:
             started_at=self.started_at,
             status=RunState.STARTING.value,
             window_s=self.spec.window_s,
+            rules=rules_meta(self.rules.rules),
             **self.spec.extra_meta,
         )
         self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
@@ -419,6 +421,8 @@ class RunEngine:
                 status_detail=detail,
                 k6_exit_code=self.k6.exit_code,
                 stopped_by=self.k6.stop_info.reason if self.k6.stop_info else None,
+                planned_s=self.output.planned_s,
+                plan=self.output.plan_lines(),
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
             )

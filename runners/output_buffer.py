@@ -12,6 +12,7 @@ from runners.frames import OutputLine
 from runners.k6_command import redact_text
 from runners.k6_progress import parse_progress
 
+_PLAN_LINE = re.compile(r"^\s*(scenarios:|\*\s+\S+:|\(\d)")
 _SCENARIO_LINE = re.compile(r"^\S+\s+[✓✗]?\s*\[\s*\d+%\s*\]")
 
 
@@ -32,12 +33,15 @@ class OutputBuffer:
         self.planned_s: float | None = None
         self.tail: deque[OutputLine] = deque(maxlen=keep_tail)  # the last lines, for error reports
         self._last_blank = False
+        self._plan: list[str] = []
 
     def add(self, stream: str, text: str) -> None:
         """Take one line (any thread)."""
         if self._secrets:
             text = redact_text(text, self._secrets)
         line = OutputLine(t=time.time(), stream=stream, text=text)
+        if stream == "stdout" and len(self._plan) < 20 and _PLAN_LINE.match(text):
+            self._plan.append(text.strip())  # k6's banner: the scenarios and their plan
         if stream == "stdout":
             progress = parse_progress(text)
             if progress is not None:
@@ -68,6 +72,10 @@ class OutputBuffer:
             self.dropped += len(self._pending)
             self._pending.clear()
         return out
+
+    def plan_lines(self) -> list[str]:
+        """k6's banner lines describing the scenarios (kept whatever the screen or the record drop)."""
+        return list(self._plan)
 
     def last_lines(self, stream: str | None = None, n: int = 10) -> list[str]:
         """The last lines printed, for a one-line reason when k6 fails."""

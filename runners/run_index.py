@@ -61,6 +61,29 @@ def resolve_run(runs_dir: Path, which: str) -> Path:
     raise RunNotFoundError(f"no run {which!r} in {runs_dir} (see `loadwatch runs`)")
 
 
+BASELINE_FILE = "baseline"
+
+
+def set_baseline(runs_dir: Path, folder: Path | None) -> Path | None:
+    """Remember which run reports compare against by default (None forgets it)."""
+    marker = runs_dir / BASELINE_FILE
+    if folder is None:
+        marker.unlink(missing_ok=True)
+        return None
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(folder.resolve()) + "\n")
+    return folder
+
+
+def get_baseline(runs_dir: Path) -> Path | None:
+    """The baseline run set with `loadwatch runs --set-baseline`, if it still exists."""
+    try:
+        folder = Path((runs_dir / BASELINE_FILE).read_text().strip())
+    except OSError:
+        return None
+    return folder if (folder / DB_NAME).is_file() else None
+
+
 def listing(folder: Path) -> RunListing:
     """Read one run's line; a run still being written (or cut short by a crash) is listed too."""
     reader = RunReader(folder)

@@ -161,7 +161,9 @@ class RunReader:
         """Events in time order, optionally of one kind."""
         sql = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"  # noqa: S608 - fixed text
         rows = self.db.execute(sql, (kind,) if kind else ())
-        return [{"t": t, "kind": k, **json.loads(d)} for t, k, d in rows]
+        # The row's time and kind win over same-named keys in the data (a breach's own `kind` is its
+        # transition, also stored as `transition`).
+        return [{**json.loads(d), "t": t, "kind": k} for t, k, d in rows]
 
     def output(self) -> list[tuple[float, str, str]]:
         """The recorded k6 output lines."""

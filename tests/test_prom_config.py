@@ -227,7 +227,7 @@ def test_demo_gauges_contract() -> None:
     assert config.source == "scrape"
     assert config.scrape.targets == ("http://127.0.0.1:8123/metrics",)
     names = {g.name: g for g in config.gauges}
-    assert list(names) == ["db_pool", "db_pool_waiting", "cache_hit", "cpu", "memory", "inflight"]
+    assert list(names) == ["db_pool", "db_pool_waiting", "cache_hit", "cpu", "rss", "inflight"]
     assert names["db_pool"].unit == "%" and names["cache_hit"].direction == "below"
-    assert names["memory"].unit == "bytes" and names["db_pool_waiting"].unit == "count"
+    assert names["rss"].unit == "bytes" and names["db_pool_waiting"].unit == "count"
     assert 'instance="127.0.0.1:8123"' in names["db_pool"].query

@@ -59,7 +59,7 @@ def test_pool_gauge_follows_the_demo_pool_as_a_k6_ramp_saturates_it(
         c.start()
     try:
         for c in collectors:
-            wait_ok(c, {"db_pool", "db_pool_waiting", "cache_hit", "memory", "inflight"})
+            wait_ok(c, {"db_pool", "db_pool_waiting", "cache_hit", "rss", "inflight"})
         time.sleep(2 * POLL_S)
         k6_start = time.time()
         argv = [

@@ -83,6 +83,13 @@ class LoadwatchApp(App[int]):
             "p", "toggle_pause", "Pause", id="pause-display", tooltip="Freeze the display (recording goes on)"
         ),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and what it does"),
+        Binding(
+            "R",
+            "write_report",
+            "Report",
+            id="write-report",
+            tooltip="Write report.md and report.html (run ended)",
+        ),
         Binding("1", "show_tab('tab-load')", "Load", show=False, id="tab-load"),
         Binding("2", "show_tab('tab-endpoints')", "Endpoints", show=False, id="tab-endpoints"),
         Binding("3", "show_tab('tab-system')", "Server", show=False, id="tab-system"),
@@ -326,6 +333,12 @@ class LoadwatchApp(App[int]):
             return None if self.is_replay or not self.control.state.is_active else True
         if action in ("mark", "instant_mark"):
             return True if self.control.can_annotate and self.control.state.is_active else None
+        if action == "write_report":
+            return (
+                True
+                if self._last_frame and self._last_frame.run_dir and not self.control.state.is_active
+                else None
+            )
         if action.startswith(("play_pause", "replay_")):
             return self.is_replay
         return True
@@ -392,6 +405,26 @@ class LoadwatchApp(App[int]):
             self.notify(f"screen saved to {svg}; values not saved: {exc}", severity="warning", timeout=8)
             return
         self.notify(f"snapshot saved: {svg.name} and {json_path.name} in {folder}", timeout=8)
+
+    def action_write_report(self) -> None:
+        """Write the run's report into its folder (off the UI thread) and say where."""
+        if self._last_frame is None or not self._last_frame.run_dir or self.control.state.is_active:
+            self.notify("the report is written once the run has ended", severity="warning")
+            return
+        self.notify("writing the report…")
+        self._write_report(Path(self._last_frame.run_dir))
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="report", description="write the run's report"
+    )
+    def _write_report(self, run_dir: Path) -> None:
+        from runners.report import write_report
+        from runners.run_index import get_baseline
+
+        baseline = get_baseline(run_dir.parent)
+        paths = write_report(run_dir, run_dir, baseline if baseline != run_dir else None)
+        names = ", ".join(str(p) for p in paths[:2])
+        self.call_from_thread(self.notify, f"report written: {names}", timeout=15)
 
     def action_toggle_pause(self) -> None:
         """Freeze or unfreeze the display; recording is not affected."""
@@ -485,6 +518,8 @@ class LoadwatchApp(App[int]):
         """Say so when asking the engine to stop failed."""
         if event.worker.group == "stop" and event.state is WorkerState.ERROR:
             self.notify(f"Could not stop k6: {event.worker.error}", severity="error", timeout=10)
+        if event.worker.group == "report" and event.state is WorkerState.ERROR:
+            self.notify(f"Report not written: {event.worker.error}", severity="error", timeout=10)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer the app's actions in the command palette, with quit going through the confirmation.
