@@ -351,6 +351,10 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
 
 
 def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
+    import os
+    import threading
+    import time
+
     from runners.exit_status import exit_status_for
     from tui.app import LoadwatchApp
 
@@ -360,6 +364,13 @@ def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
 
     def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
         app.call_later(app.exit)
+
+        def watchdog() -> None:  # if the screen cannot shut down on a dead terminal, leave anyway
+            engine.wait(90)
+            time.sleep(10)
+            os._exit(exit_status_for(engine.state))
+
+        threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
 
     _install_stop_signals(engine, on_stop=leave)
     app.run()

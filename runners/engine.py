@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from collectors.docker_collector import DockerCollector
 from collectors.docker_config import DockerConfig
-from collectors.docker_model import ContainerEvent, DockerSnapshot
-from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.control import FrameListener
@@ -36,6 +33,7 @@ from runners.run_journal import RunJournal
 from runners.run_outcome import outcome
 from runners.run_record import RunRecorder, new_run_dir
 from runners.run_rules import RunRules, generator_values, k6_values
+from runners.run_sources import RunSources
 
 TICK_S = 0.5
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
@@ -85,11 +83,7 @@ class RunEngine:
         self.thresholds: list[Threshold] = []
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
-        self.gauge_collector = GaugeCollector(spec.gauges) if spec.gauges and spec.gauges.source else None
-        self._gauges_recorded_t = 0
-        self.docker = DockerCollector(spec.docker) if spec.docker and spec.docker.enabled else None
-        self._containers_recorded_t = 0
-        self._docker_state = ""
+        self.sources = RunSources(spec.gauges, spec.docker)
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(
             rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
@@ -174,10 +168,7 @@ class RunEngine:
         self.k6.start()
         self.host.watch_k6(self.k6.pid)
         self.taint.start()
-        if self.gauge_collector is not None:
-            self.gauge_collector.start()
-        if self.docker is not None:
-            self.docker.start()
+        self.sources.start()
         self._ticker.start()
 
     def _load_version(self) -> None:
@@ -230,11 +221,21 @@ class RunEngine:
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
-        while not self.k6.wait(0):
-            self._tick(time.time())
-            next_t += TICK_S
-            time.sleep(max(0.0, next_t - time.monotonic()))
-        self._finish()
+        try:
+            while not self.k6.wait(0):
+                self._tick(time.time())
+                next_t += TICK_S
+                time.sleep(max(0.0, next_t - time.monotonic()))
+        except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
+            self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
+            self.journal.event("internal_error", {"text": repr(exc)}, commit=True)
+            self.k6.request_stop(hard=True, reason="loadwatch internal error")
+            self.k6.wait(10)
+        finally:
+            try:
+                self._finish()
+            finally:
+                self._finished.set()
 
     def _tick(self, now: float) -> Frame:
         self.stats.absorb(self.ingest.take())
@@ -248,13 +249,14 @@ class RunEngine:
             lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
-        live = self.stats.live(now)
+        live = self.stats.live(now, window_hist)
         endpoints = endpoint_rows(self.stats, now)
-        values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.extra_values()}
+        values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
         verdict = self.rules.evaluate(values, load, now)
-        container_events, docker_snap = self._docker_tick(now)
+        container_events, docker_snap = self.sources.docker_tick(self.journal)
+        gauge_snap, gauge_history = self.sources.gauge_view(now)
         lines += tuple(OutputLine(e.t, "loadwatch", f"container {e.describe()}") for e in container_events)
         lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
@@ -269,7 +271,7 @@ class RunEngine:
                     "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
                 )
                 self.recorder.add_output(self._lines_to_record(lines, now))
-                self._record_sources(now)
+                self.sources.record(self.recorder, now)
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
@@ -306,8 +308,8 @@ class RunEngine:
                 breach_history=self.rules.history(),
                 bell=verdict.bell,
                 capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
-                gauges=self.gauge_collector.latest() if self.gauge_collector else None,
-                gauge_history=self._gauge_history(now),
+                gauges=gauge_snap,
+                gauge_history=gauge_history,
                 containers=docker_snap,
                 container_events=container_events,
             )
@@ -337,64 +339,13 @@ class RunEngine:
         note = OutputLine(now, "loadwatch", f"({skipped} more output lines not recorded: disk budget)")
         return (*lines[:n], note)
 
-    def extra_values(self) -> dict[str, float | None]:
-        """Values of other sources for the rules (gauges, containers); see the values contract."""
-        values: dict[str, float | None] = {}
-        if self.gauge_collector is not None:
-            values.update(self.gauge_collector.values_for_rules())
-        if self.docker is not None:
-            values.update(self.docker.values_for_rules())
-        return values
-
-    def _record_sources(self, now: float) -> None:
-        # Once per second: the gauges' fresh values on the run's time axis (journal lock held).
-        t = int(now)
-        if self.gauge_collector is not None and t > self._gauges_recorded_t:
-            self._gauges_recorded_t = t
-            snap = self.gauge_collector.latest()
-            values = {f"{r.name}|{r.series}": r.value for r in snap.readings if r.state == "ok"}
-            if values:
-                self.recorder.add_json_series("gauges", t, values)
-        if self.docker is not None and t > self._containers_recorded_t:
-            self._containers_recorded_t = t
-            per = {c.name: {"cpu_pct": c.cpu_pct, "mem_pct": c.mem_pct, "mem_bytes": c.mem_used, "state": c.state}
-                   for c in self.docker.latest().containers}  # fmt: skip
-            if per:
-                self.recorder.add_json_series("containers", t, per)
-
-    def _docker_tick(self, now: float) -> tuple[tuple[ContainerEvent, ...], DockerSnapshot | None]:
-        # The engine is the one consumer of container events: each goes to the record and the frame.
-        if self.docker is None:
-            return (), None
-        events = tuple(self.docker.drain_events())
-        for e in events:
-            self.journal.event("container", {"text": e.describe(), "name": e.name, "action": e.action,
-                                             "exit_code": e.exit_code, "detail": e.detail, "id": e.container_id},
-                               commit=True, t=e.t)  # fmt: skip
-        snap = self.docker.latest()
-        if snap.state != self._docker_state:
-            if self._docker_state:
-                self.journal.event(
-                    "docker_state", {"text": f"docker {snap.state}: {snap.detail}"}, commit=True
-                )
-            self._docker_state = snap.state
-        return events, snap
-
-    def _gauge_history(self, now: float) -> dict[tuple[str, str], tuple[tuple[float, float], ...]]:
-        if self.gauge_collector is None:
-            return {}
-        return {k: tuple(v) for k, v in self.gauge_collector.history(since=now - 300).items()}
-
     def _stage_text(self, elapsed: float) -> str:
         planned = self.output.planned_s
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
     def _finish(self) -> None:
         self.taint.stop()
-        if self.gauge_collector is not None:
-            self.gauge_collector.stop(2.0)
-        if self.docker is not None:
-            self.docker.stop(3.0)
+        self.sources.stop()
         self.ingest.finish()
         self._final_verdicts = final_verdicts(self.summary_export) or None
         self.ended_at = time.time()

@@ -226,9 +226,9 @@ class K6Stats:
                 h.merge(s.hist)
         return h
 
-    def live(self, now: float) -> LiveStats:
+    def live(self, now: float, window_hist: Histogram | None = None) -> LiveStats:
         """The sliding window ending now. Latency and errors include the current partial second; rates
-        use complete seconds only."""
+        use complete seconds only. `window_hist` is `window_hist(now)` when the caller has it already."""
         end = int(now) + 1
         span = [s for t in range(end - self.window_s, end) if (s := self.seconds.get(t)) is not None]
         closed_end = int(now - CLOSE_DELAY_S)
@@ -242,7 +242,7 @@ class K6Stats:
             window_s=self.window_s,
             rps=sum(s.requests for s in full) / n_full,
             error_rate=failed / requests if requests else 0.0,
-            latency=percentiles_of(self._window_hist(end)),
+            latency=percentiles_of(window_hist if window_hist is not None else self._window_hist(end)),
             iterations_per_s=sum(s.iterations for s in full) / n_full,
             data_sent_per_s=sum(s.data_sent for s in full) / n_full,
             data_received_per_s=sum(s.data_received for s in full) / n_full,

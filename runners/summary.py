@@ -60,8 +60,7 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "generator": _generator(engine, frame),
         **engine.rules.summary(),
         "critical_rule_fired": engine.rules.critical_fired,
-        "gauges": engine.gauge_collector.summary() if engine.gauge_collector else {},
-        "containers": engine.docker.summary() if engine.docker else {},
+        **engine.sources.summary(),
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
     }
 
