@@ -147,7 +147,9 @@ def demo_gauges(target_url: str, prometheus: PrometheusSettings | None = None) -
     Returns:
         db_pool (%), db_pool_waiting, cache_hit (%, low is bad), cpu (% of one core), memory (bytes), inflight.
     """
-    scrape = ScrapeSettings(targets=(_metrics_url(target_url),), interval_s=1.0)  # local and cheap: poll at 1 Hz
+    scrape = ScrapeSettings(
+        targets=(_metrics_url(target_url),), interval_s=1.0
+    )  # local and cheap: poll at 1 Hz
     return GaugesConfig(demo_specs(target_url), prometheus, scrape, ("demo",))
 
 

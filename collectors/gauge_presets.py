@@ -191,6 +191,8 @@ def demo_specs(target_url: str) -> tuple[GaugeSpec, ...]:
             "demo target CPU, % of one core",
             expr=f"100 * rate(process_cpu_seconds_total{inst}[10s])",
         ),
-        _spec("rss", f"process_resident_memory_bytes{inst}", _BYTES, "demo target RSS"),  # bytes, not the % rule
+        _spec(
+            "rss", f"process_resident_memory_bytes{inst}", _BYTES, "demo target RSS"
+        ),  # bytes, not the % rule
         _spec("inflight", f"demo_http_requests_in_flight{inst}", _COUNT, "requests in flight"),
     )

@@ -78,7 +78,9 @@ class RunJournal:
         path = folder / f"snapshot-{n:03d}.json"
         frame_dict = asdict(frame) if frame else None
         if frame_dict is not None:  # JSON keys must be strings
-            frame_dict["gauge_history"] = {"|".join(k): v for k, v in frame_dict.get("gauge_history", {}).items()}
+            frame_dict["gauge_history"] = {
+                "|".join(k): v for k, v in frame_dict.get("gauge_history", {}).items()
+            }
         body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
         path.write_text(json.dumps(body, default=str, separators=(",", ":")))
         self.event(

@@ -73,7 +73,9 @@ def _relative_script(run: Path) -> None:
 
     db = sqlite3.connect(run / "run.sqlite")
     try:
-        db.execute("UPDATE meta SET value = ? WHERE key = 'script'", (json.dumps(str(SCENARIO.relative_to(ROOT))),))
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'script'", (json.dumps(str(SCENARIO.relative_to(ROOT))),)
+        )
         db.execute("UPDATE meta SET value = ? WHERE key = 'k6_binary'", (json.dumps("k6"),))
         db.commit()
     finally:

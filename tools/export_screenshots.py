@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import tempfile
@@ -51,7 +52,8 @@ def main() -> None:
     target = start_demo_process()
     try:
         with tempfile.TemporaryDirectory() as runs:
-            script = ROOT / "runners" / "scenarios" / "demo_ramp.js"
+            os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
+            script = Path("runners") / "scenarios" / "demo_ramp.js"
             spec = RunSpec(
                 script=script, k6_args=("-e", f"TARGET={target.url}"), name="demo", runs_dir=Path(runs)
             )
