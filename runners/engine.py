@@ -147,20 +147,20 @@ class RunEngine:
             return
         self.started_at = time.time()
         script_bytes = self.spec.script.read_bytes() if self.spec.script.is_file() else b""
-        self.recorder.set_meta(
-            name=self._name,
-            script=str(self.spec.script),
-            script_sha256=hashlib.sha256(script_bytes).hexdigest() if script_bytes else None,
-            k6_args=redact_args(self.spec.k6_args),
-            k6_binary=self.binary,
-            k6_version=None,  # filled in by a background thread: `k6 version` is a subprocess
-            host=platform.node(),
-            started_at=self.started_at,
-            status=RunState.STARTING.value,
-            window_s=self.spec.window_s,
-            rules=rules_meta(self.rules.rules),
-            **self.spec.extra_meta,
-        )
+        meta: dict[str, Any] = {
+            "name": self._name,
+            "script": str(self.spec.script),
+            "script_sha256": hashlib.sha256(script_bytes).hexdigest() if script_bytes else None,
+            "k6_args": redact_args(self.spec.k6_args),
+            "k6_binary": self.binary,
+            "k6_version": None,  # filled in by a background thread: `k6 version` is a subprocess
+            "host": platform.node(),
+            "started_at": self.started_at,
+            "status": RunState.STARTING.value,
+            "window_s": self.spec.window_s,
+            "rules": rules_meta(self.rules.rules),
+        }
+        self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
         self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()

@@ -42,10 +42,10 @@ def test_demo_gauges_by_direct_scrape(demo_target: DemoTarget) -> None:
     by_name = {r.name: r for r in first.readings}
     assert (by_name["cpu"].state, by_name["cpu"].detail) == ("pending", "a rate needs a second scrape")
     assert by_name["db_pool"].value == 0.0 and by_name["cache_hit"].value == 100.0
-    assert by_name["memory"].value is not None and by_name["memory"].value > 1e6
+    assert by_name["rss"].value is not None and by_name["rss"].value > 1e6
     assert by_name["inflight"].value is not None and by_name["inflight"].value >= 0
     assert {r.name: r.state for r in second.readings} == dict.fromkeys(
-        ["db_pool", "db_pool_waiting", "cache_hit", "cpu", "memory", "inflight"], "ok"
+        ["db_pool", "db_pool_waiting", "cache_hit", "cpu", "rss", "inflight"], "ok"
     )
     assert second.source == "scrape" and second.poll_s < 0.5
 

@@ -8,14 +8,12 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from runners.demo_target import DemoTarget
 from runners.engine import RunEngine, RunSpec
 from runners.report import report_command, write_report
-from runners.report_criteria import rules_meta
 from runners.report_data import build_report_json
 from runners.rules import Rule
 from tests.components import missing
@@ -39,9 +37,8 @@ class DemoRuns:
 
 
 def _run(runs_dir: Path, script: Path, url: str, *, rules: tuple[Rule, ...] | None, mark: bool) -> Path:
-    meta: dict[str, Any] = {"rules": rules_meta(rules)} if rules else {}
     spec = RunSpec(script=script, k6_args=("-e", f"TARGET={url}", "-e", "DEMO_SPEED=0.25"), name="demo",
-                   runs_dir=runs_dir, rules=rules, extra_meta=meta)  # fmt: skip
+                   runs_dir=runs_dir, rules=rules)  # fmt: skip
     engine = RunEngine(spec)
     engine.start()
     if mark:

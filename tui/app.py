@@ -9,48 +9,27 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
 from runners.control import PlaybackControl, RunControl
 from runners.exit_status import exit_status_for
 from runners.frames import Frame, Mark
 from tui.breach_banner import BreachBanner
-from tui.breaches_pane import BreachesPane
 from tui.confirm_screen import ConfirmScreen
 from tui.containers_pane import ContainersPane
-from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView
-from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
-from tui.gauge_chart import GaugeChart
-from tui.gauges_pane import GaugesPane
-from tui.generator_pane import GeneratorPane
 from tui.help_screen import HelpScreen
-from tui.k6_pane import K6Pane
 from tui.mark_dialog import MarkDialog
-from tui.marks_pane import MarksPane
 from tui.output_pane import OutputPane
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
+from tui.run_tabs import RunTabs
 from tui.units import format_clock
-
-_CHART_OF_PATH = {"k6.rps": "rps", "k6.error_pct": "errors", "k6.p95_ms": "latency", "k6.p99_ms": "latency",
-                  "k6.p90_ms": "latency", "k6.p50_ms": "latency", "k6.vus": "vus"}  # fmt: skip
-
-
-def breach_starts(frame: Frame) -> dict[str, list[float]]:
-    """When each chart's metric started breaching (firing and past), for the vertical lines."""
-    out: dict[str, list[float]] = {}
-    for b in (*frame.firing, *frame.breach_history):
-        chart = _CHART_OF_PATH.get(b.path)
-        if chart is not None:
-            out.setdefault(chart, []).append(b.start)
-    return out
-
 
 QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
 
@@ -160,8 +139,6 @@ class LoadwatchApp(App[int]):
         self._last_frame: Frame | None = None
         self._aborting = False
         self._quitting = False
-        self._gauge_index = 0
-        self._gauge_chart_t = 0.0
 
     def compose(self) -> ComposeResult:
         """Lay out the screen.
@@ -175,28 +152,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
-        with TabbedContent(id="tabs", initial="tab-load"):
-            with TabPane("1 Load", id="tab-load"):
-                yield K6Pane(id="k6-pane")
-                yield OutputPane(max_lines=self.OUTPUT_MAX_LINES, id="output-pane")
-            with TabPane("2 Endpoints", id="tab-endpoints"):
-                yield EndpointsTable(id="endpoints-table")
-                with Horizontal(id="endpoint-details"):
-                    with Vertical(id="codes-box"):
-                        yield CodesView(id="codes-view")
-                        yield ThresholdsView(id="thresholds-view")
-                    yield LatencyHistogram(id="latency-histogram")
-            with TabPane("3 Server", id="tab-system"):
-                with Horizontal(id="server-top"):
-                    yield GaugesPane(id="gauges-pane")
-                    yield GaugeChart(id="gauge-chart")
-                yield GeneratorPane(id="generator-pane")
-            with TabPane("4 Containers", id="tab-containers"):
-                yield ContainersPane(id="containers-pane")
-            with TabPane("5 Breaches", id="tab-breaches"):
-                yield BreachesPane(id="breaches-pane")
-            with TabPane("6 Marks", id="tab-marks"):
-                yield MarksPane(id="marks-pane")
+        yield RunTabs(self.OUTPUT_MAX_LINES, id="tabs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -260,55 +216,11 @@ class LoadwatchApp(App[int]):
             strip.update(f"⚠ {warning}")
 
     def _show_active_tab(self, frame: Frame) -> None:
-        # Hidden panes do not render: only the visible tab is updated; switching tabs redraws it.
-        active = self.query_one(TabbedContent).active
-        if active == "tab-load":
-            pane = self.query_one(K6Pane)
-            pane.breach_starts = breach_starts(frame)
-            pane.show_frame(frame)
-        elif active == "tab-endpoints":
-            self.query_one(EndpointsTable).show_rows(frame.endpoints)
-            self.query_one(CodesView).show_codes(frame.codes)
-            self.query_one(LatencyHistogram).show_bins(frame.latency_bins)
-            self.query_one(ThresholdsView).show_thresholds(frame.thresholds, frame.k6_exit_code)
-        elif active == "tab-system":
-            self._show_gauges(frame)
-            self.query_one(GeneratorPane).show_generator(frame.generator)
-        elif active == "tab-containers" and frame.containers is not None:
-            self.query_one(ContainersPane).update_snapshot(frame.containers)
-        elif active == "tab-breaches":
-            self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
-        elif active == "tab-marks":
-            self.query_one(MarksPane).show_marks(frame.marks, frame.events, frame.started_at)
-
-    def _show_gauges(self, frame: Frame) -> None:
-        pane = self.query_one(GaugesPane)
-        snap = frame.gauges
-        pane.display = snap is not None
-        self.query_one(GaugeChart).display = snap is not None
-        if snap is None:
-            return
-        pane.update_snapshot(snap, frame.gauge_history, now=frame.wall_t)
-        names = list(dict.fromkeys(r.name for r in snap.readings))
-        if not names:
-            return
-        name = names[self._gauge_index % len(names)]
-        unit = next(r.unit for r in snap.readings if r.name == name)
-        origin = frame.series[0].t if frame.series else frame.started_at
-        marks = [m.t - origin for m in frame.marks]
-        breaches = [
-            b.start - origin
-            for b in (*frame.firing, *frame.breach_history)
-            if b.path.startswith(f"gauge.{name}")
-        ]
-        if frame.wall_t - self._gauge_chart_t >= 1.0:  # plotext redraws cost ms: at most once a second
-            self._gauge_chart_t = frame.wall_t
-            self.query_one(GaugeChart).show_gauge(name, unit, frame.gauge_history, origin, marks, breaches)
+        self.query_one(RunTabs).show_frame(frame)
 
     def action_next_gauge(self) -> None:
         """Chart the next gauge on the Server tab."""
-        self._gauge_index += 1
-        self._gauge_chart_t = 0.0
+        self.query_one(RunTabs).next_gauge()
         if self._last_frame is not None:
             self._show_active_tab(self._last_frame)
 
