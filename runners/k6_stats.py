@@ -37,6 +37,24 @@ class FoldedSecond:
     endpoints: dict[str, EndpointTally] = field(default_factory=dict)
 
 
+def _add_counts(
+    target: FoldedSecond | K6Stats, b: SecondBucket, requests: int, failed: int, newest: bool
+) -> None:
+    """Add a bucket's counts to a second or to the run; gauges (VUs) only from the newest second."""
+    target.requests += requests
+    target.failed += failed
+    target.iterations += b.iterations
+    target.data_sent += b.data_sent
+    target.data_received += b.data_received
+    target.checks_pass += b.checks_pass
+    target.checks_fail += b.checks_fail
+    if newest:
+        if b.vus is not None:
+            target.vus = b.vus
+        if b.vus_max is not None:
+            target.vus_max = b.vus_max
+
+
 def percentiles_of(hist: Histogram) -> Percentiles:
     """p50/p90/p95/p99 and max of a histogram."""
     p50, p90, p95, p99 = hist.percentiles(QUANTILES)
@@ -101,18 +119,11 @@ class K6Stats:
         if unmatched.count:
             s.hist.merge(unmatched)
             self.run_hist.merge(unmatched)
-        s.requests += requests
-        s.failed += failed
-        s.iterations += b.iterations
-        s.data_sent += b.data_sent
-        s.data_received += b.data_received
-        s.checks_pass += b.checks_pass
-        s.checks_fail += b.checks_fail
-        if b.vus is not None:
-            s.vus = b.vus
-        if b.vus_max is not None:
-            s.vus_max = b.vus_max
-        self._absorb_totals(b, requests, failed)
+        latest = self.last_t is None or b.t >= self.last_t
+        for target, newest in ((s, True), (self, latest)):  # the second, then the whole run
+            _add_counts(target, b, requests, failed, newest)
+        self.first_t = b.t if self.first_t is None else min(self.first_t, b.t)
+        self.last_t = b.t if self.last_t is None else max(self.last_t, b.t)
 
     def _count(self, batch: dict[str, EndpointTally], raw: bytes, values: list[float], n: int) -> None:
         """Count n requests with these tags (and their durations) under their endpoint row."""
@@ -149,22 +160,6 @@ class K6Stats:
             for name, tally in s.endpoints.items():
                 out.setdefault(name, EndpointTally()).merge(tally)
         return out
-
-    def _absorb_totals(self, b: SecondBucket, requests: int, failed: int) -> None:
-        self.requests += requests
-        self.failed += failed
-        self.iterations += b.iterations
-        self.data_sent += b.data_sent
-        self.data_received += b.data_received
-        self.checks_pass += b.checks_pass
-        self.checks_fail += b.checks_fail
-        if self.last_t is None or b.t >= self.last_t:
-            if b.vus is not None:
-                self.vus = b.vus
-            if b.vus_max is not None:
-                self.vus_max = b.vus_max
-        self.first_t = b.t if self.first_t is None else min(self.first_t, b.t)
-        self.last_t = b.t if self.last_t is None else max(self.last_t, b.t)
 
     def close_until(self, now: float) -> list[SecondPoint]:
         """Emit a SecondPoint for every second that ended at least CLOSE_DELAY_S before `now`."""
