@@ -25,7 +25,7 @@ from runners.frames import (
 from runners.histogram import Histogram
 from runners.k6_stats import percentiles_of
 from runners.run_index import read_summary
-from runners.run_journal import _describe
+from runners.run_journal import describe_event
 from runners.run_record import RunReader
 
 TICK_S = 0.5
@@ -203,7 +203,7 @@ class ReplayControl:
             endpoints=self._endpoints() if at_end else (),
             thresholds=self._thresholds() if at_end else (),
             marks=tuple(self._marks(pos)),
-            events=tuple(RunEvent(e["t"], e["kind"], _describe(e["kind"], e)) for e in self.events if e["t"] <= pos)[-50:],
+            events=tuple(RunEvent(e["t"], e["kind"], describe_event(e["kind"], e)) for e in self.events if e["t"] <= pos)[-50:],
             started_at=self.t0, run_dir=str(self.folder),
             replay=f"{'▶' if self.playing else '⏸'} {self.speed:g}x",
         )  # fmt: skip

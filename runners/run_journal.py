@@ -18,7 +18,8 @@ MAX_MARKS = 1000
 RECENT_EVENTS = 200
 
 
-def _describe(kind: str, data: dict[str, Any]) -> str:
+def describe_event(kind: str, data: dict[str, Any]) -> str:
+    """One line for an event, as the marks pane and the headless log show it."""
     if kind == "mark":
         return f"mark: {data.get('note') or '(instant)'}"
     if kind == "state":
@@ -47,7 +48,7 @@ class RunJournal:
     ) -> RunEvent:
         """Record an event (committed at once when `commit`, else with the next second)."""
         t = time.time() if t is None else t
-        ev = RunEvent(t=t, kind=kind, text=_describe(kind, data))
+        ev = RunEvent(t=t, kind=kind, text=describe_event(kind, data))
         with self.lock:
             self.recent.append(ev)
             if not self.closed:
