@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from runners.engine import RunEngine, RunSpec
+    from runners.run_config import RunConfig
 
 VERSION = "0.1.0"
 
@@ -96,54 +97,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
     if args.command == "run":
-        return _run(args, Path(args.script), k6_args, demo_meta=None)
+        config = _config(args, screen=not args.headless)
+        return 2 if config is None else _run(args, Path(args.script), k6_args, config, {})
     return _demo(args, k6_args)
 
 
-def _load_rules(config: Path | None) -> list[object]:
-    from runners.config import find_config, load_raw
-    from runners.rule_config import parse_rules
+def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
+    """The configuration, read once; None (after saying why) when it is invalid."""
+    from runners.config import ConfigError
+    from runners.run_config import load_run_config
 
-    return list(parse_rules(load_raw(find_config(config))))
+    key_ids = None
+    if screen:
+        from tui.app import LoadwatchApp
 
-
-def _load_keymap(config: Path | None) -> dict[str, str]:
-    from runners.config import find_config, load_raw, parse_keymap
-    from tui.app import LoadwatchApp
-
-    return parse_keymap(load_raw(find_config(config)), LoadwatchApp.binding_ids())
-
-
-def _load_docker(config: Path | None) -> object:
-    from collectors.docker_config import parse_docker
-    from runners.config import find_config, load_raw
-
-    return parse_docker(load_raw(find_config(config)))
-
-
-def _load_gauges(config: Path | None, demo_url: str | None) -> object:
-    from collectors.gauge_config import demo_gauges, parse_gauges
-    from runners.config import find_config, load_raw
-
-    gauges = parse_gauges(load_raw(find_config(config)))
-    if demo_url is not None and not gauges.gauges:
-        return demo_gauges(demo_url, gauges.prometheus)
-    return gauges
+        key_ids = LoadwatchApp.binding_ids()
+    try:
+        return load_run_config(args.config, key_ids)
+    except ConfigError as exc:
+        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+        return None
 
 
 def _rules(args: argparse.Namespace) -> int:
-    from runners.config import ConfigError, find_config
     from runners.rule_format import format_rules
-    from runners.rules import Rule
 
-    try:
-        rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
-    except ConfigError as exc:
-        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+    config = _config(args, screen=False)
+    if config is None:
         return 2
-    path = find_config(args.config)
+    path = config.path
     print(f"rules in force ({'defaults' if path is None else f'defaults and {path}'}):")
-    print(format_rules(rules))
+    print(format_rules(config.rules))
     return 0
 
 
@@ -244,14 +228,8 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    from runners.config import ConfigError
-
-    try:  # an invalid configuration starts nothing, not even the demo target
-        _load_rules(args.config)
-        _load_gauges(args.config, None)
-        _load_docker(args.config)
-    except ConfigError as exc:
-        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
+    config = _config(args, screen=not args.headless)  # invalid: nothing starts, not even the target
+    if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
     target = start_demo_process(**kwargs)
@@ -260,48 +238,38 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
         env_args = ["-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / args.speed:g}"]
         if not args.name:
             args.name = "demo"
-        return _run(args, script, env_args + k6_args, demo_meta={"demo_target": target.url})
+        return _run(
+            args, script, env_args + k6_args, config.for_demo(target.url), {"demo_target": target.url}
+        )
     finally:
         target.stop()
 
 
-def _run(args: argparse.Namespace, script: Path, k6_args: list[str], demo_meta: dict[str, str] | None) -> int:
-    from collectors.gauge_config import GaugesConfig
-    from runners.config import ConfigError
+def _run(
+    args: argparse.Namespace, script: Path, k6_args: list[str], config: RunConfig, meta: dict[str, str]
+) -> int:
     from runners.engine import RunSpec
     from runners.k6_binary import K6NotFoundError
     from runners.k6_command import K6ArgumentError
-    from runners.rules import Rule
     from runners.run_record import default_runs_dir
 
-    try:
-        rules = [r for r in _load_rules(args.config) if isinstance(r, Rule)]
-        gauges = _load_gauges(args.config, (demo_meta or {}).get("demo_target"))
-        docker = _load_docker(args.config)
-        keymap = {} if args.headless else _load_keymap(args.config)
-    except ConfigError as exc:
-        print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
-        return 2
-    from collectors.docker_config import DockerConfig
-
-    assert isinstance(gauges, GaugesConfig) and isinstance(docker, DockerConfig)
     spec = RunSpec(
-        docker=docker,
-        rules=tuple(rules),
-        gauges=gauges,
+        docker=config.docker,
+        rules=config.rules,
+        gauges=config.gauges,
         script=script.expanduser().resolve(),
         k6_args=tuple(k6_args),
         name=args.name,
         runs_dir=args.runs_dir or default_runs_dir(),
         window_s=args.window,
-        extra_meta=demo_meta or {},
+        extra_meta=meta,
     )
     try:
         engine = _make_engine(spec)
     except (K6NotFoundError, K6ArgumentError, OSError) as exc:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
-    code = _headless(engine, args) if args.headless else _tui(engine, keymap)
+    code = _headless(engine, args) if args.headless else _tui(engine, config.keymap)
     if args.json_summary is not None:
         from runners.summary import write_summary
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -128,9 +128,6 @@ def load_raw(path: Path | None) -> RawConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(syntax)", str(exc)) from exc
     return RawConfig(path, data)
-
-
-SectionParser = Callable[[Any, ConfigContext], T]
 
 
 def parse_keymap(raw: RawConfig, known_ids: set[str]) -> dict[str, str]:

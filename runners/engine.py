@@ -161,7 +161,7 @@ class RunEngine:
             "rules": rules_meta(self.rules.rules),
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
-        self.recorder_event("state", {"state": RunState.STARTING.value, "detail": self._detail})
+        self.journal.event("state", {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
@@ -181,15 +181,11 @@ class RunEngine:
         found = inspect_thresholds(self.binary, self.spec.script, self.spec.k6_args, self.env)
         self.thresholds = found
         if found:
-            self.recorder_event("thresholds", {"thresholds": [[t.metric, t.expression] for t in found]})
+            self.journal.event("thresholds", {"thresholds": [[t.metric, t.expression] for t in found]})
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until the run is over and recorded; True when it is."""
         return self._finished.wait(timeout_s)
-
-    def recorder_event(self, kind: str, data: dict[str, Any]) -> None:
-        """Record an event (thread-safe), committed with the next second."""
-        self.journal.event(kind, data)
 
     @property
     def can_annotate(self) -> bool:
@@ -244,7 +240,7 @@ class RunEngine:
         sample = self.host.sample()
         change = self.generator.feed(sample)
         if change is not None:
-            self.recorder_event(f"generator_{change}", {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
+            self.journal.event(f"generator_{change}", {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
                                                        "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
             lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
@@ -287,7 +283,7 @@ class RunEngine:
                 planned_s=self.output.planned_s,
                 live=live,
                 totals=self.stats.totals(),
-                series=tuple(self.stats.series)[-SERIES_IN_FRAME:],
+                series=self.stats.recent_series(SERIES_IN_FRAME),
                 new_output=lines,
                 k6_exit_code=self.k6.exit_code,
                 status_detail=self._detail,

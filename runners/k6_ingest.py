@@ -57,10 +57,6 @@ class SecondBucket:
     vus: float | None = None
     vus_max: float | None = None
 
-    def is_empty_of_requests(self) -> bool:
-        """True when no request or duration is pending in this bucket."""
-        return not (self.paired or self.req_only or self.dur_only)
-
 
 @dataclass(frozen=True, slots=True)
 class MetricInfo:
@@ -84,7 +80,6 @@ class K6Ingest:
         self.metrics: dict[str, MetricInfo] = {}
         self.lines = 0
         self.parse_errors = 0
-        self.bytes = 0
         self.last_error_line = b""
         self._last_sec = b""
         self._last_bucket: SecondBucket | None = None
@@ -104,7 +99,6 @@ class K6Ingest:
             return
         self._rest = buf[cut + 1 :]
         with self.lock:
-            self.bytes += cut + 1
             self._chunk(buf[: cut + 1])
 
     def finish(self) -> None:

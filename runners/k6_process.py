@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 import httpx
@@ -199,8 +198,3 @@ class K6Process:
 def json_placeholder() -> str:
     """The token in an argument list that K6Process replaces with its JSON pipe's path."""
     return "{json_target}"
-
-
-def script_path(script: str) -> Path:
-    """The script as an absolute path (k6 resolves imports relative to it)."""
-    return Path(script).expanduser().resolve()

@@ -18,6 +18,11 @@ def parse_duration(text: str) -> float | None:
     return sum(float(n) * _FACTORS[u] for n, u in parts)
 
 
+def is_progress_line(line: str) -> bool:
+    """True for the lines of k6's 1 s progress blocks (`running (...)` and one line per scenario)."""
+    return line.startswith("running (") or _SCENARIO.match(line) is not None
+
+
 def parse_progress(line: str) -> tuple[float, float] | None:
     """(elapsed, planned) seconds from one scenario progress line, None for any other line."""
     if not _SCENARIO.match(line):

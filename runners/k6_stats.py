@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -176,6 +177,11 @@ class K6Stats:
         for t in [t for t in self.seconds if t < limit - KEEP_FOLDED_S]:
             del self.seconds[t]
         return out
+
+    def recent_series(self, n: int) -> tuple[SecondPoint, ...]:
+        """The last n closed seconds, oldest first (without copying the whole series)."""
+        start = max(0, len(self.series) - n)
+        return tuple(itertools.islice(self.series, start, None))
 
     def open_points(self, now: float) -> list[SecondPoint]:
         """Points for the seconds not yet closed, as they stand now (the record keeps them so a crash

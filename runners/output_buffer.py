@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from runners.frames import OutputLine
 from runners.k6_command import redact_text
-from runners.k6_progress import parse_progress
+from runners.k6_progress import is_progress_line, parse_progress
 
 _PLAN_LINE = re.compile(r"^\s*(scenarios:|\*\s+\S+:|\(\d)")
-_SCENARIO_LINE = re.compile(r"^\S+\s+[✓✗]?\s*\[\s*\d+%\s*\]")
 
 
 class OutputBuffer:
@@ -50,7 +49,7 @@ class OutputBuffer:
                     self.elapsed_s = max(elapsed, self.elapsed_s or 0.0)
                     self.planned_s = max(planned, self.planned_s or 0.0)
             # The 1 s progress blocks are what the header shows; in the pane they would bury the rest.
-            if progress is not None or text.startswith("running (") or _SCENARIO_LINE.match(text):
+            if is_progress_line(text):
                 return
             if not text.strip():
                 if self._last_blank:
