@@ -50,6 +50,14 @@ def test_reserved_k6_flag_is_a_usage_error(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*/run.sqlite")), "nothing was started"
 
 
+def _is_k6_run(p: psutil.Process) -> bool:
+    # loadwatch also runs short-lived `k6 version` and `k6 inspect`: only `k6 run` is the test's k6.
+    try:
+        return p.cmdline()[1:2] == ["run"] and "k6" in p.name()
+    except psutil.Error:
+        return False
+
+
 def start_headless(tmp_path: Path, nginx_url: str) -> tuple[subprocess.Popen[str], psutil.Process]:
     script = k6_scripts.write(tmp_path, "st.js", k6_scripts.STEADY)
     proc = subprocess.Popen(
@@ -62,8 +70,7 @@ def start_headless(tmp_path: Path, nginx_url: str) -> tuple[subprocess.Popen[str
     deadline = time.monotonic() + 30
     k6 = None
     while time.monotonic() < deadline and k6 is None:
-        kids = [c for c in psutil.Process(proc.pid).children() if "k6" in c.name()]
-        k6 = kids[0] if kids else None
+        k6 = next((c for c in psutil.Process(proc.pid).children() if _is_k6_run(c)), None)
         time.sleep(0.1)
     assert k6 is not None, "k6 was started"
     time.sleep(3)  # let it record some seconds
