@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.local_nginx import local_nginx
-from runners.k6_command import k6_env
+from runners.k6.command import k6_env
 
 SCRIPT = """
 import http from 'k6/http';

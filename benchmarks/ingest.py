@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from benchmarks.record_k6_output import record
-from runners.k6_ingest import K6Ingest
-from runners.k6_stats import K6Stats
+from runners.k6.ingest import K6Ingest
+from runners.k6.stats import K6Stats
 
 BUDGET_LINES_PER_S = 1_000_000
 CHUNK = 1 << 20

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from runners.k6_command import free_port
+from runners.k6.command import free_port
 
 NGINX_CONF = """
 worker_processes 1;

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from runners.default_rules import default_rules
-from runners.rule_state import RuleEngine
-from runners.rules import Rule
+from runners.model.rule_spec import Rule
+from runners.rules.defaults import default_rules
+from runners.rules.state import RuleEngine
 
 
 def case_rules(n_rules: int, every_pair: bool) -> list[Rule]:

@@ -19,10 +19,10 @@ from pathlib import Path
 import psutil
 
 from benchmarks.record_k6_output import record
-from runners.k6_ingest import K6Ingest
-from runners.k6_stats import K6Stats
-from runners.k6_views import code_counts, endpoint_rows, latency_bins
-from runners.run_record import RunRecorder
+from runners.k6.ingest import K6Ingest
+from runners.k6.stats import K6Stats
+from runners.k6.views import code_counts, endpoint_rows, latency_bins
+from runners.record.store import RunRecorder
 
 _STAMP = re.compile(rb'"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)')
 

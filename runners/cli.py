@@ -11,8 +11,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runners.engine import RunEngine, RunSpec
-    from runners.run_config import RunConfig
+    from runners.config.run_config import RunConfig
+    from runners.engine.live import RunEngine, RunSpec
 
 VERSION = "0.1.0"
 
@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
     """The configuration, read once; None (after saying why) when it is invalid."""
-    from runners.config import ConfigError
-    from runners.run_config import load_run_config
+    from runners.config.loader import ConfigError
+    from runners.config.run_config import load_run_config
 
     key_ids = None
     if screen:
@@ -120,7 +120,7 @@ def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    from runners.rule_format import format_rules
+    from runners.rules.format import format_rules
 
     config = _config(args, screen=False)
     if config is None:
@@ -132,9 +132,9 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from runners.report import report_command
-    from runners.run_index import get_baseline, resolve_run
-    from runners.run_record import default_runs_dir
+    from runners.record.index import get_baseline, resolve_run
+    from runners.record.store import default_runs_dir
+    from runners.report.writer import report_command
 
     runs_dir = args.runs_dir or default_runs_dir()
     baseline = args.baseline
@@ -156,7 +156,7 @@ def _report(args: argparse.Namespace) -> int:
 def _records(args: argparse.Namespace) -> int:
     import json
 
-    from runners.run_index import (
+    from runners.record.index import (
         RunNotFoundError,
         get_baseline,
         listing,
@@ -165,7 +165,7 @@ def _records(args: argparse.Namespace) -> int:
         set_baseline,
         show,
     )
-    from runners.run_record import default_runs_dir
+    from runners.record.store import default_runs_dir
 
     runs_dir = args.runs_dir or default_runs_dir()
     if args.command == "runs":
@@ -192,7 +192,7 @@ def _records(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    from runners.replay import ReplayControl
+    from runners.engine.replay import ReplayControl
     from tui.app import LoadwatchApp
 
     control = ReplayControl(folder, speed=args.speed)
@@ -204,7 +204,7 @@ def _records(args: argparse.Namespace) -> int:
 def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None) -> str:
     import time as _time
 
-    from runners.run_index import RunListing
+    from runners.record.index import RunListing
 
     lines = [f"{'run':<40} {'start':<16} {'duration':>8} {'status':<18} {'peak rps':>9} {'p95 ms':>8} "
              f"{'breaches':>8} {'marks':>5}"]  # fmt: skip
@@ -223,7 +223,7 @@ def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None
 
 
 def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
-    from runners.demo_process import start_demo_process
+    from runners.demo.process import start_demo_process
 
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
@@ -234,7 +234,7 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
     target = start_demo_process(**kwargs)
     try:
-        script = Path(__file__).parent / "scenarios" / "demo_ramp.js"
+        script = Path(__file__).parent / "demo" / "scenarios" / "demo_ramp.js"
         env_args = ["-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / args.speed:g}"]
         if not args.name:
             args.name = "demo"
@@ -248,10 +248,10 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
 def _run(
     args: argparse.Namespace, script: Path, k6_args: list[str], config: RunConfig, meta: dict[str, str]
 ) -> int:
-    from runners.engine import RunSpec
-    from runners.k6_binary import K6NotFoundError
-    from runners.k6_command import K6ArgumentError
-    from runners.run_record import default_runs_dir
+    from runners.engine.live import RunSpec
+    from runners.k6.binary import K6NotFoundError
+    from runners.k6.command import K6ArgumentError
+    from runners.record.store import default_runs_dir
 
     spec = RunSpec(
         docker=config.docker,
@@ -271,14 +271,14 @@ def _run(
         return 2
     code = _headless(engine, args) if args.headless else _tui(engine, config.keymap)
     if args.json_summary is not None:
-        from runners.summary import write_summary
+        from runners.engine.summary import write_summary
 
         write_summary(args.json_summary, engine.summary)
     return code
 
 
 def _make_engine(spec: RunSpec) -> RunEngine:
-    from runners.engine import RunEngine
+    from runners.engine.live import RunEngine
 
     return RunEngine(spec)
 
@@ -300,8 +300,8 @@ def _install_stop_signals(engine: RunEngine, on_stop: object = None) -> None:
 
 
 def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
-    from runners.exit_status import exit_status_for
-    from runners.headless import HeadlessPrinter
+    from runners.engine.exit_status import exit_status_for
+    from runners.engine.headless import HeadlessPrinter
 
     engine.add_listener(HeadlessPrinter(every_s=args.progress_every))
     _install_stop_signals(engine)
@@ -311,7 +311,7 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
         pass
     code = exit_status_for(engine.state)
     if code == 0 and engine.rules.critical_fired:
-        from runners.exit_status import EXIT_CRITICAL_RULE
+        from runners.engine.exit_status import EXIT_CRITICAL_RULE
 
         print("loadwatch: a critical rule fired during the run (exit status 3)", flush=True)
         return EXIT_CRITICAL_RULE
@@ -323,7 +323,7 @@ def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
     import threading
     import time
 
-    from runners.exit_status import exit_status_for
+    from runners.engine.exit_status import exit_status_for
     from tui.app import LoadwatchApp
 
     # k6 starts once the first frame is on screen: the screen is up at once, whatever k6 does.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.local_nginx import local_nginx, nginx_binary
-from runners.k6_binary import K6NotFoundError, find_k6
+from runners.k6.binary import K6NotFoundError, find_k6
 from tests.components import missing
 
 os.environ["K6_NO_USAGE_REPORT"] = "true"

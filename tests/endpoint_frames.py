@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from runners.frames import CodeCount, EndpointRow, Frame, GeneratorView, HistogramBin, ThresholdRow
+from runners.model.frames import CodeCount, EndpointRow, Frame, GeneratorView, HistogramBin, ThresholdRow
 from tests.tui_support import build_frame
 
 ENDPOINTS = (

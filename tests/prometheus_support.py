@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from runners.demo_target import DemoTarget
-from runners.k6_command import free_port
+from runners.demo.target import DemoTarget
+from runners.k6.command import free_port
 from tests.components import need_program
 
 SCRAPE_INTERVAL_S = 1.0

@@ -11,8 +11,8 @@ from textual.app import App, ComposeResult, RenderResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Label, Static
 
-from runners.rule_state import RuleEngine
-from runners.rules import Rule
+from runners.model.rule_spec import Rule
+from runners.rules.state import RuleEngine
 from tui.breach_banner import BreachBanner
 from tui.breaches_pane import BreachesPane
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.run_record import RunReader
+from runners.record.store import RunReader
 from tests import k6_scripts
 
 LOADWATCH = [sys.executable, "-m", "runners.cli"]

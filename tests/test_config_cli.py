@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.config import ConfigError, RawConfig, parse_keymap
+from runners.config.loader import ConfigError, RawConfig, parse_keymap
 from tests.tui_support import ScriptedRunControl, build_frame
 from tui.app import LoadwatchApp
 from tui.confirm_screen import ConfirmScreen

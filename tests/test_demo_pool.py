@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from runners.demo_pool import COSTS, MAX_FLIGHT_EFFECT, Cache, DbPool, PoolTimeoutError, query_seconds
+from runners.demo.pool import COSTS, MAX_FLIGHT_EFFECT, Cache, DbPool, PoolTimeoutError, query_seconds
 
 
 def test_pool_counts_hands_over_in_order_and_times_out() -> None:

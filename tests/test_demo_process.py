@@ -12,12 +12,12 @@ import httpx
 import psutil
 import pytest
 
-from runners.demo_process import read_first_line, start_demo_process
+from runners.demo.process import read_first_line, start_demo_process
 
 
 def test_cli_prints_one_line_and_exits_cleanly_on_sigint() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runners.demo_target", "--port", "0"],
+        [sys.executable, "-m", "runners.demo.target", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -63,7 +63,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_demo_process_dies_with_its_parent() -> None:
-    code = "from runners.demo_process import start_demo_process as s; import time; print(s().pid, flush=True); time.sleep(60)"
+    code = "from runners.demo.process import start_demo_process as s; import time; print(s().pid, flush=True); time.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         assert parent.stdout is not None

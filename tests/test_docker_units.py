@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from collectors.docker_config import DockerConfig, parse_docker
+from collectors.docker_config import DockerConfig
 from collectors.docker_connection import classify, decode_event
 from collectors.docker_model import ContainerEvent
 from collectors.docker_stats import cpu_percent, memory_used, parse_time_ns, rates, read_frame
 from collectors.docker_tracking import Tracked, cpu_limit_cores, status_exit_code, status_health
-from runners.config import ConfigError, RawConfig
+from runners.config.docker import parse_docker
+from runners.config.loader import ConfigError, RawConfig
 
 # The facts sample (`burner`, --cpus 0.3): 297,679,224 / 1,990,000,000 x 2 x 100 = 29.9 %.
 FRAME: dict[str, Any] = {
@@ -253,15 +252,3 @@ def test_tracked_restarts_oom_and_summary() -> None:
     new = Tracked("def" * 20, "new", "img", "created", 1.0)
     new.apply_event(ev(1.0, new.id, "new", "start", None, ""), 1.0)
     assert new.restarts_in_run == 0  # a first start is not a restart
-
-
-def test_collectors_do_not_import_textual() -> None:
-    code = (
-        "import sys, collectors.docker_collector, collectors.docker_config, collectors.docker_model, "
-        "collectors.docker_stats, collectors.docker_tracking, collectors.docker_connection; "
-        "assert 'textual' not in sys.modules and 'rich' not in sys.modules, sorted(sys.modules)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr

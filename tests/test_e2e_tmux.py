@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.run_record import RunReader
+from runners.record.store import RunReader
 from tests.tmux_driver import Tmux
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]

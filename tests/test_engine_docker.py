@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from collectors.docker_config import DockerConfig
-from runners.engine import RunEngine, RunSpec
-from runners.frames import Frame
-from runners.run_record import RunReader
+from runners.engine.live import RunEngine, RunSpec
+from runners.model.frames import Frame
+from runners.record.store import RunReader
 from tests import k6_scripts
 from tests.docker_support import Daemon, docker_containers, docker_daemon
 

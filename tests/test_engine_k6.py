@@ -9,9 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.engine import RunEngine, RunSpec
-from runners.frames import Frame, RunState
-from runners.run_record import RunReader
+from runners.engine.live import RunEngine, RunSpec
+from runners.model.frames import Frame, RunState
+from runners.record.store import RunReader
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration

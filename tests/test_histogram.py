@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from runners.histogram import RELATIVE_ERROR, Histogram
+from runners.k6.histogram import RELATIVE_ERROR, Histogram
 
 
 def exact(values: list[float], q: float) -> float:

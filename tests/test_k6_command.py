@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runners.frames import RunState
-from runners.k6_command import (
+from runners.engine.outcome import outcome
+from runners.k6.command import (
     K6ArgumentError,
     build_argv,
     check_user_args,
@@ -16,9 +16,9 @@ from runners.k6_command import (
     redact_text,
     secret_values,
 )
-from runners.k6_process import StopInfo
-from runners.k6_progress import parse_duration, parse_progress
-from runners.run_outcome import outcome
+from runners.k6.process import StopInfo
+from runners.k6.progress import parse_duration, parse_progress
+from runners.model.frames import RunState
 
 
 def test_argv_is_a_list_with_loadwatch_flags_first_and_script_last() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runners.k6_ingest import K6Ingest
-from runners.k6_stats import K6Stats
-from runners.k6_tags import endpoint_of
+from runners.k6.ingest import K6Ingest
+from runners.k6.stats import K6Stats
+from runners.k6.tags import endpoint_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RAW = (FIXTURES / "mixed.k6.json").read_bytes()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from runners.k6_ingest import SecondBucket
-from runners.k6_stats import K6Stats
-from runners.k6_tags import TagCache
+from runners.k6.ingest import SecondBucket
+from runners.k6.stats import K6Stats
+from runners.k6.tags import TagCache
 
 OK = b'{"expected_response":"true","method":"GET","name":"x","status":"200","url":"x"}'
 BAD = b'{"expected_response":"false","method":"GET","name":"x","status":"503","url":"x"}'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runners.output_buffer import OutputBuffer
+from runners.k6.output_buffer import OutputBuffer
 
 
 def test_progress_lines_feed_the_clock_not_the_pane() -> None:

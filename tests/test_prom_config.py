@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.gauge_config import GaugesConfig, demo_gauges, parse_gauges
-from runners.config import ConfigError, RawConfig
+from collectors.gauge_config import GaugesConfig, demo_gauges
+from runners.config.gauges import parse_gauges
+from runners.config.loader import ConfigError, RawConfig
 
 EXAMPLE = """
 presets = ["host", "postgres"]

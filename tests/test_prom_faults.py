@@ -14,8 +14,8 @@ from textual.binding import Binding, BindingType
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig, PrometheusSettings
 from collectors.gauges import GaugeReading, GaugeSnapshot, GaugeSpec
-from runners.demo_target import DemoTarget
-from runners.k6_command import free_port
+from runners.demo.target import DemoTarget
+from runners.k6.command import free_port
 from tests.prometheus_support import (
     PrometheusServer,
     SlowServer,

@@ -14,8 +14,8 @@ from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig, PrometheusSettings, ScrapeSettings, demo_gauges
 from collectors.gauge_presets import PRESETS
 from collectors.gauges import GaugeSnapshot, GaugeSpec
-from runners.demo_target import DemoTarget
-from runners.k6_command import k6_env
+from runners.demo.target import DemoTarget
+from runners.k6.command import k6_env
 from tests.prometheus_support import (
     SCRAPE_INTERVAL_S,
     NodeExporter,
@@ -28,7 +28,7 @@ from tests.prometheus_support import (
 
 pytestmark = pytest.mark.integration
 __all__ = ["demo_target", "node_exporter", "prometheus_stack"]  # fixtures
-RAMP = Path(__file__).parent.parent / "runners" / "scenarios" / "demo_ramp.js"
+RAMP = Path(__file__).parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
 POLL_S = 1.0
 
 

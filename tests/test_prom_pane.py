@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from textual.app import App, ComposeResult
 
@@ -134,30 +131,6 @@ def test_gauge_lines_align_series_on_one_axis() -> None:
     assert xs == [1, 2, 3]
     assert [line.values for line in lines] == [[1.0, None, 3.0], [None, 2.0, None]]
     assert [line.label for line in lines] == ["a", "b"]
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "collectors.gauges",
-        "collectors.gauge_config",
-        "collectors.gauge_presets",
-        "collectors.gauge_source",
-        "collectors.gauge_collector",
-        "collectors.prometheus",
-        "collectors.prometheus_auth",
-        "collectors.scrape_source",
-        "collectors.scrape_ast",
-        "collectors.scrape_expr",
-        "collectors.scrape_eval",
-    ],
-)
-def test_collectors_do_not_import_textual_or_rich(module: str) -> None:
-    code = f"import sys, {module}; bad = [m for m in ('textual', 'rich') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig, ScrapeSettings, demo_gauges
 from collectors.gauges import GaugeSnapshot, GaugeSpec
-from runners.demo_target import DemoTarget
+from runners.demo.target import DemoTarget
 from tests.prometheus_support import (
     SlowServer,
     demo_target,

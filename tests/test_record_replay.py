@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from runners.engine import RunEngine, RunSpec
-from runners.frames import RunState
-from runners.replay import ReplayControl
-from runners.run_record import RunReader
+from runners.engine.live import RunEngine, RunSpec
+from runners.engine.replay import ReplayControl
+from runners.model.frames import RunState
+from runners.record.store import RunReader
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.engine import RunEngine, RunSpec
+from runners.engine.live import RunEngine, RunSpec
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from runners.demo_target import DemoTarget
-from runners.engine import RunEngine, RunSpec
-from runners.report import report_command, write_report
-from runners.report_data import build_report_json
-from runners.rules import Rule
+from runners.demo.target import DemoTarget
+from runners.engine.live import RunEngine, RunSpec
+from runners.model.rule_spec import Rule
+from runners.report.data import build_report_json
+from runners.report.writer import report_command, write_report
 from tests.components import missing
 from tools.report_browser import chromium_binary, png_colours, visit_page
 
-SCENARIO = Path(__file__).resolve().parent.parent / "runners" / "scenarios" / "demo_ramp.js"
+SCENARIO = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
 RULES = (
     Rule(name="p95-fast", metric="k6.p95_ms", op=">", warning=100.0, critical=300.0, for_s=1.0),
     Rule(name="errors", metric="k6.error_pct", op=">", warning=0.5, critical=50.0, for_s=1.0),

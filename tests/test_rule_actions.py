@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from runners.rule_actions import MAX_OUTPUT_BYTES, ActionRunner, CommandResult
-from runners.rule_capacity import LoadSnapshot, capacity_ceiling
-from runners.rule_events import Transition
-from runners.rule_state import RuleEngine
-from runners.rules import Rule, RuleActions
+from runners.model.rule_events import Transition
+from runners.model.rule_spec import Rule, RuleActions
+from runners.rules.actions import MAX_OUTPUT_BYTES, ActionRunner, CommandResult
+from runners.rules.capacity import LoadSnapshot, capacity_ceiling
+from runners.rules.state import RuleEngine
 
 PY = sys.executable
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from runners.config import ConfigError, RawConfig, load_raw
-from runners.default_rules import default_rules
-from runners.rule_config import parse_rules
-from runners.rule_format import format_rules
-from runners.rule_state import RuleEngine
-from runners.rules import Rule, RuleActions
+from runners.config.loader import ConfigError, RawConfig, load_raw
+from runners.config.rules import parse_rules
+from runners.model.rule_spec import Rule, RuleActions
+from runners.rules.defaults import default_rules
+from runners.rules.format import format_rules
+from runners.rules.state import RuleEngine
 
 DEFAULT_NAMES = [r.name for r in default_rules()]
 

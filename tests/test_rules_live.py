@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from runners.demo_target import DemoTarget
-from runners.engine import RunEngine, RunSpec
-from runners.frames import Frame, RunState
-from runners.rule_events import Breach
-from runners.rules import Rule, RuleActions
-from runners.run_record import RunReader
+from runners.demo.target import DemoTarget
+from runners.engine.live import RunEngine, RunSpec
+from runners.model.frames import Frame, RunState
+from runners.model.rule_events import Breach
+from runners.model.rule_spec import Rule, RuleActions
+from runners.record.store import RunReader
 
 pytestmark = pytest.mark.integration
-RAMP = Path(__file__).resolve().parent.parent / "runners" / "scenarios" / "demo_ramp.js"
+RAMP = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
 
 
 def test_p95_rule_fires_in_time_and_abort_rule_stops_the_run(tmp_path: Path, k6_bin: str) -> None:
@@ -66,7 +66,7 @@ def test_default_pool_rule_fires_within_its_duration_plus_2s_of_the_real_crossin
     from prometheus_client.parser import text_string_to_metric_families
 
     from collectors.gauge_config import demo_gauges
-    from runners.default_rules import default_rules
+    from runners.rules.defaults import default_rules
 
     pool_rule = next(r for r in default_rules() if r.name == "db-connections")
     assert pool_rule.critical is not None

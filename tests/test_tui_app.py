@@ -8,8 +8,8 @@ import pytest
 from rich.text import Text
 from textual.widgets import Label
 
-from runners.exit_status import exit_status_for
-from runners.frames import OutputLine, RunState
+from runners.engine.exit_status import exit_status_for
+from runners.model.frames import OutputLine, RunState
 from tests.tui_support import T0, ScriptedRunControl, StopCall, build_frame, final_frame, scripted_run
 from tui.app import LoadwatchApp
 from tui.confirm_screen import ConfirmScreen
@@ -290,7 +290,7 @@ def test_exit_codes() -> None:
 
 
 def test_scripted_control_satisfies_the_protocol() -> None:
-    from runners.control import RunControl
+    from runners.engine.control import RunControl
 
     control: RunControl = ScriptedRunControl([])
     assert control.state is RunState.STARTING

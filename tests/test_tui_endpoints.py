@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from runners.generator_watch import GeneratorWatch
+from runners.rules.generator import GeneratorWatch
 from tests.endpoint_frames import endpoint_frame, generator
 from tests.tui_support import ScriptedRunControl
 from tui.app import LoadwatchApp

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from runners.frames import RunState
+from runners.model.frames import RunState
 from tests.tui_support import ScriptedRunControl, StopCall, build_frame, final_frame
 from tui.app import LoadwatchApp
 from tui.confirm_screen import ConfirmScreen

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from runners.frames import RunState
+from runners.model.frames import RunState
 from tests.tui_support import ScriptedRunControl, build_frame, final_frame
 from tui.app import LoadwatchApp
 from tui.k6_pane import K6Pane

@@ -10,8 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runners.control import FrameListener
-from runners.frames import Frame, LiveStats, Mark, OutputLine, Percentiles, RunState, SecondPoint, Totals
+from runners.engine.control import FrameListener
+from runners.model.frames import (
+    Frame,
+    LiveStats,
+    Mark,
+    OutputLine,
+    Percentiles,
+    RunState,
+    SecondPoint,
+    Totals,
+)
 
 T0 = 1_767_225_600
 """Unix second of the first k6 sample in the scripted run (2026-01-01 00:00:00 UTC)."""

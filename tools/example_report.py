@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from collectors.gauge_config import demo_gauges
-from runners.demo_process import start_demo_process
-from runners.engine import RunEngine, RunSpec
-from runners.report import write_report
+from runners.demo.process import start_demo_process
+from runners.engine.live import RunEngine, RunSpec
+from runners.report.writer import write_report
 from tools.report_browser import chromium_binary, png_colours, visit_page
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "runners" / "scenarios" / "demo_ramp.js"
+SCENARIO = ROOT / "runners" / "demo" / "scenarios" / "demo_ramp.js"
 OUT = ROOT / "docs" / "example-report"
 PNG = ROOT / "screenshots" / "report.png"
 

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runners.demo_process import start_demo_process
-from runners.engine import RunEngine, RunSpec
+from runners.demo.process import start_demo_process
+from runners.engine.live import RunEngine, RunSpec
 from tui.app import LoadwatchApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as runs:
             os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
-            script = Path("runners") / "scenarios" / "demo_ramp.js"
+            script = Path("runners") / "demo" / "scenarios" / "demo_ramp.js"
             spec = RunSpec(
                 script=script, k6_args=("-e", f"TARGET={target.url}"), name="demo", runs_dir=Path(runs)
             )

@@ -17,9 +17,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
-from runners.control import PlaybackControl, RunControl
-from runners.exit_status import exit_status_for
-from runners.frames import Frame, Mark
+from runners.engine.control import PlaybackControl, RunControl
+from runners.engine.exit_status import exit_status_for
+from runners.model.frames import Frame, Mark
 from tui.breach_banner import BreachBanner
 from tui.confirm_screen import ConfirmScreen
 from tui.containers_pane import ContainersPane
@@ -35,7 +35,7 @@ QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
 
 
 class LoadwatchApp(App[int]):
-    """Watches one run; the return value is the exit code for the command line (see `runners.exit_status`)."""
+    """Watches one run; the return value is the exit code for the command line (see `runners.engine.exit_status`)."""
 
     CSS_PATH = "app.tcss"
     # Screen classes the CSS lays out by; Textual types these without ClassVar, so mypy refuses one.
@@ -330,8 +330,8 @@ class LoadwatchApp(App[int]):
         thread=True, exclusive=True, exit_on_error=False, group="report", description="write the run's report"
     )
     def _write_report(self, run_dir: Path) -> None:
-        from runners.report import write_report
-        from runners.run_index import get_baseline
+        from runners.record.index import get_baseline
+        from runners.report.writer import write_report
 
         baseline = get_baseline(run_dir.parent)
         paths = write_report(run_dir, run_dir, baseline if baseline != run_dir else None)

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
-from runners.rule_events import Breach
-from runners.rule_format import breach_label, format_seconds, format_value
+from runners.model.rule_events import Breach
+from runners.rules.format import breach_label, format_seconds, format_value
 from tui.units import format_clock
 
 TAGS = {"critical": "CRIT", "warning": "WARN"}

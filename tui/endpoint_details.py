@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from runners.frames import CodeCount, HistogramBin, ThresholdRow
+from runners.model.frames import CodeCount, HistogramBin, ThresholdRow
 from tui.units import format_count, format_ms
 
 

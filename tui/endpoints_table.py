@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from runners.frames import EndpointRow
+from runners.model.frames import EndpointRow
 from tui.units import format_count, format_ms, format_rate
 
 # column key, label, sort key (bigger is "worse" and comes first by default)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from runners.frames import Frame, OutputLine
+from runners.model.frames import Frame, OutputLine
 
 
 class FrameFeed:

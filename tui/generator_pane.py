@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from runners.frames import GeneratorView
+from runners.model.frames import GeneratorView
 
 
 def _mb(b: int | None) -> str:

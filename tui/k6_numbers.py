@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label
 
-from runners.frames import Frame
+from runners.model.frames import Frame
 from tui.units import (
     PLACEHOLDER,
     format_bytes_rate,

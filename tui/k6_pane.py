@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Horizontal
 from textual.timer import Timer
 
-from runners.frames import Frame, Mark, SecondPoint
+from runners.model.frames import Frame, Mark, SecondPoint
 from tui.k6_charts import Line, SeriesChart
 from tui.k6_numbers import K6Numbers
 

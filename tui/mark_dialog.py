@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from runners.frames import Mark
+from runners.model.frames import Mark
 
 
 class MarkDialog(ModalScreen[Mark | None]):

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from runners.frames import Mark, RunEvent
+from runners.model.frames import Mark, RunEvent
 from tui.units import format_clock
 
 

@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Log
 
-from runners.frames import OutputLine
+from runners.model.frames import OutputLine
 
 LOADWATCH_PREFIX = "▸ "
 """Marks the lines loadwatch itself wrote, so they stay recognisable without colour."""

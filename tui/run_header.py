@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from runners.frames import Frame, RunState
+from runners.model.frames import Frame, RunState
 from tui.units import format_clock, format_vus
 
 STOP_NONE = ""

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import TabbedContent, TabPane
 
-from runners.frames import Frame
+from runners.model.frames import Frame
 from tui.breaches_pane import BreachesPane
 from tui.containers_pane import ContainersPane
 from tui.endpoint_details import CodesView, LatencyHistogram, ThresholdsView

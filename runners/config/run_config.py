@@ -1,0 +1,53 @@
+"""Everything a run takes from `loadwatch.toml`, read and validated once, before anything starts."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from collectors.docker_config import DockerConfig
+from collectors.gauge_config import GaugesConfig, demo_gauges
+from runners.config.docker import parse_docker
+from runners.config.gauges import parse_gauges
+from runners.config.loader import find_config, load_raw, parse_keymap
+from runners.config.rules import parse_rules
+from runners.model.rule_spec import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """The rules, gauges, containers and key map of a run, and the file they came from."""
+
+    path: Path | None
+    rules: tuple[Rule, ...]
+    gauges: GaugesConfig
+    docker: DockerConfig
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    def for_demo(self, target_url: str) -> RunConfig:
+        """With no gauges configured, the demo target's own gauges."""
+        if self.gauges.gauges:
+            return self
+        return replace(self, gauges=demo_gauges(target_url, self.gauges.prometheus))
+
+
+def load_run_config(explicit: Path | None, key_ids: Set[str] | None = None) -> RunConfig:
+    """Find, read and validate the configuration once.
+
+    Args:
+        explicit: `--config`, else ./loadwatch.toml, else the XDG config directory, else defaults.
+        key_ids: The screen's binding ids when a `[keys]` table may remap them (None: headless).
+
+    Raises:
+        ConfigError: naming the file, the key and the problem.
+    """
+    path = find_config(explicit)
+    raw = load_raw(path)
+    return RunConfig(
+        path=path,
+        rules=tuple(parse_rules(raw)),
+        gauges=parse_gauges(raw),
+        docker=parse_docker(raw),
+        keymap=parse_keymap(raw, set(key_ids)) if key_ids is not None else {},
+    )

@@ -1,0 +1,98 @@
+"""The run's other sources (gauges of the system under test, containers): start, read, record, stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.docker_collector import DockerCollector
+from collectors.docker_config import DockerConfig
+from collectors.docker_model import ContainerEvent, DockerSnapshot
+from collectors.gauge_collector import GaugeCollector
+from collectors.gauge_config import GaugesConfig
+from collectors.gauges import GaugeSnapshot
+from runners.record.journal import RunJournal
+from runners.record.store import RunRecorder
+
+GAUGE_HISTORY_S = 300  # what a frame carries for sparklines and the gauge chart
+
+
+class RunSources:
+    """Owns the collectors of one run; the engine calls it from its own thread only."""
+
+    def __init__(self, gauges: GaugesConfig | None, docker: DockerConfig | None) -> None:
+        self.gauges = GaugeCollector(gauges) if gauges is not None and gauges.source else None
+        self.docker = DockerCollector(docker) if docker is not None and docker.enabled else None
+        self._recorded_t = 0
+        self._docker_state = ""
+
+    def start(self) -> None:
+        """Start polling (each collector has its own threads)."""
+        if self.gauges is not None:
+            self.gauges.start()
+        if self.docker is not None:
+            self.docker.start()
+
+    def stop(self) -> None:
+        """Stop polling (bounded)."""
+        if self.gauges is not None:
+            self.gauges.stop(2.0)
+        if self.docker is not None:
+            self.docker.stop(3.0)
+
+    def values(self) -> dict[str, float | None]:
+        """The sources' paths of the rules' values contract (None where data is stale or missing)."""
+        values: dict[str, float | None] = {}
+        if self.gauges is not None:
+            values.update(self.gauges.values_for_rules())
+        if self.docker is not None:
+            values.update(self.docker.values_for_rules())
+        return values
+
+    def gauge_view(
+        self, now: float
+    ) -> tuple[GaugeSnapshot | None, dict[tuple[str, str], tuple[tuple[float, float], ...]]]:
+        """The gauges' latest snapshot and their recent history, for a frame."""
+        if self.gauges is None:
+            return None, {}
+        history = self.gauges.history(since=now - GAUGE_HISTORY_S)
+        return self.gauges.latest(), {k: tuple(v) for k, v in history.items()}
+
+    def docker_tick(self, journal: RunJournal) -> tuple[tuple[ContainerEvent, ...], DockerSnapshot | None]:
+        """Container events since the last tick (recorded at once; this is their one consumer) and the snapshot."""
+        if self.docker is None:
+            return (), None
+        events = tuple(self.docker.drain_events())
+        for e in events:
+            journal.event("container", {"text": e.describe(), "name": e.name, "action": e.action,
+                                        "exit_code": e.exit_code, "detail": e.detail, "id": e.container_id},
+                          commit=True, t=e.t)  # fmt: skip
+        snap = self.docker.latest()
+        if snap.state != self._docker_state:
+            if self._docker_state:
+                journal.event("docker_state", {"text": f"docker {snap.state}: {snap.detail}"}, commit=True)
+            self._docker_state = snap.state
+        return events, snap
+
+    def record(self, recorder: RunRecorder, now: float) -> None:
+        """Once per second, the sources' values on the run's time axis (caller holds the journal lock)."""
+        t = int(now)
+        if t <= self._recorded_t:
+            return
+        self._recorded_t = t
+        if self.gauges is not None:
+            snap = self.gauges.latest()
+            values = {f"{r.name}|{r.series}": r.value for r in snap.readings if r.state == "ok"}
+            if values:
+                recorder.add_json_series("gauges", t, values)
+        if self.docker is not None:
+            per = {c.name: {"cpu_pct": c.cpu_pct, "mem_pct": c.mem_pct, "mem_bytes": c.mem_used, "state": c.state}
+                   for c in self.docker.latest().containers}  # fmt: skip
+            if per:
+                recorder.add_json_series("containers", t, per)
+
+    def summary(self) -> dict[str, Any]:
+        """The `gauges` and `containers` keys of the JSON summary."""
+        return {
+            "gauges": self.gauges.summary() if self.gauges else {},
+            "containers": self.docker.summary() if self.docker else {},
+        }

@@ -1,0 +1,243 @@
+"""Plain frozen values the engine hands to its consumers (TUI, headless printer, recorder, replay)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from collectors.docker_model import ContainerEvent, DockerSnapshot
+from collectors.gauges import GaugeSnapshot
+from runners.model.rule_events import Breach
+
+GaugeHistory = Mapping[tuple[str, str], tuple[tuple[float, float], ...]]
+
+
+class RunState(enum.StrEnum):
+    """Where a run is in its life."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    FINISHED = "finished"  # k6 ended by itself with exit code 0
+    THRESHOLDS_FAILED = "thresholds_failed"  # k6 exit code 99
+    ABORTED = "aborted"  # stopped by the user, a signal or a rule
+    FAILED = "failed"  # k6 could not start, crashed, or exited with an error code
+
+    @property
+    def is_active(self) -> bool:
+        """True while k6 may still be running."""
+        return self in (RunState.STARTING, RunState.RUNNING, RunState.STOPPING)
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Latency percentiles in milliseconds; None when there were no samples."""
+
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondPoint:
+    """What happened in one wall-clock second of the run (by k6 sample time), plus the window view then.
+
+    `t` is the unix second the bucket starts at. Rates are per second. `window` holds the latency
+    percentiles over the sliding window that ends with this second.
+    """
+
+    t: int
+    requests: int
+    failed: int
+    iterations: int
+    data_sent: float
+    data_received: float
+    checks_pass: int
+    checks_fail: int
+    vus: float | None
+    latency: Percentiles
+    window: Percentiles
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests over requests in this second (0 when idle)."""
+        return self.failed / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStats:
+    """The sliding-window view: what the engineer reads as 'now'."""
+
+    window_s: int
+    rps: float
+    error_rate: float
+    latency: Percentiles
+    iterations_per_s: float
+    data_sent_per_s: float
+    data_received_per_s: float
+    checks_rate: float | None
+    vus: float | None
+    vus_max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Whole-run totals since the first sample."""
+
+    requests: int = 0
+    failed: int = 0
+    iterations: int = 0
+    data_sent: float = 0.0
+    data_received: float = 0.0
+    checks_pass: int = 0
+    checks_fail: int = 0
+    latency: Percentiles = field(default_factory=Percentiles)
+    latency_avg: float | None = None
+    latency_min: float | None = None
+    first_sample_t: float | None = None
+    last_sample_t: float | None = None
+
+    @property
+    def failed_rate(self) -> float:
+        """Share of failed requests over the whole run."""
+        return self.failed / self.requests if self.requests else 0.0
+
+    @property
+    def checks_rate(self) -> float | None:
+        """Share of passed checks, None when the script has no checks."""
+        total = self.checks_pass + self.checks_fail
+        return self.checks_pass / total if total else None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLine:
+    """One line k6 printed, with where it came from."""
+
+    t: float
+    stream: str  # "stdout", "stderr" or "loadwatch"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRow:
+    """One endpoint: window figures ("now") and whole-run figures."""
+
+    name: str
+    requests: int  # whole run
+    rps: float  # window
+    p50: float | None  # window, ms
+    p95: float | None
+    p99: float | None
+    error_pct: float  # window
+    run_p95: float | None
+    run_error_pct: float
+    statuses: tuple[tuple[str, int], ...]  # whole run, most frequent first
+    window_requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCount:
+    """How often a status code or k6 error code was seen in the window, and its share of requests."""
+
+    code: str
+    kind: str  # "2xx".."5xx", "network" (status 0 with a k6 error code)
+    count: int
+    share_pct: float
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramBin:
+    """One bar of the window's latency distribution: requests with lo <= latency < hi (ms)."""
+
+    lo: float
+    hi: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRow:
+    """A threshold from the script's options, its current value, and k6's judgement."""
+
+    metric: str
+    expression: str
+    value: float | None  # computed by loadwatch over the whole run, None when not computable
+    ok_by_k6: bool | None  # k6's verdict (live: REST `tainted`; final: summary export); None = unknown
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorView:
+    """The load generator's health: the box and the k6 process."""
+
+    box_cpu_pct: float | None
+    box_mem_pct: float | None
+    k6_cpu_pct: float | None  # % of one core
+    k6_rss_bytes: int | None
+    cores: int
+    saturated: bool  # above the limit for long enough, now
+    saturated_s: float  # seconds spent saturated over the run
+    peak_box_cpu_pct: float
+    peak_k6_cpu_pct: float
+    peak_k6_rss_bytes: int
+    warning: str  # "" when healthy
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A note the engineer typed during the run (empty for an instant mark)."""
+
+    t: float
+    elapsed_s: float
+    note: str
+    by: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """Something that happened on the run's time axis: a state change, a snapshot, a breach, a container event."""
+
+    t: float
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
+
+    seq: int
+    wall_t: float
+    run_name: str
+    state: RunState
+    elapsed_s: float
+    planned_s: float | None
+    live: LiveStats
+    totals: Totals
+    series: tuple[SecondPoint, ...]  # the most recent completed seconds, oldest first (bounded)
+    new_output: tuple[OutputLine, ...]  # lines printed since the previous frame
+    k6_exit_code: int | None
+    status_detail: str  # one line: why the run is in its state ("k6 exited 107: script error", ...)
+    parse_errors: int
+    dropped_output_lines: int
+    endpoints: tuple[EndpointRow, ...] = ()
+    codes: tuple[CodeCount, ...] = ()
+    latency_bins: tuple[HistogramBin, ...] = ()
+    thresholds: tuple[ThresholdRow, ...] = ()
+    generator: GeneratorView | None = None
+    marks: tuple[Mark, ...] = ()
+    events: tuple[RunEvent, ...] = ()  # the most recent, oldest first (bounded)
+    started_at: float = 0.0
+    run_dir: str = ""
+    replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed
+    firing: tuple[Breach, ...] = ()  # rules firing now, critical first
+    breach_history: tuple[Breach, ...] = ()  # recent breaches, newest first
+    bell: bool = False  # a rule asked for the terminal bell in this frame
+    capacity_ceiling: str = ""  # the load when a critical rule first fired, described
+    gauges: GaugeSnapshot | None = None  # the system under test's gauges, None when none are configured
+    gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
+    containers: DockerSnapshot | None = None  # None when Docker is disabled
+    container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame

@@ -1,0 +1,1 @@
+"""The run record: the SQLite store (the only SQL), the run index and the journal of events."""

@@ -1,0 +1,101 @@
+"""Thread-safe writes to the run record: events, marks and snapshots go to disk the moment they happen."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from runners.model.frames import Frame, Mark, RunEvent
+from runners.record.store import RunRecorder
+
+MAX_MARKS = 1000
+RECENT_EVENTS = 200
+
+
+def describe_event(kind: str, data: dict[str, Any]) -> str:
+    """One line for an event, as the marks pane and the headless log show it."""
+    if kind == "mark":
+        return f"mark: {data.get('note') or '(instant)'}"
+    if kind == "state":
+        return f"{data.get('state')}: {data.get('detail', '')}"
+    if kind == "stop_requested":
+        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
+    if kind == "snapshot":
+        return f"snapshot saved: {data.get('json')}"
+    return str(data.get("text") or data.get("message") or data.get("warning") or kind)
+
+
+class RunJournal:
+    """Owns the recorder's lock. Every method may be called from any thread."""
+
+    def __init__(self, recorder: RunRecorder, started_at: Callable[[], float]) -> None:
+        self.recorder = recorder
+        self.lock = threading.RLock()
+        self._started_at = started_at
+        self.marks: deque[Mark] = deque(maxlen=MAX_MARKS)
+        self.recent: deque[RunEvent] = deque(maxlen=RECENT_EVENTS)
+        self.closed = False
+        self._snapshots = 0
+
+    def event(
+        self, kind: str, data: dict[str, Any], *, commit: bool = False, t: float | None = None
+    ) -> RunEvent:
+        """Record an event (committed at once when `commit`, else with the next second)."""
+        t = time.time() if t is None else t
+        ev = RunEvent(t=t, kind=kind, text=describe_event(kind, data))
+        with self.lock:
+            self.recent.append(ev)
+            if not self.closed:
+                self.recorder.add_event(kind, data, t=t)
+                if commit:
+                    self.recorder.commit()
+        return ev
+
+    def add_mark(self, note: str, by: str = "user") -> Mark:
+        """Record a mark and commit it before returning (durable against a crash of loadwatch)."""
+        t = time.time()
+        mark = Mark(t=t, elapsed_s=t - self._started_at(), note=note.strip(), by=by)
+        with self.lock:
+            if self.closed:
+                raise RuntimeError("the run record is closed: marks can only be added during a run")
+            self.marks.append(mark)
+        self.event(
+            "mark", {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by}, commit=True, t=t
+        )
+        return mark
+
+    def save_snapshot(self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any]) -> Path:
+        """Write every current value as JSON into `snapshots/` and record the event; returns the JSON path."""
+        folder = self.snapshot_dir()
+        with self.lock:
+            self._snapshots += 1
+            n = self._snapshots
+        path = folder / f"snapshot-{n:03d}.json"
+        frame_dict = asdict(frame) if frame else None
+        if frame_dict is not None:  # JSON keys must be strings
+            frame_dict["gauge_history"] = {
+                "|".join(k): v for k, v in frame_dict.get("gauge_history", {}).items()
+            }
+        body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
+        path.write_text(json.dumps(body, default=str, separators=(",", ":")))
+        self.event(
+            "snapshot", {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n}, commit=True
+        )
+        return path
+
+    def snapshot_dir(self) -> Path:
+        """The run's snapshot folder (created on first use)."""
+        folder = self.recorder.run_dir / "snapshots"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def close(self) -> None:
+        """Stop accepting writes (the recorder is closed by its owner under this lock)."""
+        with self.lock:
+            self.closed = True
