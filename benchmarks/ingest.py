@@ -1,4 +1,4 @@
-"""Ingest budget: k6 JSON lines per second through the parser and the per-second folding, on one core.
+"""Ingest budget: k6 JSON lines per second through the parser, the HTTP view and the metric model, on one core.
 
 Usage: python -m benchmarks.ingest [--file recorded.json] [--seconds 5] [--repeat 3] [--smoke]
 Without --file it records real k6 output against a local nginx first.

@@ -11,13 +11,43 @@ from benchmarks.local_nginx import local_nginx
 from runners.k6.binary import find_k6
 from runners.k6.command import k6_env
 
+# A mixed stream, as real scripts write it: two scenarios (one arrival-rate), nested groups, named checks
+# and custom metrics of all four types; about a third of the lines are custom metrics and checks.
 SCRIPT = """
 import http from 'k6/http';
-import { check } from 'k6';
-export default function () {
-  const r = http.get(__ENV.BASE + '/api/items/' + (__ITER % 50));
-  check(r, { 'ok': (x) => x.status === 200 });
-  http.get(__ENV.BASE + '/health', { tags: { name: 'health' } });
+import { check, group } from 'k6';
+import { Trend, Counter, Rate, Gauge } from 'k6/metrics';
+const itemTime = new Trend('item_time', true);
+const items = new Counter('items_seen');
+const okRate = new Rate('item_ok');
+const depth = new Gauge('queue_depth');
+export const options = {
+  scenarios: {
+    browse: { executor: 'constant-vus', vus: __ENV.VUS * 0.6 || 6, duration: __ENV.DUR, exec: 'browse',
+              tags: { flow: 'browse' } },
+    buy: { executor: 'constant-arrival-rate', rate: 1500, timeUnit: '1s', duration: __ENV.DUR,
+           preAllocatedVUs: 4, maxVUs: 6, exec: 'buy' },
+  },
+  thresholds: { 'http_req_duration{scenario:buy}': ['p(95)<500'], 'checks{check:paid}': ['rate>0.9'],
+                'item_time': ['p(99)<1000'] },
+};
+export function browse() {
+  group('catalog', () => {
+    const r = http.get(__ENV.BASE + '/api/items/' + (__ITER % 50), { tags: { name: 'item' } });
+    check(r, { 'status 200': (x) => x.status === 200, 'fast': (x) => x.timings.duration < 50 });
+    itemTime.add(r.timings.duration, { kind: 'item' });
+    items.add(1);
+    okRate.add(r.status === 200);
+    depth.add(__ITER % 10);
+  });
+}
+export function buy() {
+  group('shop', () => {
+    group('pay', () => {
+      const r = http.post(__ENV.BASE + '/pay', 'x');
+      check(r, { 'paid': (x) => x.status === 200 });
+    });
+  });
   if (__ITER % 20 === 0) { http.get(__ENV.BASE + '/missing'); }
 }
 """
@@ -28,7 +58,7 @@ def record(out: Path, seconds: int, vus: int = 10) -> Path:
     with local_nginx() as base, tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "bench.js"
         script.write_text(SCRIPT)
-        cmd = [find_k6(), "run", "-q", "--no-summary", "--vus", str(vus), "--duration", f"{seconds}s",
+        cmd = [find_k6(), "run", "-q", "--no-summary", "-e", f"VUS={vus}", "-e", f"DUR={seconds}s",
                "-e", f"BASE={base}", "--out", f"json={out}", str(script)]  # fmt: skip
         subprocess.run(cmd, env=k6_env(), check=True, timeout=seconds + 60, capture_output=True)
     return out

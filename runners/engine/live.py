@@ -18,12 +18,30 @@ from runners.engine.control import FrameListener
 from runners.engine.outcome import outcome
 from runners.engine.sources import RunSources
 from runners.k6.binary import find_k6, k6_version
-from runners.k6.command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
+from runners.k6.command import (
+    build_argv,
+    check_user_args,
+    flag_value,
+    free_port,
+    k6_env,
+    redact_args,
+    secret_values,
+    summary_disabled,
+)
 from runners.k6.ingest import K6Ingest
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
-from runners.k6.thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
+from runners.k6.thresholds import (
+    K6Verdict,
+    Threshold,
+    crossed_metrics,
+    declare_thresholds,
+    final_verdicts,
+    inspect_thresholds,
+    known_thresholds,
+    threshold_rows,
+)
 from runners.k6.views import code_counts, endpoint_rows, latency_bins
 from runners.model.frames import Frame, Mark, OutputLine, RunState
 from runners.model.rule_spec import Rule, rules_meta
@@ -71,7 +89,9 @@ class RunEngine:
         self.run_dir = new_run_dir(spec.runs_dir, self._name)
         self.recorder = RunRecorder(self.run_dir)
         self.journal = RunJournal(self.recorder, lambda: self.started_at)
-        self.summary_export = self.run_dir / "k6-summary.json"
+        # k6 writes one summary export: the user's own when they asked for one (read it), else loadwatch's.
+        user_export = flag_value(spec.k6_args, "--summary-export")
+        self.summary_export = Path(user_export) if user_export else self.run_dir / "k6-summary.json"
         self.api_port = free_port()
         argv = build_argv(
             self.binary, spec.script, spec.k6_args, self.api_port, json_placeholder(), self.summary_export
@@ -80,8 +100,8 @@ class RunEngine:
         self.host = HostCollector()
         self.generator = GeneratorWatch()
         self.thresholds: list[Threshold] = []
-        self.taint = TaintPoller(self.api_port)
-        self._final_verdicts: dict[tuple[str, str], bool] | None = None
+        self._declared: list[Threshold] = []
+        self._k6_verdict: K6Verdict | None = None
         self.sources = RunSources(spec.gauges, spec.docker)
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(
@@ -166,7 +186,6 @@ class RunEngine:
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
         self.k6.start()
         self.host.watch_k6(self.k6.pid)
-        self.taint.start()
         self.sources.start()
         self._ticker.start()
 
@@ -233,6 +252,9 @@ class RunEngine:
                 self._finished.set()
 
     def _tick(self, now: float) -> Frame:
+        if self._declared is not self.thresholds:  # `k6 inspect` answered: keep their sub-metrics exactly
+            self._declared = self.thresholds
+            declare_thresholds(self.stats.model, self._declared)
         self.stats.absorb(self.ingest.take())
         closed = self.stats.close_until(now)
         lines = self.output.take()
@@ -292,7 +314,7 @@ class RunEngine:
                 codes=code_counts(self.stats, now),
                 latency_bins=latency_bins(window_hist),
                 thresholds=threshold_rows(
-                    self.thresholds, self.stats, elapsed, self.taint.tainted, self._final_verdicts
+                    known_thresholds(self.thresholds, self.stats.model), self.stats.model, self._k6_verdict
                 ),
                 generator=self.generator.view(),
                 marks=tuple(self.journal.marks),
@@ -338,11 +360,32 @@ class RunEngine:
         planned = self.output.planned_s
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
+    def _k6_export_verdicts(self) -> dict[tuple[str, str], bool]:
+        """k6's own per-expression verdicts from the summary export it wrote for this run, saying where
+        they came from when that is not loadwatch's own export."""
+        path = self.summary_export
+        try:
+            fresh = path.stat().st_mtime >= self.started_at - 1
+        except OSError:
+            fresh = False
+        verdicts = final_verdicts(path) if fresh else {}
+        if not self.thresholds and not self.stats.model.infos:
+            return verdicts
+        if fresh and path.parent != self.run_dir:
+            self.output.add("loadwatch", f"k6's threshold verdicts read from your --summary-export {path}")
+        elif not fresh and summary_disabled(self.spec.k6_args, self.env):
+            self.output.add("loadwatch", "k6's summary is off (--no-summary): final threshold verdicts come from "
+                            "k6's exit status and log, per expression as loadwatch computed them")  # fmt: skip
+        return verdicts
+
     def _finish(self) -> None:
-        self.taint.stop()
         self.sources.stop()
         self.ingest.finish()
-        self._final_verdicts = final_verdicts(self.summary_export) or None
+        self._k6_verdict = K6Verdict(
+            per_expression=self._k6_export_verdicts(),
+            exit_code=self.k6.exit_code,
+            crossed=frozenset(crossed_metrics(self.output.last_lines("stderr", 40)) or ()),
+        )
         self.ended_at = time.time()
         stderr_tail = self.output.last_lines("stderr", 20)
         state, detail = outcome(self.k6.exit_code, self.k6.stop_info, self.k6.spawn_error, stderr_tail)

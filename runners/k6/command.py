@@ -44,7 +44,11 @@ def check_user_args(args: Sequence[str]) -> None:
 def build_argv(
     binary: str, script: Path, user_args: Sequence[str], api_port: int, json_target: str, summary_export: Path
 ) -> list[str]:
-    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script."""
+    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script.
+
+    k6 keeps one `--summary-export`: a user's own replaces loadwatch's (the engine then reads the user's).
+    """
+    export = [] if flag_value(user_args, "--summary-export") else ["--summary-export", str(summary_export)]
     return [
         binary,
         "run",
@@ -52,11 +56,29 @@ def build_argv(
         f"127.0.0.1:{api_port}",
         "--out",
         f"json={json_target}",
-        "--summary-export",
-        str(summary_export),
+        *export,
         *user_args,
         str(script),
     ]
+
+
+def flag_value(args: Sequence[str], flag: str) -> str | None:
+    """The last value given to a `--flag VALUE` / `--flag=VALUE` option, None when absent."""
+    found: str | None = None
+    it = iter(args)
+    for a in it:
+        if a == flag:
+            found = next(it, None)
+        elif a.startswith(flag + "="):
+            found = a.split("=", 1)[1]
+    return found
+
+
+def summary_disabled(args: Sequence[str], env: Mapping[str, str]) -> bool:
+    """True when the user turned k6's end-of-test summary (and so its summary export) off."""
+    if any(a in {"--no-summary", "--no-summary=true"} for a in args):
+        return True
+    return env.get("K6_NO_SUMMARY", "").lower() in ("true", "1")
 
 
 def k6_env(base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,88 +1,96 @@
-"""Parses k6's NDJSON sample stream (`--out json`) into per-second buckets, fast enough for k6's full rate.
+"""Parses k6's NDJSON sample stream (`--out json`) into raw per-second groups, fast enough for k6's full rate.
 
-k6 writes each HTTP request as a run of 8 or 9 consecutive lines sharing one time and tag set, starting with
-`http_reqs` and `http_req_duration`. The fast path splits a chunk at each `http_reqs` line and reads the
-request, its duration and its tags with a handful of slices; anything that does not have that exact shape
-goes through the per-line path, and a line that cannot be read is counted and skipped.
+Every Point line of every metric is kept. Three C-level regular expressions do the reading: one takes a
+whole HTTP request (k6 writes its 8 or 9 lines back to back with one time and one tag set), one takes an
+iteration's 4 closing lines, and one takes any other Point line. Python then only files each match under
+(metric, second, tags); values stay as bytes until the engine folds them (runners/k6/fold.py). A line none of
+them reads goes through json; one that json cannot read either is counted and skipped.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
+import re
 import threading
-import time
 from dataclasses import dataclass, field
 
+from runners.k6.metric_info import MetricInfo, metric_info_of
 from runners.k6.tags import TagCache
 
-REQS_HEAD = b'{"metric":"http_reqs","type":"Point","data":{"time":"'
-_DUR_HEAD = b'{"metric":"http_req_duration","type":"Point","data":{"time":"'
-_POINT_MID = b'","type":"Point","data":{"time":"'
-_VALUE_MID = b'","value":'
-_TAGS_MID = b',"tags":'
-_META_MID = b',"metadata":'
-_GROUP_TAIL_HEADS = (b'{"metric":"http_req_failed"', b'{"metric":"http_req_receiving"')
-_CHECKS_HEAD = b'{"metric":"checks","type":"Point"'
-_SENT_HEAD = b'{"metric":"data_sent","type":"Point","data":{"time":"'
-_RECV_HEAD = b'{"metric":"data_received","type":"Point","data":{"time":"'
-_ITDUR_HEAD = b'{"metric":"iteration_duration","type":"Point"'
-_ITER_HEAD = b'{"metric":"iterations","type":"Point","data":{"time":"'
-_HTTP_REQS, _HTTP_DURATION, _ITERATIONS, _DATA_SENT, _DATA_RECEIVED, _CHECKS, _VUS, _VUS_MAX = range(8)
-_KINDS = {
-    b"http_reqs": _HTTP_REQS,
-    b"http_req_duration": _HTTP_DURATION,
-    b"iterations": _ITERATIONS,
-    b"data_sent": _DATA_SENT,
-    b"data_received": _DATA_RECEIVED,
-    b"checks": _CHECKS,
-    b"vus": _VUS,
-    b"vus_max": _VUS_MAX,
-}
+_SEC = rb"([^\"]{19})"
+_TAGS = rb"(\{[^}\n]*\})"
+_META = rb'(?:,"metadata":\{[^}\n]*\})?\}\}\n'
+_NUM = rb"([^,]+)"
+
+
+def _same(metric: bytes, value: bytes, time_ref: bytes, tags_ref: bytes) -> bytes:
+    return (rb'\{"metric":"' + metric + rb'","type":"Point","data":\{"time":"' + time_ref + rb'","value":'
+            + value + rb',"tags":' + tags_ref + _META)  # fmt: skip
+
+
+# One regular expression reads a whole chunk in a single pass; each match is one of four alternatives.
+# 1) An HTTP request's 8 or 9 lines. Groups 1 time, 2 second, 3 tags, 4-10 the seven timings,
+#    11 http_req_failed ("" when k6 did not write it).
+HTTP_TIMINGS = ("duration", "blocked", "connecting", "tls_handshaking", "sending", "waiting", "receiving")
+_HTTP = (
+    rb'\{"metric":"http_reqs","type":"Point","data":\{"time":"(' + _SEC + rb'[^"]*)","value":1,"tags":'
+    + _TAGS + _META
+    + b"".join(_same(b"http_req_" + m.encode(), _NUM, rb"\1", rb"\3") for m in HTTP_TIMINGS)
+    + b"(?:" + _same(b"http_req_failed", b"([01])", rb"\1", rb"\3") + b")?"
+)  # fmt: skip
+# 2) An iteration's 4 closing lines. Groups 12 time, 13 second, 14 data_sent, 15 tags, 16 data_received,
+#    17 iteration_duration.
+_ITER = (
+    rb'\{"metric":"data_sent","type":"Point","data":\{"time":"(' + _SEC + rb'[^"]*)","value":' + _NUM
+    + rb',"tags":' + _TAGS + _META
+    + _same(b"data_received", _NUM, rb"\12", rb"\15")
+    + _same(b"iteration_duration", _NUM, rb"\12", rb"\15")
+    + _same(b"iterations", b"1", rb"\12", rb"\15")
+)  # fmt: skip
+# 3) Any other Point line. Groups 18 metric, 19 second, 20 value, 21 tags.
+_POINT = (
+    rb'\{"metric":"([^"\n]+)","type":"Point","data":\{"time":"' + _SEC + rb'[^"\n]*","value":' + _NUM
+    + rb',"tags":' + _TAGS + _META
+)  # fmt: skip
+# 4) Any other line (a Metric line, or one the others cannot read). Group 22.
+_LINES = re.compile(b"|".join((_HTTP, _ITER, _POINT, rb"([^\n]*)\n")))
+_ONE_POINT = re.compile(_POINT)
+_METRIC_HEAD = b'{"type":"Metric"'
+_TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
+
+HttpRow = tuple[bytes, ...]  # the seven timings, then http_req_failed's value or None
+IterRow = tuple[bytes, bytes, bytes]  # data_sent, data_received, iteration_duration
 
 
 @dataclass(slots=True)
-class SecondBucket:
-    """Raw tallies for one second of k6 sample time; durations stay raw until folded."""
+class RawBatch:
+    """Everything read since the last take, grouped but not yet converted to numbers."""
 
-    t: int
-    paired: dict[bytes, list[float]] = field(default_factory=dict)  # request + its duration, by tags
-    req_only: dict[bytes, int] = field(default_factory=dict)  # request lines whose duration was not seen
-    dur_only: dict[bytes, list[float]] = field(default_factory=dict)  # durations whose request was not seen
-    iterations: int = 0
-    data_sent: float = 0.0
-    data_received: float = 0.0
-    checks_pass: int = 0
-    checks_fail: int = 0
-    vus: float | None = None
-    vus_max: float | None = None
+    http: dict[tuple[bytes, bytes], list[HttpRow]] = field(default_factory=dict)  # (second, tags)
+    iterations: dict[tuple[bytes, bytes], list[IterRow]] = field(default_factory=dict)
+    points: dict[tuple[bytes, bytes, bytes], list[bytes]] = field(default_factory=dict)  # (metric, s, tags)
+    new_metrics: list[MetricInfo] = field(default_factory=list)
+    first_time: bytes = b""  # RFC 3339 time of the stream's first sample, and of its latest so far
+    last_time: bytes = b""
 
-
-@dataclass(frozen=True, slots=True)
-class MetricInfo:
-    """A metric k6 announced: its type, what its values are and the thresholds the script set on it."""
-
-    name: str
-    type: str
-    contains: str
-    thresholds: tuple[str, ...]
+    def __bool__(self) -> bool:
+        return bool(self.http or self.iterations or self.points or self.new_metrics)
 
 
 class K6Ingest:
     """Thread-safe sink for k6's JSON output. `feed()` from the reader; `take()` from the engine."""
 
-    def __init__(self, tag_cache: TagCache | None = None) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.tags = tag_cache or TagCache()
-        self._pending: dict[int, SecondBucket] = {}
+        self.tags = TagCache()  # the HTTP view's endpoint parsing, shared with K6Stats
+        self._batch = RawBatch()
         self._rest = b""
-        self._sec_cache: dict[bytes, int] = {}
         self.metrics: dict[str, MetricInfo] = {}
         self.lines = 0
         self.parse_errors = 0
         self.last_error_line = b""
-        self._last_sec = b""
-        self._last_bucket: SecondBucket | None = None
+        self.first_time = b""  # RFC 3339 time of the first sample seen, and of the latest
+        self.last_time = b""
 
     # ---- input -------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -108,211 +116,108 @@ class K6Ingest:
             with self.lock:
                 self._chunk(rest + b"\n")
 
-    def take(self) -> dict[int, SecondBucket]:
-        """Hand over every bucket filled since the last call (the engine folds them)."""
+    def take(self) -> RawBatch:
+        """Hand over everything read since the last call (the engine folds it)."""
         with self.lock:
-            out, self._pending = self._pending, {}
-            self._last_sec, self._last_bucket = b"", None
+            out, self._batch = self._batch, RawBatch()
+            out.first_time, out.last_time = self.first_time, self.last_time
         return out
 
     # ---- parsing -----------------------------------------------------------------------------------
-    def _bucket(self, sec: bytes) -> SecondBucket | None:
-        t = self._sec_cache.get(sec)
-        if t is None:
-            try:
-                t = calendar.timegm(time.strptime(sec.decode("ascii"), "%Y-%m-%dT%H:%M:%S"))
-            except (ValueError, UnicodeDecodeError):
-                return None
-            if len(self._sec_cache) > 4096:
-                self._sec_cache.clear()
-            self._sec_cache[sec] = t
-        b = self._pending.get(t)
-        if b is None:
-            b = self._pending[t] = SecondBucket(t)
-        return b
-
     def _count_error(self, line: bytes) -> None:
         self.parse_errors += 1
         self.last_error_line = line[:200]
 
     def _chunk(self, chunk: bytes) -> None:
-        pieces = chunk.split(REQS_HEAD)
-        self.lines += chunk.count(b"\n")
-        if pieces[0]:
-            self._lines(pieces[0])
-        for p in pieces[1:]:
-            if not self._request_group(p):
-                self._lines(REQS_HEAD + p)
-
-    def _request_group(self, p: bytes) -> bool:
-        """Fast path for one request's lines (and whatever follows them). False means 'not that shape'."""
-        e1 = p.find(b"\n")
-        t_end = p.find(b'"', 0, 48)
-        if e1 < 0 or t_end < 19 or p[e1 - 3 : e1] != b"}}}":
-            return False
-        ts = p.find(_TAGS_MID, t_end, e1)
-        if ts < 0:
-            return False
-        ts += len(_TAGS_MID)
-        meta = p.find(_META_MID, ts, e1)
-        tags = p[ts : meta if meta >= 0 else e1 - 2]
-        sec = p[:19]
-        bucket = self._last_bucket if sec == self._last_sec else self._bucket(sec)
-        if bucket is None:
-            return False
-        self._last_sec, self._last_bucket = sec, bucket
-        dur_prefix = _DUR_HEAD + p[:t_end] + _VALUE_MID
-        if not p.startswith(dur_prefix, e1 + 1):
-            return False
-        v0 = e1 + 1 + len(dur_prefix)
-        v1 = p.find(b",", v0, v0 + 40)
-        try:
-            value = float(p[v0:v1])
-        except ValueError:
-            return False
-        last = p.rfind(b"\n", 0, len(p) - 1) + 1
-        tail = -1
-        if not p.startswith(_GROUP_TAIL_HEADS, last):
-            # Something follows the request's lines (checks, iteration metrics, vus); it is short, so
-            # search backwards for the group's last line.
-            for head in _GROUP_TAIL_HEADS:
-                f = p.rfind(head, v1)
-                if f >= 0:
-                    tail = p.find(b"\n", f) + 1
-                    break
-            if tail <= 0:
-                return False
-        lst = bucket.paired.get(tags)
-        if lst is None:
-            bucket.paired[tags] = [value]
-        else:
-            lst.append(value)
-        if tail > 0 and tail < len(p):
-            self._tail(p, tail)
-        return True
-
-    def _tail(self, p: bytes, start: int) -> None:
-        """Lines after a request: usually checks and one iteration's block (data_sent, data_received,
-        iteration_duration, iterations, all sharing one time), read here without the per-line path."""
-        while start < len(p) and p.startswith(_CHECKS_HEAD, start):
-            end = p.find(b"\n", start) + 1 or len(p)
-            self._line(p[start : end - 1])
-            start = end
-        if p.startswith(_SENT_HEAD, start):
-            end = self._iteration_block(p, start)
-            if end < 0:
-                self._lines(p[start:])
-                return
-            start = end
-        if start < len(p):
-            self._lines(p[start:])
-
-    def _iteration_block(self, p: bytes, start: int) -> int:
-        """Read data_sent, data_received, iteration_duration and iterations; the end offset or -1."""
-        t0 = start + len(_SENT_HEAD)
-        te = p.find(b'"', t0, t0 + 40)
-        if te < 0:
-            return -1
-        stamp = p[t0:te]
-        v0 = te + len(_VALUE_MID)
-        v1 = p.find(b",", v0, v0 + 40)
-        e1 = p.find(b"\n", v1) + 1
-        recv = _RECV_HEAD + stamp + _VALUE_MID
-        if v1 < 0 or e1 <= 0 or not p.startswith(recv, e1):
-            return -1
-        r0 = e1 + len(recv)
-        r1 = p.find(b",", r0, r0 + 40)
-        e2 = p.find(b"\n", r1) + 1
-        e3 = p.find(b"\n", e2) + 1 if p.startswith(_ITDUR_HEAD, e2) else 0
-        if r1 < 0 or e3 <= 0 or not p.startswith(_ITER_HEAD + stamp, e3):
-            return -1
-        e4 = p.find(b"\n", e3) + 1
-        try:
-            sent, received = float(p[v0:v1]), float(p[r0:r1])
-        except ValueError:
-            return -1
-        sec = stamp[:19]
-        bucket = self._last_bucket if sec == self._last_sec else self._bucket(sec)
-        if bucket is None or e4 <= 0 or p[e4 - 4 : e4 - 1] != b"}}}":
-            return -1
-        self._last_sec, self._last_bucket = sec, bucket
-        bucket.data_sent += sent
-        bucket.data_received += received
-        bucket.iterations += 1
-        return e4
-
-    def _lines(self, block: bytes) -> None:
-        for line in block.split(b"\n"):
-            if line:
-                self._line(line)
-
-    def _line(self, line: bytes) -> None:
-        if not line.startswith(b'{"metric":"'):
-            if line.startswith(b'{"type":"Metric"'):
-                self._metric_line(line)
-            elif line.strip():
-                self._count_error(line)
-            return
-        e = line.find(b'"', 11)
-        kind = _KINDS.get(line[11:e]) if e > 0 else None
-        if kind is None:
-            # A metric loadwatch does not aggregate: only check that the line is whole.
-            if e < 0 or not line.endswith(b"}}"):
-                self._count_error(line)
-            return
-        t0 = e + len(_POINT_MID)
-        t1 = line.find(_VALUE_MID, t0, t0 + 48)
-        v1 = line.find(_TAGS_MID, t1) if t1 > 0 else -1
-        if t1 < 0 or v1 < 0 or not line.startswith(_POINT_MID, e) or not line.endswith(b"}}"):
-            self._count_error(line)
-            return
-        sec = line[t0 : t0 + 19]
-        bucket = self._last_bucket if sec == self._last_sec else self._bucket(sec)
-        if bucket is None:
-            self._count_error(line)
-            return
-        self._last_sec, self._last_bucket = sec, bucket
-        if kind == _ITERATIONS:
-            bucket.iterations += 1
-            return
-        try:
-            value = float(line[t1 + len(_VALUE_MID) : v1])
-        except ValueError:
-            self._count_error(line)
-            return
-        if kind == _DATA_SENT:
-            bucket.data_sent += value
-        elif kind == _DATA_RECEIVED:
-            bucket.data_received += value
-        elif kind == _CHECKS:
-            if value:
-                bucket.checks_pass += 1
+        self._times(chunk)
+        batch = self._batch
+        http, iters, points = batch.http, batch.iterations, batch.points
+        n_http = n_failed = n_iter = n_point = 0
+        other: list[bytes] = []
+        for m in _LINES.findall(chunk):
+            if m[17]:
+                n_point += 1
+                key = (m[17], m[18], m[20])
+                values = points.get(key)
+                if values is None:
+                    points[key] = [m[19]]
+                else:
+                    values.append(m[19])
+            elif m[0]:
+                n_http += 1
+                if m[10]:
+                    n_failed += 1
+                key2 = (m[1], m[2])
+                row = m[3:11]
+                rows = http.get(key2)
+                if rows is None:
+                    http[key2] = [row]
+                else:
+                    rows.append(row)
+            elif m[11]:
+                n_iter += 1
+                key2 = (m[12], m[14])
+                row3 = (m[13], m[15], m[16])
+                rows3 = iters.get(key2)
+                if rows3 is None:
+                    iters[key2] = [row3]
+                else:
+                    rows3.append(row3)
             else:
-                bucket.checks_fail += 1
-        elif kind == _VUS:
-            bucket.vus = value
-        elif kind == _VUS_MAX:
-            bucket.vus_max = value
-        else:
-            ts = v1 + len(_TAGS_MID)
-            meta = line.find(_META_MID, ts)
-            tags = line[ts : meta if meta >= 0 else len(line) - 2]
-            if kind == _HTTP_REQS:
-                bucket.req_only[tags] = bucket.req_only.get(tags, 0) + 1
-            else:
-                bucket.dur_only.setdefault(tags, []).append(value)
+                other.append(m[21])
+        self.lines += 8 * n_http + n_failed + 4 * n_iter + n_point + len(other)
+        for line in other:
+            self._other_line(line)
 
-    def _metric_line(self, line: bytes) -> None:
+    def _times(self, chunk: bytes) -> None:
+        m = _TIME.search(chunk, 0, 600)
+        if m is not None and not self.first_time:
+            self.first_time = m.group(1)
+        tail = chunk.rfind(b'"time":"', max(0, len(chunk) - 2000))
+        if tail >= 0:
+            m = _TIME.match(chunk, tail)
+            if m is not None and m.group(1) > self.last_time:
+                self.last_time = m.group(1)
+
+    def _other_line(self, line: bytes) -> None:
+        if line.startswith(_METRIC_HEAD):
+            self._metric_line(line)
+            return
+        if not line.strip():
+            return
+        m = _ONE_POINT.fullmatch(line + b"\n")
+        if m is not None:
+            key_value: tuple[tuple[bytes, bytes, bytes], bytes] | None = (
+                (m.group(1), m.group(2), m.group(4)),
+                m.group(3),
+            )
+        else:
+            key_value = self._json_point(line)
+        if key_value is None:
+            self._count_error(line)
+            return
+        key, value = key_value
+        self._batch.points.setdefault(key, []).append(value)
+
+    @staticmethod
+    def _json_point(line: bytes) -> tuple[tuple[bytes, bytes, bytes], bytes] | None:
+        """A Point line the regular expressions do not read (a tag value holding a brace, say)."""
         try:
             obj = json.loads(line)
             data = obj["data"]
-            info = MetricInfo(
-                name=str(data["name"]),
-                type=str(data["type"]),
-                contains=str(data.get("contains", "default")),
-                thresholds=tuple(str(t) for t in (data.get("thresholds") or [])),
-            )
-        except (ValueError, KeyError, TypeError):
+            if obj.get("type") != "Point" or not isinstance(data["tags"], dict):
+                return None
+            value = float(data["value"])
+            tags = json.dumps({str(k): str(v) for k, v in data["tags"].items()}, separators=(",", ":"))
+            sec = str(data["time"])[:19].encode()
+            return (str(obj["metric"]).encode(), sec, tags.encode()), repr(value).encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _metric_line(self, line: bytes) -> None:
+        info = metric_info_of(line)
+        if info is None:
             self._count_error(line)
             return
         self.metrics[info.name] = info
+        self._batch.new_metrics.append(info)

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from runners.k6.endpoints import OTHER, EndpointTable, EndpointTally
 from runners.k6.histogram import Histogram
-from runners.k6.ingest import SecondBucket
+from runners.k6.http_buckets import SecondBucket, http_buckets
+from runners.k6.ingest import RawBatch
+from runners.k6.metric_model import MetricModel
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals
 
@@ -69,6 +71,7 @@ class K6Stats:
         self, tags: TagCache, window_s: int = 10, series_len: int = 3600, max_endpoints: int = 50
     ) -> None:
         self.tags = tags
+        self.model = MetricModel()
         self.table = EndpointTable(max_rows=max_endpoints)
         self.endpoints: dict[str, EndpointTally] = {}  # whole run, by row
         self._absorbs = 0
@@ -89,8 +92,14 @@ class K6Stats:
         self.last_t: int | None = None
         self._next_close: int | None = None  # first second not yet emitted to the series
 
-    def absorb(self, buckets: dict[int, SecondBucket]) -> None:
-        """Fold raw buckets (from K6Ingest.take) into the seconds and the totals."""
+    def absorb(self, batch: RawBatch | dict[int, SecondBucket]) -> None:
+        """Fold what the ingest read (K6Ingest.take), or ready per-second tallies, into the seconds, the
+        totals and the metric model."""
+        if isinstance(batch, RawBatch):
+            self.model.absorb(batch)
+            buckets = http_buckets(batch, self.model.second_of)
+        else:
+            buckets = batch
         for t in sorted(buckets):
             self._absorb_one(buckets[t])
         self.review_endpoints()

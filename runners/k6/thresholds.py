@@ -1,31 +1,27 @@
-"""k6 thresholds: their definitions (`k6 inspect`), live values, and k6's own verdict (REST, summary)."""
+"""k6 thresholds: their definitions (`k6 inspect`), exact live values and verdicts per expression from the
+metric model, and k6's own final verdict (its summary export, or its exit status and log when the user turned
+the summary off)."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from runners.k6.histogram import Histogram
-from runners.k6.stats import K6Stats
+from runners.k6.metric_model import MetricModel
+from runners.k6.selectors import parse_expression, parse_selector
 from runners.model.frames import ThresholdRow
 
-_EXPR = re.compile(
-    r"^\s*(avg|min|max|med|count|rate|value|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+)\s*$"
-)
-_SUB = re.compile(r"^([^{]+)\{([^:}]+):([^}]*)\}$")
+_CROSSED = re.compile(r"thresholds on metrics '([^']*)' (?:have been|were) crossed")
 
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """One threshold expression on a metric (or submetric such as `http_reqs{name:home}`)."""
+    """One threshold expression on a metric (or sub-metric such as `http_reqs{name:home}`)."""
 
     metric: str
     expression: str
@@ -63,121 +59,105 @@ def inspect_thresholds(binary: str, script: Path, k6_args: Sequence[str], env: M
     return found
 
 
-def _agg(hist: Histogram, agg: str, pct: str | None) -> float | None:
-    if agg == "avg":
-        return hist.mean
-    if agg == "min":
-        return hist.min if hist.count else None
-    if agg == "max":
-        return hist.max if hist.count else None
-    if agg == "med":
-        return hist.percentiles((0.5,))[0]
-    if pct is not None:
-        return hist.percentiles((float(pct) / 100.0,))[0]
-    return None
+def declare_thresholds(model: MetricModel, thresholds: Sequence[Threshold]) -> None:
+    """Have the model keep every threshold's sub-metric exactly."""
+    for t in thresholds:
+        try:
+            base, pairs = parse_selector(t.metric)
+        except ValueError:
+            continue
+        model.declare_selector(base, pairs)
 
 
-def live_value(t: Threshold, stats: K6Stats, elapsed_s: float) -> float | None:
-    """The threshold's aggregate over the whole run so far, when loadwatch tracks that metric."""
-    m = _EXPR.match(t.expression)
-    if m is None:
+def live_value(t: Threshold, model: MetricModel) -> float | None:
+    """The threshold's aggregate over the whole run so far, as k6 computes it (None before any sample)."""
+    expr = parse_expression(t.expression)
+    try:
+        base, pairs = parse_selector(t.metric)
+    except ValueError:
         return None
-    agg, pct = m.group(1), m.group(2)
-    if agg.startswith("p("):
-        agg = "p"
-    base, tag, tag_value = t.metric, None, None
-    sub = _SUB.match(t.metric)
-    if sub is not None:
-        base, tag, tag_value = sub.group(1), sub.group(2), sub.group(3)
-    if tag is not None and tag != "name":
+    if expr is None:
         return None
-    tally = stats.endpoints.get(tag_value or "") if tag is not None else None
-    if tag is not None and tally is None:
-        return None
-    requests = tally.requests if tally else stats.requests
-    failed = tally.failed if tally else stats.failed
-    hist = tally.hist if tally else stats.run_hist
-    if base == "http_req_duration":
-        return _agg(hist, agg, pct)
-    if base == "http_req_failed" and agg == "rate":
-        return failed / requests if requests else None
-    if base == "http_reqs":
-        return (
-            float(requests)
-            if agg == "count"
-            else (requests / elapsed_s if agg == "rate" and elapsed_s else None)
-        )
-    if tag is None and base == "checks" and agg == "rate":
-        total = stats.checks_pass + stats.checks_fail
-        return stats.checks_pass / total if total else None
-    if tag is None and base == "iterations":
-        return (
-            float(stats.iterations)
-            if agg == "count"
-            else (stats.iterations / elapsed_s if elapsed_s else None)
-        )
-    return None
-
-
-class TaintPoller:
-    """Polls k6's REST API (`/v1/metrics`) for which metrics currently fail their thresholds."""
-
-    def __init__(self, port: int, every_s: float = 2.0) -> None:
-        self.url = f"http://127.0.0.1:{port}/v1/metrics"
-        self.every_s = every_s
-        self.tainted: dict[str, bool | None] = {}
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="k6-rest", daemon=True)
-
-    def start(self) -> None:
-        """Start polling in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop polling (returns within one request timeout)."""
-        self._stop.set()
-
-    def _loop(self) -> None:
-        with httpx.Client(timeout=1.0) as client:
-            while not self._stop.wait(self.every_s):
-                try:
-                    data = client.get(self.url).json().get("data", [])
-                    self.tainted = {str(d["id"]): d.get("attributes", {}).get("tainted") for d in data}
-                    self.error = None
-                except (httpx.HTTPError, ValueError, KeyError, AttributeError, TypeError) as exc:
-                    self.error = f"k6 REST API: {exc.__class__.__name__}"
+    agg = model.total(base, pairs)
+    return None if agg is None else agg.stat(expr.stat, model.duration_s)
 
 
 def final_verdicts(summary_export: Path) -> dict[tuple[str, str], bool]:
     """(metric, expression) -> passed, from k6's `--summary-export` (where `true` means FAILED)."""
     try:
         metrics = json.loads(summary_export.read_text()).get("metrics", {})
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return {}
     out: dict[tuple[str, str], bool] = {}
     for name, m in metrics.items():
-        for expr, failed in (m.get("thresholds") or {}).items():
+        for expr, failed in ((m or {}).get("thresholds") or {}).items():
             out[(name, expr)] = not bool(failed)
     return out
 
 
+def crossed_metrics(stderr_lines: Sequence[str]) -> set[str] | None:
+    """The metrics k6's closing log says crossed a threshold; None when it said nothing of the kind."""
+    found: set[str] | None = None
+    for line in stderr_lines:
+        m = _CROSSED.search(line)
+        if m is not None:
+            found = (found or set()) | {n.strip() for n in m.group(1).split(",") if n.strip()}
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class K6Verdict:
+    """What k6 itself said about its thresholds at the end of the run."""
+
+    per_expression: Mapping[tuple[str, str], bool]  # from its summary export
+    exit_code: int | None = None
+    crossed: frozenset[str] = frozenset()  # metrics its log named as crossed (exit status 99)
+
+
 def threshold_rows(
-    thresholds: Sequence[Threshold],
-    stats: K6Stats,
-    elapsed_s: float,
-    tainted: Mapping[str, bool | None],
-    final: Mapping[tuple[str, str], bool] | None = None,
+    thresholds: Sequence[Threshold], model: MetricModel, k6: K6Verdict | None = None
 ) -> tuple[ThresholdRow, ...]:
-    """The rows a frame carries: value by loadwatch, verdict by k6 (final when the summary exists)."""
+    """The rows a frame carries: value and live verdict by loadwatch; k6's verdict once it gave one.
+
+    k6's verdict always wins: per expression from its summary export; when there is none (the user passed
+    `--no-summary`) but k6 judged (it exited 0 or 99), a metric k6 did not name passed, and an expression on a
+    metric it named keeps loadwatch's judgement, unless loadwatch found none failing there (then all failed).
+    """
     rows = []
     for t in thresholds:
-        if final is not None and (t.metric, t.expression) in final:
-            ok: bool | None = final[(t.metric, t.expression)]
-        else:
-            taint = tainted.get(t.metric)
-            ok = None if taint is None else not taint
-        rows.append(
-            ThresholdRow(t.metric, t.expression, live_value(t, stats, elapsed_s), ok, final is not None)
-        )
+        expr = parse_expression(t.expression)
+        value = live_value(t, model)
+        ok: bool | None = None if value is None or expr is None else expr.holds(value)
+        final, judged = False, "loadwatch"
+        if k6 is not None and (t.metric, t.expression) in k6.per_expression:
+            ok, final, judged = k6.per_expression[(t.metric, t.expression)], True, "k6"
+        elif k6 is not None and k6.exit_code in (0, 99):
+            final, judged = True, "k6 exit status + loadwatch"
+            if k6.exit_code == 0 or t.metric not in k6.crossed:
+                ok = True
+            elif not any(
+                _fails(o, model) for o in thresholds if o.metric == t.metric
+            ):  # k6 says this metric failed, loadwatch cannot tell which expression: all of them
+                ok = False
+        rows.append(ThresholdRow(t.metric, t.expression, value, ok, final, judged,
+                                 expr.stat if expr is not None else ""))  # fmt: skip
     return tuple(rows)
+
+
+def _fails(t: Threshold, model: MetricModel) -> bool:
+    expr = parse_expression(t.expression)
+    value = live_value(t, model)
+    return expr is not None and value is not None and not expr.holds(value)
+
+
+def known_thresholds(inspected: Sequence[Threshold], model: MetricModel) -> list[Threshold]:
+    """`k6 inspect`'s thresholds, plus those k6's Metric lines name that inspect did not (or not yet) give."""
+    out = list(inspected)
+    seen = set(out)
+    for info in model.infos.values():
+        for expr in info.thresholds:
+            t = Threshold(info.name, expr)
+            if t not in seen:
+                seen.add(t)
+                out.append(t)
+    return out

@@ -160,13 +160,19 @@ class HistogramBin:
 
 @dataclass(frozen=True, slots=True)
 class ThresholdRow:
-    """A threshold from the script's options, its current value, and k6's judgement."""
+    """A threshold from the script's options: its value and verdict, per expression.
+
+    Live, loadwatch computes the value from the threshold's own selector and judges the expression itself;
+    at the end k6's own verdict replaces it (`final`), and `judged_by` says where the verdict came from.
+    """
 
     metric: str
     expression: str
-    value: float | None  # computed by loadwatch over the whole run, None when not computable
-    ok_by_k6: bool | None  # k6's verdict (live: REST `tainted`; final: summary export); None = unknown
+    value: float | None  # computed by loadwatch over the whole run so far; None only before any sample
+    ok_by_k6: bool | None  # the verdict shown: loadwatch's live one, k6's once final; None = no sample yet
     final: bool = False
+    judged_by: str = "loadwatch"  # "loadwatch" (live), "k6" (its summary), "k6 exit status + loadwatch"
+    stat: str = ""  # the aggregation the expression reads (p(95), rate, count, ...)
 
 
 @dataclass(frozen=True, slots=True)

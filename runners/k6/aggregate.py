@@ -1,0 +1,171 @@
+"""One mergeable aggregate per k6 metric type: Counter, Gauge, Rate and Trend (a bounded log histogram)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from itertools import repeat
+from operator import mul
+
+from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND
+
+# Trend buckets: bucket i holds |values| in [GAMMA**i, GAMMA**(i+1)); the representative value is the
+# geometric middle, so any percentile is within sqrt(GAMMA) - 1 = 0.995 % of an exact one. About 1,000
+# buckets cover 1 ns to 10 minutes; there is no floor, so µs-scale timings (http_req_blocked) keep their size.
+GAMMA = 1.02
+_INV_LOG = 1.0 / math.log(GAMMA)
+RELATIVE_ERROR = math.sqrt(GAMMA) - 1.0
+STAT_KEYS = {
+    COUNTER: ("count", "rate"),
+    GAUGE: ("value", "min", "max"),
+    RATE: ("passes", "fails", "value"),
+    TREND: ("count", "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"),
+}
+
+
+def _mid(i: int) -> float:
+    return math.exp((i + 0.5) / _INV_LOG)
+
+
+class Agg:
+    """The running aggregate of one metric over one slice (a tag set, a sub-metric, a second, the run).
+
+    Counter: `n` samples summing to `total`. Gauge: `last`, `min`, `max`. Rate: `nonzero` of `n`.
+    Trend: `n`, `total`, exact `min`/`max`, and bucket counts for percentiles (`pos`, `neg`, `zeros`).
+    """
+
+    __slots__ = ("kind", "last", "max", "min", "n", "neg", "nonzero", "pos", "total", "zeros")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.n = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self.last: float | None = None
+        self.nonzero = 0
+        self.zeros = 0
+        self.pos: dict[int, int] = {}
+        self.neg: dict[int, int] = {}
+
+    def add(self, values: list[float]) -> None:
+        """Add raw sample values, in the order k6 wrote them."""
+        if not values:
+            return
+        kind = self.kind
+        self.n += len(values)
+        if kind == RATE:
+            self.nonzero += len(values) - values.count(0.0)
+            return
+        self.total += sum(values)
+        if kind == COUNTER:
+            return
+        lo, hi = min(values), max(values)
+        self.min = lo if lo < self.min else self.min
+        self.max = hi if hi > self.max else self.max
+        if kind == GAUGE:
+            self.last = values[-1]
+            return
+        zeros = values.count(0.0)
+        self.zeros += zeros
+        if zeros == len(values):
+            return
+        if zeros or self.min < 0:
+            pos = [v for v in values if v > 0]
+            neg = [-v for v in values if v < 0]
+        else:
+            pos, neg = values, []
+        for src, dst in ((pos, self.pos), (neg, self.neg)):
+            if not src:
+                continue
+            counts = Counter(map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
+            get = dst.get
+            for i, c in counts.items():
+                dst[i] = get(i, 0) + c
+
+    def merge(self, other: Agg) -> None:
+        """Add another aggregate of the same metric (gauges: the other one is the newer)."""
+        if not other.n:
+            return
+        self.n += other.n
+        self.total += other.total
+        self.nonzero += other.nonzero
+        self.zeros += other.zeros
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        if other.last is not None:
+            self.last = other.last
+        for src, dst in ((other.pos, self.pos), (other.neg, self.neg)):
+            get = dst.get
+            for i, c in src.items():
+                dst[i] = get(i, 0) + c
+
+    def copy(self) -> Agg:
+        """An independent copy."""
+        out = Agg(self.kind)
+        out.merge(self)
+        return out
+
+    # ---- reading -----------------------------------------------------------------------------------
+    def percentiles(self, qs: tuple[float, ...]) -> list[float | None]:
+        """Values at quantiles 0..1 (increasing), k6's way: linear interpolation at rank q*(n-1)."""
+        n = self.n
+        if self.kind != TREND or n == 0:
+            return [None] * len(qs)
+        cells = [(-_mid(i), c) for i, c in sorted(self.neg.items(), reverse=True)]
+        if self.zeros:
+            cells.append((0.0, self.zeros))
+        cells += [(_mid(i), c) for i, c in sorted(self.pos.items())]
+        out: list[float | None] = []
+        for q in qs:
+            rank = q * (n - 1)
+            lo = math.floor(rank)
+            v = self._value_at(cells, lo)
+            if rank > lo:
+                v += (self._value_at(cells, lo + 1) - v) * (rank - lo)
+            out.append(v)
+        return out
+
+    def _value_at(self, cells: list[tuple[float, int]], rank: int) -> float:
+        if rank <= 0:
+            return self.min
+        if rank >= self.n - 1:
+            return self.max
+        seen = 0
+        for value, count in cells:
+            seen += count
+            if seen > rank:
+                return min(max(value, self.min), self.max)
+        return self.max
+
+    def stats(self, duration_s: float | None = None) -> dict[str, float | None]:
+        """The figures k6's `--summary-export` gives for this type (Trend adds `count` and `p(99)`).
+
+        Args:
+            duration_s: the test's duration so far, for a Counter's per-second `rate`.
+        """
+        kind, n = self.kind, self.n
+        if kind == COUNTER:
+            return {"count": self.total, "rate": self.total / duration_s if duration_s else None}
+        if kind == GAUGE:
+            return {"value": self.last, "min": self.min if n else None, "max": self.max if n else None}
+        if kind == RATE:
+            return {
+                "passes": self.nonzero,
+                "fails": n - self.nonzero,
+                "value": self.nonzero / n if n else None,
+            }
+        med, p90, p95, p99 = self.percentiles((0.5, 0.9, 0.95, 0.99))
+        return {"count": n, "avg": self.total / n if n else None, "min": self.min if n else None, "med": med,
+                "max": self.max if n else None, "p(90)": p90, "p(95)": p95, "p(99)": p99}  # fmt: skip
+
+    def stat(self, name: str, duration_s: float | None = None) -> float | None:
+        """One threshold aggregation (`avg`, `p(97.5)`, `count`, `rate`, `value`, ...) as k6 computes it."""
+        kind, n = self.kind, self.n
+        if kind == TREND and name.startswith("p("):
+            return self.percentiles((float(name[2:-1]) / 100.0,))[0]
+        if kind == RATE and name == "rate":
+            return self.nonzero / n if n else None
+        if kind == GAUGE and name == "value":
+            return self.last
+        return self.stats(duration_s).get(name)

@@ -1,0 +1,266 @@
+"""The metric model: every k6 metric folded by type, per second and for the run, by series and by tag set.
+
+A series is a metric or one of its slices: the whole metric, each sub-metric the script or a rule declared
+(exact from the first sample: k6 names them in the metric's Metric line), and each scenario, group and check
+name. Series are kept exactly for the whole run and per second for the last KEEP_S seconds. Besides, each
+metric has a table by tag set (URL folded into an endpoint) for breakdowns; it is bounded: past
+MAX_KEYS distinct tag sets a new one is counted under its coarse tags (scenario, group, check, status...),
+and past twice that under "other".
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Iterable
+from datetime import datetime
+
+from runners.k6.aggregate import Agg
+from runners.k6.ingest import HTTP_TIMINGS, RawBatch
+from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND, MetricInfo, guess_info
+from runners.k6.tagsets import TagPairs, TagSetCache
+
+SeriesId = tuple[str, TagPairs]  # (metric, tag selector); () selects the whole metric
+OTHER_KEY: TagPairs = (("other", "true"),)
+MAX_KEYS = 40  # distinct tag sets per metric table before folding (a Trend entry holds ~100 buckets)
+MAX_DIM_VALUES = 200  # scenarios, groups or check names per metric with their own series
+KEEP_S = 30  # seconds of per-second series kept in memory
+_HTTP_NAMES = tuple("http_req_" + m for m in HTTP_TIMINGS)
+_DIMS = ("scenario", "group")
+
+
+class MetricModel:
+    """All of k6's metrics for one run. Used from one thread (the engine's)."""
+
+    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+        self.infos: dict[str, MetricInfo] = {}
+        self.tagsets = TagSetCache()
+        self.max_keys = max_keys
+        self.selectors: dict[str, set[TagPairs]] = {}
+        self.run: dict[SeriesId, Agg] = {}
+        self.tables: dict[str, dict[TagPairs, Agg]] = {}
+        self.seconds: dict[int, dict[SeriesId, Agg]] = {}
+        self.folded = 0  # tag sets counted under coarse keys or "other"
+        self._dim_counts: dict[tuple[str, str], int] = {}
+        self._targets: dict[tuple[str, bytes], tuple[list[SeriesId], list[SeriesId], TagPairs]] = {}
+        self._secs: dict[bytes, int] = {}
+        self.first_t: int | None = None
+        self.last_t: int | None = None
+        self.first_time = 0.0  # exact sample times (s), from the stream
+        self.last_time = 0.0
+
+    # ---- declaring ---------------------------------------------------------------------------------
+    def declare_metric(self, info: MetricInfo) -> None:
+        """A Metric line: the metric's type and its sub-metrics (sliced exactly from now on)."""
+        self.infos[info.name] = info
+        for _name, pairs in info.submetrics:
+            self.declare_selector(info.name, pairs)
+
+    def declare_selector(self, metric: str, pairs: TagPairs) -> None:
+        """Keep a sub-metric exactly (a threshold's or a rule's); a late one is rebuilt from the table."""
+        if not pairs or pairs in self.selectors.setdefault(metric, set()):
+            return
+        self.selectors[metric].add(pairs)
+        self._targets = {k: v for k, v in self._targets.items() if k[0] != metric}
+        table = self.tables.get(metric)
+        if not table:
+            return
+        agg = Agg(self.info(metric).type)
+        for key, part in table.items():
+            have = dict(key)
+            if all(have.get("endpoint" if k in ("name", "url") else k) == v for k, v in pairs):
+                agg.merge(part)
+        self.run[(metric, pairs)] = agg
+
+    def info(self, metric: str) -> MetricInfo:
+        """What k6 said about a metric (a guess when its Metric line was not seen)."""
+        info = self.infos.get(metric)
+        if info is None:
+            info = self.infos[metric] = guess_info(metric)
+        return info
+
+    # ---- folding -----------------------------------------------------------------------------------
+    def absorb(self, batch: RawBatch) -> None:
+        """Fold what the ingest read since the last call."""
+        for info in batch.new_metrics:
+            self.declare_metric(info)
+        self._times(batch.first_time, batch.last_time)
+        add = self._add
+        for (sec, raw), rows in batch.http.items():
+            t = self.second_of(sec)
+            if t is None:
+                continue
+            cols = list(zip(*rows, strict=True))
+            add(t, "http_reqs", raw, [1.0] * len(rows))
+            for name, col in zip(_HTTP_NAMES, cols, strict=False):
+                add(t, name, raw, list(map(float, col)))
+            failed = [float(v) for v in cols[7] if v]
+            if failed:
+                add(t, "http_req_failed", raw, failed)
+        for (sec, raw), rows3 in batch.iterations.items():
+            t = self.second_of(sec)
+            if t is None:
+                continue
+            sent, received, duration = zip(*rows3, strict=True)
+            add(t, "data_sent", raw, list(map(float, sent)))
+            add(t, "data_received", raw, list(map(float, received)))
+            add(t, "iteration_duration", raw, list(map(float, duration)))
+            add(t, "iterations", raw, [1.0] * len(rows3))
+        for (metric, sec, raw), values in batch.points.items():
+            t = self.second_of(sec)
+            if t is None:
+                continue
+            try:
+                floats = list(map(float, values))
+            except ValueError:
+                continue
+            add(t, metric.decode("utf-8", "replace"), raw, floats)
+
+    def _times(self, first: bytes, last: bytes) -> None:
+        for raw, attr in ((first, "first_time"), (last, "last_time")):
+            if raw and (attr == "last_time" or not self.first_time):
+                try:
+                    text = raw.decode()[:26].rstrip("Z")
+                    value = datetime.fromisoformat(text + "+00:00").timestamp()
+                except ValueError:
+                    continue
+                setattr(self, attr, max(value, getattr(self, attr)) if attr == "last_time" else value)
+
+    def second_of(self, sec: bytes) -> int | None:
+        """The unix second of a sample's `YYYY-MM-DDTHH:MM:SS` (None when unreadable)."""
+        t = self._secs.get(sec)
+        if t is None:
+            try:
+                t = calendar.timegm(time.strptime(sec.decode("ascii"), "%Y-%m-%dT%H:%M:%S"))
+            except (ValueError, UnicodeDecodeError):
+                return None
+            if len(self._secs) > 4096:
+                self._secs.clear()
+            self._secs[sec] = t
+        return t
+
+    def _add(self, t: int, metric: str, raw: bytes, values: list[float]) -> None:
+        targets = self._targets.get((metric, raw))
+        if targets is None:
+            targets = self._targets_for(metric, raw)
+            if targets is None:
+                return
+        series, per_second, key = targets
+        agg = Agg(self.info(metric).type)
+        agg.add(values)
+        run = self.run
+        second = self.seconds.get(t)
+        if second is None:
+            second = self.seconds[t] = {}
+            self.first_t = t if self.first_t is None else min(self.first_t, t)
+            self.last_t = t if self.last_t is None else max(self.last_t, t)
+        for sid in series:
+            into = run.get(sid)
+            if into is None:
+                run[sid] = agg.copy()
+            else:
+                into.merge(agg)
+        for sid in per_second:
+            into = second.get(sid)
+            if into is None:
+                second[sid] = agg.copy()
+            else:
+                into.merge(agg)
+        table = self.tables[metric]
+        into = table.get(key)
+        if into is None:
+            table[key] = agg
+        else:
+            into.merge(agg)
+
+    def _targets_for(self, metric: str, raw: bytes) -> tuple[list[SeriesId], list[SeriesId], TagPairs] | None:
+        ts = self.tagsets.get(raw)
+        if ts is None:
+            return None
+        if len(self._targets) > 2048:
+            self._targets.clear()
+        series: list[SeriesId] = [(metric, ())]
+        for dim in _DIMS:
+            value = ts.tags.get(dim)
+            if value and self._dim_ok(metric, dim, value):
+                series.append((metric, ((dim, value),)))
+        check = ts.tags.get("check")
+        if check is not None and self._dim_ok(metric, "check", check):
+            series.append((metric, (("check", check),)))
+            series.append((metric, tuple(sorted((("check", check), ("group", ts.group))))))
+        for pairs in self.selectors.get(metric, ()):
+            if ts.matches(pairs) and (metric, pairs) not in series:
+                series.append((metric, pairs))
+        table = self.tables.setdefault(metric, {})
+        key = ts.key
+        if key not in table and len(table) >= self.max_keys:
+            self.folded += 1
+            key = ts.coarse if (ts.coarse in table or len(table) < 2 * self.max_keys) else OTHER_KEY
+        # Per second, a Trend keeps only the whole metric and its declared sub-metrics (what windows and
+        # rules read): merging bucket counts is the fold's main cost.
+        per_second = series
+        if self.info(metric).type == TREND:
+            per_second = [sid for sid in series if not sid[1] or sid[1] in self.selectors.get(metric, ())]
+        out = (series, per_second, key)
+        self._targets[(metric, raw)] = out
+        return out
+
+    def _dim_ok(self, metric: str, dim: str, value: str) -> bool:
+        if (metric, ((dim, value),)) in self.run:
+            return True
+        n = self._dim_counts.get((metric, dim), 0)
+        if n >= MAX_DIM_VALUES:
+            return False
+        self._dim_counts[(metric, dim)] = n + 1
+        return True
+
+    # ---- reading -----------------------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        """Sample time from the first sample to the latest (what k6's per-second `rate`s divide by)."""
+        if self.last_time > self.first_time:
+            return self.last_time - self.first_time
+        if self.first_t is not None and self.last_t is not None:
+            return float(self.last_t - self.first_t + 1)
+        return 0.0
+
+    def total(self, metric: str, pairs: TagPairs = ()) -> Agg | None:
+        """The whole-run aggregate of a metric or sub-metric (None when it has no samples)."""
+        agg = self.run.get((metric, pairs))
+        if agg is None and pairs and metric in self.tables:
+            self.declare_selector(metric, pairs)
+            agg = self.run.get((metric, pairs))
+        return agg if agg is not None and agg.n else None
+
+    def window(self, metric: str, pairs: TagPairs, end_t: int, span_s: int) -> Agg | None:
+        """A metric or sub-metric over the seconds [end_t - span_s, end_t); None when it had no samples."""
+        kind = self.info(metric).type
+        out = Agg(kind)
+        for t in range(end_t - span_s, end_t):
+            part = self.seconds.get(t, {}).get((metric, pairs))
+            if part is not None:
+                out.merge(part)
+        return out if out.n else None
+
+    def second(self, t: int) -> dict[SeriesId, Agg]:
+        """Every series of one second."""
+        return self.seconds.get(t, {})
+
+    def prune(self, before_t: int) -> None:
+        """Forget per-second series older than `before_t` (the run totals keep them)."""
+        for t in [t for t in self.seconds if t < before_t]:
+            del self.seconds[t]
+
+    def metric_names(self) -> list[str]:
+        """Every metric seen, with samples or announced."""
+        return sorted(set(self.infos) | {m for m, _ in self.run})
+
+    def series_of(self, metric: str) -> Iterable[tuple[TagPairs, Agg]]:
+        """The exact series of one metric: () first, then its slices."""
+        items = sorted(((p, a) for (m, p), a in self.run.items() if m == metric), key=lambda kv: kv[0])
+        return items
+
+    @staticmethod
+    def kinds() -> tuple[str, ...]:
+        """The four k6 metric types."""
+        return (COUNTER, GAUGE, RATE, TREND)
