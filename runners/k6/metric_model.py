@@ -29,6 +29,20 @@ _HTTP_NAMES = tuple("http_req_" + m for m in HTTP_TIMINGS)
 _DIMS = ("scenario", "group")
 
 
+class _Target:
+    """Where one metric's samples with one tag set are counted: its series and its table key."""
+
+    __slots__ = ("key", "kind", "metric", "per_second", "series")
+
+    def __init__(self, metric: str, kind: str, series: tuple[SeriesId, ...], per_second: tuple[SeriesId, ...],
+                 key: TagPairs) -> None:  # fmt: skip
+        self.metric = metric
+        self.kind = kind
+        self.series = series
+        self.per_second = per_second
+        self.key = key
+
+
 class MetricModel:
     """All of k6's metrics for one run. Used from one thread (the engine's)."""
 
@@ -42,7 +56,8 @@ class MetricModel:
         self.seconds: dict[int, dict[SeriesId, Agg]] = {}
         self.folded = 0  # tag sets counted under coarse keys or "other"
         self._dim_counts: dict[tuple[str, str], int] = {}
-        self._targets: dict[tuple[str, bytes], tuple[list[SeriesId], list[SeriesId], TagPairs]] = {}
+        self._targets: dict[tuple[str, bytes], _Target] = {}
+        self._interned: dict[tuple[str, tuple[SeriesId, ...], tuple[SeriesId, ...], TagPairs], _Target] = {}
         self._secs: dict[bytes, int] = {}
         self.first_t: int | None = None
         self.last_t: int | None = None
@@ -81,31 +96,37 @@ class MetricModel:
 
     # ---- folding -----------------------------------------------------------------------------------
     def absorb(self, batch: RawBatch) -> None:
-        """Fold what the ingest read since the last call."""
+        """Fold what the ingest read since the last call.
+
+        Values are first pooled per (second, target): tag sets that count under the same series and table
+        key (all the folded ones, say) make one aggregate, so a flood of distinct URLs costs no more to
+        merge than a handful.
+        """
         for info in batch.new_metrics:
             self.declare_metric(info)
         self._times(batch.first_time, batch.last_time)
-        add = self._add
+        pool: dict[tuple[int, _Target], list[float]] = {}
+        put = self._pool
         for (sec, raw), rows in batch.http.items():
             t = self.second_of(sec)
             if t is None:
                 continue
             cols = list(zip(*rows, strict=True))
-            add(t, "http_reqs", raw, [1.0] * len(rows))
+            put(pool, t, "http_reqs", raw, [1.0] * len(rows))
             for name, col in zip(_HTTP_NAMES, cols, strict=False):
-                add(t, name, raw, list(map(float, col)))
+                put(pool, t, name, raw, list(map(float, col)))
             failed = [float(v) for v in cols[7] if v]
             if failed:
-                add(t, "http_req_failed", raw, failed)
+                put(pool, t, "http_req_failed", raw, failed)
         for (sec, raw), rows3 in batch.iterations.items():
             t = self.second_of(sec)
             if t is None:
                 continue
             sent, received, duration = zip(*rows3, strict=True)
-            add(t, "data_sent", raw, list(map(float, sent)))
-            add(t, "data_received", raw, list(map(float, received)))
-            add(t, "iteration_duration", raw, list(map(float, duration)))
-            add(t, "iterations", raw, [1.0] * len(rows3))
+            put(pool, t, "data_sent", raw, list(map(float, sent)))
+            put(pool, t, "data_received", raw, list(map(float, received)))
+            put(pool, t, "iteration_duration", raw, list(map(float, duration)))
+            put(pool, t, "iterations", raw, [1.0] * len(rows3))
         for (metric, sec, raw), values in batch.points.items():
             t = self.second_of(sec)
             if t is None:
@@ -114,7 +135,22 @@ class MetricModel:
                 floats = list(map(float, values))
             except ValueError:
                 continue
-            add(t, metric.decode("utf-8", "replace"), raw, floats)
+            put(pool, t, metric.decode("utf-8", "replace"), raw, floats)
+        for (t, target), pooled in pool.items():
+            self._fold(t, target, pooled)
+
+    def _pool(self, pool: dict[tuple[int, _Target], list[float]], t: int, metric: str, raw: bytes,
+              values: list[float]) -> None:  # fmt: skip
+        target = self._targets.get((metric, raw))
+        if target is None:
+            target = self._targets_for(metric, raw)
+            if target is None:
+                return
+        have = pool.get((t, target))
+        if have is None:
+            pool[(t, target)] = values
+        else:
+            have.extend(values)
 
     def _times(self, first: bytes, last: bytes) -> None:
         for raw, attr in ((first, "first_time"), (last, "last_time")):
@@ -139,14 +175,8 @@ class MetricModel:
             self._secs[sec] = t
         return t
 
-    def _add(self, t: int, metric: str, raw: bytes, values: list[float]) -> None:
-        targets = self._targets.get((metric, raw))
-        if targets is None:
-            targets = self._targets_for(metric, raw)
-            if targets is None:
-                return
-        series, per_second, key = targets
-        agg = Agg(self.info(metric).type)
+    def _fold(self, t: int, target: _Target, values: list[float]) -> None:
+        agg = Agg(target.kind)
         agg.add(values)
         run = self.run
         second = self.seconds.get(t)
@@ -154,26 +184,26 @@ class MetricModel:
             second = self.seconds[t] = {}
             self.first_t = t if self.first_t is None else min(self.first_t, t)
             self.last_t = t if self.last_t is None else max(self.last_t, t)
-        for sid in series:
+        for sid in target.series:
             into = run.get(sid)
             if into is None:
                 run[sid] = agg.copy()
             else:
                 into.merge(agg)
-        for sid in per_second:
+        for sid in target.per_second:
             into = second.get(sid)
             if into is None:
                 second[sid] = agg.copy()
             else:
                 into.merge(agg)
-        table = self.tables[metric]
-        into = table.get(key)
+        table = self.tables[target.metric]
+        into = table.get(target.key)
         if into is None:
-            table[key] = agg
+            table[target.key] = agg
         else:
             into.merge(agg)
 
-    def _targets_for(self, metric: str, raw: bytes) -> tuple[list[SeriesId], list[SeriesId], TagPairs] | None:
+    def _targets_for(self, metric: str, raw: bytes) -> _Target | None:
         ts = self.tagsets.get(raw)
         if ts is None:
             return None
@@ -196,14 +226,21 @@ class MetricModel:
         if key not in table and len(table) >= self.max_keys:
             self.folded += 1
             key = ts.coarse if (ts.coarse in table or len(table) < 2 * self.max_keys) else OTHER_KEY
+        if key not in table:  # reserve it now: a whole batch is resolved before any of it is folded
+            table[key] = Agg(self.info(metric).type)
         # Per second, a Trend keeps only the whole metric and its declared sub-metrics (what windows and
         # rules read): merging bucket counts is the fold's main cost.
         per_second = series
         if self.info(metric).type == TREND:
             per_second = [sid for sid in series if not sid[1] or sid[1] in self.selectors.get(metric, ())]
-        out = (series, per_second, key)
-        self._targets[(metric, raw)] = out
-        return out
+        sig = (metric, tuple(series), tuple(per_second), key)
+        target = self._interned.get(sig)
+        if target is None:
+            if len(self._interned) > 4096:
+                self._interned.clear()
+            target = self._interned[sig] = _Target(metric, self.info(metric).type, sig[1], sig[2], key)
+        self._targets[(metric, raw)] = target
+        return target
 
     def _dim_ok(self, metric: str, dim: str, value: str) -> bool:
         if (metric, ((dim, value),)) in self.run:

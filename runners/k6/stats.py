@@ -11,7 +11,7 @@ from runners.k6.endpoints import OTHER, EndpointTable, EndpointTally
 from runners.k6.histogram import Histogram
 from runners.k6.http_buckets import SecondBucket, http_buckets
 from runners.k6.ingest import RawBatch
-from runners.k6.metric_model import MetricModel
+from runners.k6.metric_model import KEEP_S, MetricModel
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals
 
@@ -185,6 +185,7 @@ class K6Stats:
         self.series.extend(out)
         for t in [t for t in self.seconds if t < limit - KEEP_FOLDED_S]:
             del self.seconds[t]
+        self.model.prune(limit - KEEP_S)
         return out
 
     def recent_series(self, n: int) -> tuple[SecondPoint, ...]:

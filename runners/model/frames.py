@@ -176,6 +176,85 @@ class ThresholdRow:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricStat:
+    """One k6 metric or sub-metric as k6's end-of-test summary shows it, whole run so far."""
+
+    name: str  # k6's key: `http_req_duration` or `http_req_duration{scenario:buy}`
+    type: str  # counter | gauge | rate | trend
+    contains: str  # default | time (ms) | data (bytes)
+    section: str  # HTTP, EXECUTION, NETWORK, CUSTOM, WEBSOCKETS, GRPC, BROWSER
+    values: tuple[tuple[str, float | None], ...]  # k6's stat keys (count, rate, avg, p(95), passes, ...)
+    now_per_s: float | None = None  # Counter: per second over the window
+    thresholds: tuple[tuple[str, bool | None], ...] = ()  # expression -> passing (None: no value yet)
+
+    def value(self, key: str) -> float | None:
+        """One stat by k6's key, None when absent."""
+        return dict(self.values).get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckStat:
+    """One named check (in one group), whole run so far."""
+
+    name: str
+    group: str  # `::a::b`, "" at the root
+    passes: int
+    fails: int
+
+    @property
+    def pass_pct(self) -> float | None:
+        """Share of passes in percent, None before any."""
+        total = self.passes + self.fails
+        return 100.0 * self.passes / total if total else None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStat:
+    """One group of the script's group tree with the metrics sampled inside it."""
+
+    path: str  # `::a::b`
+    metrics: tuple[MetricStat, ...]
+
+    @property
+    def name(self) -> str:
+        """The group's own name (the last segment)."""
+        return self.path.rsplit("::", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        """1 for a top-level group."""
+        return self.path.count("::")
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioStat:
+    """One scenario: its iterations, drops, requests, latency and checks, whole run so far."""
+
+    name: str
+    iterations: int
+    iterations_per_s: float | None  # over the window
+    dropped_iterations: int
+    requests: int
+    p95_ms: float | None  # http_req_duration p(95), whole run
+    checks_pass_pct: float | None
+    vus: float | None = None  # from k6's progress lines, when known
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsView:
+    """Every k6 metric as k6's own end-of-test summary would show it now, plus the protocol's headline."""
+
+    metrics: tuple[MetricStat, ...] = ()  # metrics first, each followed by its sub-metrics
+    checks: tuple[CheckStat, ...] = ()
+    groups: tuple[GroupStat, ...] = ()  # depth-first order
+    scenarios: tuple[ScenarioStat, ...] = ()
+    protocol: str = "http"  # http | websockets | grpc | none: what the Load tab headlines
+    headline: tuple[tuple[str, str], ...] = ()  # (label, formatted value) for a run without HTTP requests
+    duration_s: float = 0.0
+    folded_tagsets: int = 0  # tag sets counted under coarse keys or "other" (cardinality bound)
+
+
+@dataclass(frozen=True, slots=True)
 class GeneratorView:
     """The load generator's health: the box and the k6 process."""
 
@@ -247,3 +326,4 @@ class Frame:
     gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
     containers: DockerSnapshot | None = None  # None when Docker is disabled
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
+    metrics: MetricsView | None = None  # every k6 metric, as k6's end-of-test summary, live
