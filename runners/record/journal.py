@@ -28,7 +28,24 @@ def describe_event(kind: str, data: dict[str, Any]) -> str:
         return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
     if kind == "snapshot":
         return f"snapshot saved: {data.get('json')}"
-    return str(data.get("text") or data.get("message") or data.get("warning") or kind)
+    if kind == "thresholds":
+        found = [f"{metric} {expr}" for metric, expr in data.get("thresholds") or []]
+        return "thresholds in the script: " + (", ".join(found) or "none")
+    if kind == "capacity_ceiling":
+        return _describe_ceiling(data)
+    if kind == "rule_command":
+        return (
+            f"rule {data.get('rule')} command {'ran' if data.get('ok') else 'failed'}: {data.get('message')}"
+        )
+    text = data.get("text") or data.get("message") or data.get("warning") or data.get("error")
+    return str(text) if text else kind.replace("_", " ")
+
+
+def _describe_ceiling(data: dict[str, Any]) -> str:
+    vus = "? VUs" if data.get("vus") is None else f"{data['vus']:,.0f} VUs"
+    rps = "? req/s" if data.get("rps") is None else f"{data['rps']:,.0f} req/s"
+    minutes, seconds = divmod(int(data.get("elapsed_s") or 0), 60)
+    return f"capacity ceiling: {vus}, {rps} at {minutes:02d}:{seconds:02d} ({data.get('rule')}: {data.get('metric')})"
 
 
 class RunJournal:
