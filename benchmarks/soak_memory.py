@@ -76,8 +76,8 @@ def main() -> None:
             code_counts(stats, t0 + s + 1)
             latency_bins(stats.window_hist(t0 + s + 1))
             stats.totals()
-            recorder.add_seconds("k6", closed)
-            recorder.add_histograms("k6_hist", stats.histograms_of(x.t for x in closed))
+            recorder.add_seconds(closed)
+            recorder.add_histograms(stats.histograms_of(x.t for x in closed))
             recorder.commit()
             if s % 300 == 0:
                 rss.append(proc.memory_info().rss / 1e6)
