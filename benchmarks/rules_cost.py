@@ -23,6 +23,7 @@ from pathlib import Path
 from benchmarks.budget import Budget, check, exit_code
 from runners.model.rule_spec import Rule
 from runners.record.journal import RunJournal
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder
 from runners.rules.defaults import default_rules
 from runners.rules.state import RuleEngine
@@ -79,7 +80,7 @@ def measure(
         t0 = time.process_time_ns()
         changes = engine.evaluate(float(s), values, wall_t=float(s))
         for tr in changes:  # as RunRules records them: one committed event per transition
-            journal.event("breach", {**tr.as_dict(), "transition": tr.kind}, commit=True)
+            journal.event(EventKind.BREACH, {**tr.as_dict(), "transition": tr.kind}, commit=True)
         engine.firing()  # what the frame builder reads each second
         costs.append(time.process_time_ns() - t0)
         transitions += len(changes)

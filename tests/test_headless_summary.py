@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -96,7 +96,7 @@ def test_every_summary_key_matches_the_run_and_k6s_own_export(tmp_path: Path, k6
     assert json.loads((run_dir / "summary.json").read_text()) == s, "the record keeps the same summary"
     assert s["status"] == "finished" and s["status_detail"]
     assert 3.0 <= s["duration_s"] <= wall, "launch to k6's exit: at least the planned 3 s"
-    meta = RunReader(run_dir).meta()
+    meta = RecordReader(run_dir).meta()
     assert s["duration_s"] == pytest.approx(meta["ended_at"] - meta["started_at"], abs=0.01)
     assert s["k6_summary_export"] == str(run_dir / "k6-summary.json")
     k6 = _k6_export(s)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -40,8 +40,8 @@ def test_secrets_in_k6s_output_are_masked_in_the_record_and_on_stdout(
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
     (run_dir,) = runs.iterdir()
-    reader = RunReader(run_dir)
-    recorded = [text for _, _, text in reader.output()]
+    reader = RecordReader(run_dir)
+    recorded = [line.text for line in reader.output()]
     meta = reader.meta()
     reader.close()
     # The lines did arrive (so the checks below are not vacuous), with the values masked.
