@@ -187,12 +187,19 @@ def _records(args: argparse.Namespace) -> int:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
     if args.command == "show":
+        from runners.record.reader import RecordReadError
+
+        try:
+            record = show(folder)
+        except RecordReadError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return 1
         if args.json:
-            print(json.dumps(show(folder), indent=2, default=str))
+            print(json.dumps(record, indent=2, default=str))
         else:
             from runners.report.run_card import show_card
 
-            print(show_card(show(folder)))
+            print(show_card(record))
         return 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
