@@ -139,6 +139,8 @@ class SeriesChart(PlotextPlot):
         self._marks: Sequence[Rule] = ()
         self._breaches: Sequence[Rule] = ()
         self._limits: Sequence[Rule] = ()
+        self._version = 0
+        self._cache: tuple[tuple[object, ...], RenderResult] | None = None
 
     @property
     def shown_xs(self) -> Sequence[int]:
@@ -167,6 +169,7 @@ class SeriesChart(PlotextPlot):
         self._marks = marks
         self._breaches = breaches
         self._limits = limits
+        self._version += 1
         self.refresh()
 
     def legend(self) -> Text:
@@ -206,6 +209,17 @@ class SeriesChart(PlotextPlot):
         if not xs:
             # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
             return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
+        # Plotext rebuilds the whole chart (tens of ms at 200x60): a chart shown again after a tab switch,
+        # with the same data and size, reuses its last picture.
+        key = (self._version, self.size, self.hint, self.app.theme)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        result = self._plot_now()
+        self._cache = (key, result)
+        return result
+
+    def _plot_now(self) -> RenderResult:
+        xs = self._xs
         plt = self.plt
         plt.clear_data()  # also resets the limits and ticks, so they are set again below
         columns = max(1, self.size.width - _Y_AXIS_COLUMNS)

@@ -125,12 +125,17 @@ class RunTabs(Vertical):
         tabbed.show_tab("tab-result")
         self.query_one(ResultPane).show_result(frame, report, replay=replay)
 
-    def show_frame(self, frame: Frame) -> None:
-        """Draw the visible tab from a frame; switching tabs draws the new one from the latest frame."""
+    def show_frame(self, frame: Frame, *, just_shown: bool = False) -> None:
+        """Draw the visible tab from a frame; switching tabs draws the new one from the latest frame.
+
+        Args:
+            frame: The latest frame.
+            just_shown: True right after a tab switch (charts then redraw a moment later).
+        """
         self.query_one(EventsPane).add_events(frame.events, frame.marks, frame.started_at)
         active = self.query_one(TabbedContent).active
         if active == "tab-load":
-            self.query_one(K6Pane).show_frame(frame)
+            self.query_one(K6Pane).show_frame(frame, just_shown=just_shown)
         elif active == "tab-endpoints":
             self.query_one(EndpointsTable).show_rows(frame.endpoints)
             ended = not frame.state.is_active
