@@ -201,3 +201,27 @@ async def test_aborted_run_is_not_a_pass() -> None:
         control.emit(ended_frame(100, RunState.ABORTED))
         await pilot.pause()
         assert "ABORTED" in app.query_one(ResultPane).plain
+
+
+async def test_each_g_on_the_server_tab_charts_the_next_gauge() -> None:
+    from collectors.gauges import GaugeReading, GaugeSnapshot
+    from tui.gauge_chart import GaugeChart
+
+    names = ("cpu", "memory", "db_pool")
+    t = float(T0 + 60)
+    readings = tuple(
+        GaugeReading(n, "", 50.0, "%", "ok", "", 1.0, t, 80.0, 95.0, None, "above") for n in names
+    )
+    snap = GaugeSnapshot(t, "prometheus", readings, "ok", "Prometheus http://127.0.0.1:9090")
+    history = {(n, ""): ((t - 2, 40.0), (t - 1, 45.0), (t, 50.0)) for n in names}
+    control = ScriptedRunControl([])
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit(dataclasses.replace(build_frame(120), gauges=snap, gauge_history=history))
+        await pilot.press("3")
+        await pilot.pause()
+        chart = app.query_one(GaugeChart)
+        assert chart.gauge_name == "cpu" and not app.query_one("#server-hint").display
+        await pilot.press("g", "g")
+        await pilot.pause()
+        assert chart.gauge_name == "db_pool"

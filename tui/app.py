@@ -174,7 +174,9 @@ class LoadwatchApp(App[int]):
             # Rule and source events have their own tab; the output pane keeps k6's lines and loadwatch's notes.
             self.query_one(OutputPane).append([x for x in lines if x.stream != "event"], dropped)
             self._show_alerts(frame)
-            self.query_one(BreachBanner).show_breaches(frame.firing)
+            # Once a live run ended nothing fires "now": the Result tab lists what fired.
+            ended = not frame.state.is_active and not self.is_replay
+            self.query_one(BreachBanner).show_breaches(() if ended else frame.firing)
             self._show_active_tab(frame)
             if not frame.state.is_active and not self._ended_shown:
                 self._show_end(frame)
@@ -207,7 +209,7 @@ class LoadwatchApp(App[int]):
 
     def _show_alerts(self, frame: Frame) -> None:
         strip = self.query_one("#alert-strip", Static)
-        warning = frame.generator.warning if frame.generator else ""
+        warning = frame.generator.warning if frame.generator and frame.state.is_active else ""
         strip.display = bool(warning)
         strip.set_class(bool(frame.generator and frame.generator.saturated), "-critical")
         if warning:

@@ -173,30 +173,35 @@ class SeriesChart(PlotextPlot):
         self.refresh()
 
     def legend(self) -> Text:
-        """The line above the plot: title, one glyph and label per series, and what the rules mean.
+        """The line above the plot: title, one glyph and label per series, the threshold, mark and breach keys.
+
+        Parts that do not fit the width are left out whole, least needed first, never cut in the middle.
 
         Returns:
             The legend.
         """
-        text = Text(self.chart_title, style="bold")
-        if self.hint:
-            text.append(f" · {self.hint}", style="dim")
+        parts: list[Text] = []
         if len(self._lines) > 1:
             for line in self._lines:
-                text.append("  ")
-                text.append(LEGEND_GLYPH[line.style], style=Style(color=self._color(line.color_variable)))
-                text.append(f" {line.label}")
+                glyph = Text(LEGEND_GLYPH[line.style], style=Style(color=self._color(line.color_variable)))
+                parts.append(Text("  ") + glyph + Text(f" {line.label}"))
         for limit in self._limits:
-            text.append("  ── ", style=Style(color=self._color("warning")))
-            text.append(limit.label, style="dim")
+            parts.append(
+                Text("  ── ", style=Style(color=self._color("warning"))) + Text(limit.label, style="dim")
+            )
+        if self.hint:
+            parts.append(Text(f"  {self.hint}", style="dim"))
         if self._marks:
-            text.append("  │", style=Style(color=self._color("accent")))
-            text.append("M mark", style="dim")
+            parts.append(Text("  │", style=Style(color=self._color("accent"))) + Text("M mark", style="dim"))
         if self._breaches:
-            text.append("  │", style=Style(color=self._color("error")))
-            text.append("! breach", style="dim")
+            parts.append(
+                Text("  │", style=Style(color=self._color("error"))) + Text("!rule breach", style="dim")
+            )
+        text = Text(self.chart_title, style="bold")
+        for part in parts:
+            if text.cell_len + part.cell_len <= self.size.width:
+                text.append_text(part)
         text.no_wrap = True
-        text.overflow = "ellipsis"
         return text
 
     def render(self) -> RenderResult:

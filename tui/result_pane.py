@@ -89,8 +89,9 @@ class ResultPane(Static):
             f"{critical} of {len(outcomes)} rules reached critical · whole run, {format_clock(frame.elapsed_s)}",
             style="dim",
         )
-        group = Group(head, summary, "", self._thresholds(frame), "", self._rules(outcomes), "",
-                          self._codes(frame), "", self._totals(frame), "", self._where(frame, report, replay))  # fmt: skip
+        # Status codes before the rules: at 80x24 the 503s stay in view above a long list of rules.
+        group = Group(head, summary, "", self._thresholds(frame), "", self._codes(frame), "",
+                          self._rules(outcomes), "", self._totals(frame), "", self._where(frame, report, replay))  # fmt: skip
         console = Console(width=120, record=True, file=io.StringIO(), color_system=None)
         console.print(group)
         self.plain = console.export_text()
