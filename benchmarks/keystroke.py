@@ -1,6 +1,6 @@
 """Keystroke-to-screen under load: the real demo (k6 driving the demo target) in a 200x60 tmux terminal.
 
-A key is sent with `tmux send-keys` and the screen is read every 5 ms until it shows the key's effect:
+A key is sent with `tmux send-keys` and the screen is read every 10 ms until it shows the key's effect:
 `2` and `1` switch tabs (the Endpoints header appears / the k6 output title appears) and `s` saves a
 snapshot (its notice appears). The budget is a median of 100 ms for a tab switch; the snapshot is printed.
 
@@ -21,7 +21,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-BUDGET_MS = 100.0
+from benchmarks.budget import Budget, check, exit_code
+
+TAB_SWITCH = Budget("tab switch median", "ms", full=100.0, smoke=1000.0)
+"""A key's effect on screen: 100 ms; --smoke checks a bound a busy 2-core CI box meets."""
 
 
 class Terminal:
@@ -46,7 +49,7 @@ class Terminal:
         subprocess.run([self.tmux, "-L", self.sock, "send-keys", *keys], capture_output=True, timeout=5,
                        check=False)  # fmt: skip
 
-    def until(self, pred: Callable[[str], bool], timeout_s: float, every_s: float = 0.005) -> float | None:
+    def until(self, pred: Callable[[str], bool], timeout_s: float, every_s: float = 0.01) -> float | None:
         """Seconds until `pred(screen)` held, None after the timeout."""
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < timeout_s:
@@ -113,22 +116,21 @@ def measure(presses: int, size: tuple[int, int]) -> tuple[list[float], list[floa
     return switches, snapshots
 
 
-def main() -> None:
-    """Print the latencies; exit 1 when the median tab switch is over budget."""
+def main() -> int:
+    """Print the latencies; exit status 1 when the median tab switch misses its bound."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--presses", type=int, default=20)
     p.add_argument("--size", default="200x60", help="terminal size, COLSxROWS")
-    p.add_argument("--smoke", action="store_true", help="a short run for CI (6 presses)")
+    p.add_argument("--smoke", action="store_true", help="a short run for CI (6 presses, relaxed bound)")
     a = p.parse_args()
     cols, rows = (int(v) for v in a.size.split("x"))
     switches, snapshots = measure(6 if a.smoke else a.presses, (cols, rows))
     median = statistics.median(switches)
     print(f"keystroke to screen under load at {cols}x{rows}: tab switch median {median:.0f} ms, "
-          f"max {max(switches):.0f} ms over {len(switches)} presses (budget {BUDGET_MS:.0f} ms median)")  # fmt: skip
+          f"max {max(switches):.0f} ms over {len(switches)} presses")  # fmt: skip
     print("snapshot (s) to its notice: " + ", ".join(f"{s:.0f} ms" for s in snapshots))
-    if median > BUDGET_MS:
-        sys.exit(1)
+    return exit_code([check(TAB_SWITCH, median, a.smoke)])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
