@@ -39,6 +39,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--window", type=int, default=10, metavar="S", help="sliding window in seconds (default 10)"
     )
     p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
+    p.add_argument(
+        "--transport",
+        choices=("json", "rw", "otlp"),
+        default="json",
+        help="how k6 hands samples over: json (every sample on a pipe, default), rw (Prometheus remote "
+        "write, k6 aggregates per second), otlp (OpenTelemetry); see README, Overhead",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +270,7 @@ def _run(
         runs_dir=args.runs_dir or default_runs_dir(),
         window_s=args.window,
         extra_meta=meta,
+        transport=getattr(args, "transport", "json"),
     )
     try:
         engine = _make_engine(spec)
