@@ -104,6 +104,7 @@ class RunEngine:
             spec.transport,
         )
         self.stage_cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self._cpu_at_spawn = 0.0
         self.k6 = K6Process(argv, self.env, self.api_port, self._feed_json, self.output.add)
         self.host = HostCollector()
         self.generator = GeneratorWatch()
@@ -196,6 +197,7 @@ class RunEngine:
         if self.push is not None:
             self.push.start()
         self.k6.start()
+        self._cpu_at_spawn = self.host.own_cpu_s()  # start-up (imports, record, k6 spawn) ends here
         self.host.watch_k6(self.k6.pid)
         self.taint.start()
         self.sources.start()
@@ -371,6 +373,7 @@ class RunEngine:
             self.stage_cpu["push_decode"] = self.push.decode_cpu_s
         cost: dict[str, Any] = {
             "loadwatch_cpu_s": round(self.host.own_cpu_s(), 3),
+            "loadwatch_startup_cpu_s": round(self._cpu_at_spawn, 3),
             "stage_cpu_s": {k: round(v, 3) for k, v in self.stage_cpu.items()},
             "k6_peak_rss_bytes": self.host.k6_peak_rss,
         }

@@ -93,7 +93,7 @@ def transport_env(transport: str, push_port: int) -> dict[str, str]:
             "K6_OTEL_HTTP_EXPORTER_INSECURE": "true",
             "K6_OTEL_HTTP_EXPORTER_URL_PATH": "/v1/metrics",
             "K6_OTEL_METRIC_PREFIX": "",
-            "K6_OTEL_FLUSH_INTERVAL": PUSH_INTERVAL,
+            "K6_OTEL_FLUSH_INTERVAL": "100ms",  # k6 drops what it buffered since the last flush at the end
             "K6_OTEL_EXPORT_INTERVAL": PUSH_INTERVAL,
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "delta",
             "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": "base2_exponential_bucket_histogram",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from runners.k6.otlp import OtlpDecoder
 from runners.k6.push_model import PushInbox, SeriesDelta
@@ -62,7 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class _Server(HTTPServer):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a connection k6 keeps open must not hold up the stop
+
     def __init__(self, decode: Decode, inbox: PushInbox) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.decode = decode
