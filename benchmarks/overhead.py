@@ -84,7 +84,7 @@ def main() -> None:
     timeout = seconds + 120.0
     ratios: dict[str, list[float]] = {v: [] for v in variants}
     results: dict[str, list[RunResult]] = {v: [] for v in variants}
-    with local_nginx() as base, tempfile.TemporaryDirectory() as tmp:
+    with local_nginx(own_session=True) as base, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         args = [*load, "-e", f"BASE={base}"]
         for i in range(pairs):

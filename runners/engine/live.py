@@ -15,6 +15,7 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.engine.control import FrameListener
+from runners.engine.cost import ThreadCpu
 from runners.engine.outcome import outcome
 from runners.engine.sources import RunSources
 from runners.k6.binary import find_k6, k6_version
@@ -105,6 +106,7 @@ class RunEngine:
         )
         self.stage_cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._cpu_at_spawn = 0.0
+        self.thread_cpu = ThreadCpu()
         self.k6 = K6Process(argv, self.env, self.api_port, self._feed_json, self.output.add)
         self.host = HostCollector()
         self.generator = GeneratorWatch()
@@ -362,6 +364,8 @@ class RunEngine:
                 listener(frame)
             except Exception as exc:
                 self.journal.event("listener_error", {"error": repr(exc)})
+        if self._seq % 10 == 0:
+            self.thread_cpu.sample()  # every 5 s: threads that end (k6's readers) keep a recent reading
         t4 = time.thread_time()
         self.stage_cpu["frame"] += t4 - t3 if not listeners else 0.0
         self.stage_cpu["listeners"] += t4 - t3 if listeners else 0.0
@@ -369,12 +373,14 @@ class RunEngine:
 
     def _cost_meta(self) -> dict[str, Any]:
         """loadwatch's own cost of this run: process CPU and where it went, and what k6 pushed."""
+        self.thread_cpu.sample()
         if self.push is not None:
             self.stage_cpu["push_decode"] = self.push.decode_cpu_s
         cost: dict[str, Any] = {
             "loadwatch_cpu_s": round(self.host.own_cpu_s(), 3),
             "loadwatch_startup_cpu_s": round(self._cpu_at_spawn, 3),
             "stage_cpu_s": {k: round(v, 3) for k, v in self.stage_cpu.items()},
+            "thread_cpu_s": self.thread_cpu.top(),
             "k6_peak_rss_bytes": self.host.k6_peak_rss,
         }
         if self.push is not None:
