@@ -41,6 +41,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
 
 
+def _clock_arg(text: str) -> float:
+    """Seconds from `12.5`, `1:05` or `1:02:03`."""
+    try:
+        value = 0.0
+        for part in text.split(":"):
+            value = value * 60 + float(part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (k6 arguments go after `--` and are split off before parsing)."""
     parser = argparse.ArgumentParser(
@@ -79,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
     replay.add_argument("run", help="run folder, name, prefix, or `last`")
     replay.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1x)")
+    replay.add_argument(
+        "--at", type=_clock_arg, metavar="TIME", help="start at this time into the run (seconds or mm:ss)"
+    )
+    replay.add_argument("--paused", action="store_true", help="start paused (space plays)")
     replay.add_argument("--runs-dir", type=Path, metavar="DIR")
     return parser
 
@@ -199,10 +216,15 @@ def _records(args: argparse.Namespace) -> int:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
     from runners.engine.replay import ReplayControl
+    from runners.record.reader import RecordReadError
     from tui.app import LoadwatchApp
 
-    control = ReplayControl(folder, speed=args.speed)
-    LoadwatchApp(control, title="replay").run()
+    try:
+        control = ReplayControl(folder, speed=args.speed, autoplay=not args.paused, start_s=args.at)
+    except RecordReadError as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 1
+    LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
     control.close()
     return 0
 
@@ -275,7 +297,7 @@ def _run(
     except (K6NotFoundError, K6ArgumentError, OSError) as exc:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
-    code = _headless(engine, args) if args.headless else _tui(engine, config.keymap)
+    code = _headless(engine, args) if args.headless else _tui(engine, config)
     if args.json_summary is not None:
         from runners.engine.summary import write_summary
 
@@ -324,7 +346,7 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     return code
 
 
-def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
+def _tui(engine: RunEngine, config: RunConfig) -> int:
     import os
     import threading
     import time
@@ -333,8 +355,8 @@ def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
     from tui.app import LoadwatchApp
 
     # k6 starts once the first frame is on screen: the screen is up at once, whatever k6 does.
-    app = LoadwatchApp(engine, on_ready=engine.start)
-    app.use_keymap(keymap)
+    app = LoadwatchApp(engine, on_ready=engine.start, docker_config=config.docker)
+    app.use_keymap(config.keymap)
 
     def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
         app.call_later(app.exit)

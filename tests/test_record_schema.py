@@ -88,6 +88,6 @@ def test_not_a_run_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_every_series_kind_has_a_reader() -> None:
     # A new kind needs its reader method; this keeps the list and the reader in step.
     readers = {"k6": "seconds", "k6_hist": "histograms", "gauges": "gauge_values",
-               "containers": "container_values"}  # fmt: skip
+               "containers": "container_values", "tick": "ticks"}  # fmt: skip
     assert {k.value for k in SeriesKind} == set(readers)
     assert all(hasattr(RecordReader, m) for m in readers.values())

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
+from collectors.docker_config import DockerConfig
 from runners.engine.control import PlaybackControl, RunControl
 from runners.engine.exit_status import exit_status_for
 from runners.model.frames import Frame, Mark
@@ -79,10 +80,15 @@ class LoadwatchApp(App[int]):
         Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
         Binding("plus,equals_sign", "replay_faster", "Faster", id="replay-faster", tooltip="Replay: faster"),
         Binding("minus", "replay_slower", "Slower", id="replay-slower", tooltip="Replay: slower"),
-        Binding("right", "replay_seek(10)", "+10s", show=False, id="replay-forward"),
-        Binding("left", "replay_seek(-10)", "-10s", show=False, id="replay-back"),
-        Binding("end", "replay_seek(1e9)", "End", show=False, id="replay-end"),
-        Binding("home", "replay_seek(-1e9)", "Start", show=False, id="replay-start"),
+        # Priority: the tab bar would take left/right first; check_action lets them through when live.
+        Binding(
+            "right", "replay_seek(10)", "+10s", priority=True, id="replay-forward", tooltip="Replay: 10 s on"
+        ),
+        Binding(
+            "left", "replay_seek(-10)", "-10s", priority=True, id="replay-back", tooltip="Replay: 10 s back"
+        ),
+        Binding("end", "replay_seek(1e9)", "End", show=False, priority=True, id="replay-end"),
+        Binding("home", "replay_seek(-1e9)", "Start", show=False, priority=True, id="replay-start"),
     ]
     OUTPUT_MAX_LINES: ClassVar[int] = 2000
     """Lines of k6 output kept on screen."""
@@ -120,7 +126,12 @@ class LoadwatchApp(App[int]):
             return isinstance(message, LoadwatchApp.FrameArrived)
 
     def __init__(
-        self, control: RunControl, *, title: str | None = None, on_ready: Callable[[], None] | None = None
+        self,
+        control: RunControl,
+        *,
+        title: str | None = None,
+        on_ready: Callable[[], None] | None = None,
+        docker_config: DockerConfig | None = None,
     ) -> None:
         """Create the app for one run.
 
@@ -128,15 +139,20 @@ class LoadwatchApp(App[int]):
             control: The run to watch and steer.
             title: Shown first in the header; "loadwatch" when None.
             on_ready: Called once the first screen is drawn (the CLI starts k6 there).
+            docker_config: The `[docker]` settings (their CPU and memory levels colour the containers).
         """
         super().__init__()
         self._on_ready = on_ready
+        self._docker_config = docker_config
         self._keymap: dict[str, str] = {}
         self.control = control
         self.title = title or "loadwatch"
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
         self._stop_timer: Timer | None = None
         self._last_frame: Frame | None = None
+        self._shown_frame: Frame | None = (
+            None  # on screen: the last one shown, older than the last while paused
+        )
         self._aborting = False
         self._quitting = False
 
@@ -152,7 +168,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
-        yield RunTabs(self.OUTPUT_MAX_LINES, id="tabs")
+        yield RunTabs(self.OUTPUT_MAX_LINES, docker_config=self._docker_config, id="tabs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -181,15 +197,21 @@ class LoadwatchApp(App[int]):
             return
         if not frame.state.is_active and self.stop_mode != STOP_NONE:
             self.stop_mode = STOP_NONE  # an abort completed: stay, showing the final numbers
-        if frame.container_events:  # events are not repeated in later frames: hand them over even when paused
+        if frame.container_events and not frame.rewound:  # not repeated later: hand over even when paused
             self.query_one(ContainersPane).add_events(frame.container_events)
         if self.paused:
             return  # output waits in the (bounded) feed until the display resumes
         self._show(frame)
 
     def _show(self, frame: Frame) -> None:
+        self._shown_frame = frame
+        rewound = self._feed.take_rewound()
         lines, dropped = self._feed.drain_output()
         with self.batch_update():
+            if rewound:  # a replay jumped: output and container events start over at the new position
+                self.query_one(OutputPane).clear()
+                self.query_one(ContainersPane).clear_events()
+                self.query_one(ContainersPane).add_events(frame.container_events)
             self.query_one(RunHeader).show_frame(frame)
             self.query_one(OutputPane).append(lines, dropped)
             self._show_alerts(frame)
@@ -221,17 +243,17 @@ class LoadwatchApp(App[int]):
     def action_next_gauge(self) -> None:
         """Chart the next gauge on the Server tab."""
         self.query_one(RunTabs).next_gauge()
-        if self._last_frame is not None:
-            self._show_active_tab(self._last_frame)
+        if self._shown_frame is not None:
+            self._show_active_tab(self._shown_frame)
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab and draw it from the latest frame."""
         self.query_one(TabbedContent).active = tab
 
     def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
-        """Draw the newly visible tab at once."""
-        if self._last_frame is not None:
-            self._show_active_tab(self._last_frame)
+        """Draw the newly visible tab at once, from the frame on screen (the frozen one while paused)."""
+        if self._shown_frame is not None:
+            self._show_active_tab(self._shown_frame)
 
     # ---- run keys ------------------------------------------------------------------------------------
     @property
@@ -312,7 +334,7 @@ class LoadwatchApp(App[int]):
         name = f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
         svg = Path(self.save_screenshot(filename=name, path=str(folder)))
         try:
-            json_path = self.control.save_snapshot(svg)
+            json_path = self.control.save_snapshot(svg, self._shown_frame)
         except (RuntimeError, OSError) as exc:
             self.notify(f"screen saved to {svg}; values not saved: {exc}", severity="warning", timeout=8)
             return

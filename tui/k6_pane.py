@@ -60,9 +60,10 @@ class K6Pane(Horizontal):
             frame: The latest frame.
         """
         self.query_one(K6Numbers).show_frame(frame)
-        if not frame.series or frame.series[-1].t == self._drawn_last_t:
+        last = frame.series[-1].t if frame.series else None
+        if last == self._drawn_last_t:  # also: a replay that seeks back before the first sample clears them
             return
-        if self._origin_t is None:
+        if self._origin_t is None and frame.series:
             # Latched once so every later pane can share the axis; totals know the first sample even
             # when the series has already been trimmed (a screen attached late).
             first = frame.series[0].t
@@ -84,6 +85,9 @@ class K6Pane(Horizontal):
             self._redraw_timer = None
         series = self._series
         if not series or self._origin_t is None:
+            self._drawn_last_t = None
+            for chart in self.query(SeriesChart):
+                chart.draw((), ())
             return
         self._last_redraw = time.monotonic()
         self._drawn_last_t = series[-1].t

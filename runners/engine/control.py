@@ -45,8 +45,9 @@ class RunControl(Protocol):
         """Record a mark; it is on disk when this returns."""
         ...
 
-    def save_snapshot(self, svg_path: Path | None) -> Path:
-        """Write every current value as JSON next to the screen's SVG; returns the JSON's path."""
+    def save_snapshot(self, svg_path: Path | None, frame: Frame | None = None) -> Path:
+        """Write every value of `frame` (the one on screen; None: the latest) as JSON next to the screen's
+        SVG; returns the JSON's path."""
         ...
 
     def snapshot_dir(self) -> Path:
