@@ -51,6 +51,7 @@ class FrameParts:
     generator: GeneratorView | None = None
     marks: tuple[Mark, ...] = ()
     events: tuple[RunEvent, ...] = ()
+    rules: tuple[str, ...] = ()
     firing: tuple[Breach, ...] = ()
     breach_history: tuple[Breach, ...] = ()
     capacity_ceiling: str = ""
