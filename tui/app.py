@@ -196,7 +196,8 @@ class LoadwatchApp(App[int]):
         # Once, when k6 has ended: the Result tab comes up and the keys of a finished run replace the live ones.
         self._ended_shown = True
         self.query_one(RunTabs).show_result(frame, self.report_written, replay=self.is_replay)
-        self.query_one(TabbedContent).active = "tab-result"
+        if not self.is_replay:  # a replay seeking to its end keeps the tab the user is looking at
+            self.query_one(TabbedContent).active = "tab-result"
         self.refresh_bindings()
 
     def on_resize(self, event: Resize) -> None:
