@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
-from runners.engine.control import PlaybackControl, RunControl
+from runners.engine.control import PlaybackControl, RunControl, SessionControl
 from runners.engine.exit_status import exit_status_for
 from runners.model.frames import Frame, Mark
 from tui.breach_banner import BreachBanner
@@ -60,6 +60,13 @@ class LoadwatchApp(App[int]):
         Binding("M", "instant_mark", "Mark now", id="instant-mark", tooltip="Add a mark with no note"),
         Binding(
             "p", "toggle_pause", "Pause", id="pause-display", tooltip="Freeze the display (recording goes on)"
+        ),
+        Binding(
+            "d",
+            "detach",
+            "Detach",
+            id="detach",
+            tooltip="Leave the run going without this screen (loadwatch attach comes back to it)",
         ),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and what it does"),
         Binding(
@@ -139,6 +146,8 @@ class LoadwatchApp(App[int]):
         self._last_frame: Frame | None = None
         self._aborting = False
         self._quitting = False
+        self.detached = False
+        """True once `d` left the run going (the command line says how to attach again)."""
 
     def compose(self) -> ComposeResult:
         """Lay out the screen.
@@ -239,8 +248,17 @@ class LoadwatchApp(App[int]):
         """True when the control plays a record back."""
         return isinstance(self.control, PlaybackControl)
 
+    @property
+    def is_read_only(self) -> bool:
+        """True for an attached viewer that may only watch."""
+        return isinstance(self.control, SessionControl) and self.control.read_only
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out keys that do not apply now (abort with no run, marks in a replay, playback live)."""
+        if action == "detach":
+            return True if isinstance(self.control, SessionControl) and self.control.state.is_active else None
+        if self.is_read_only and action in ("abort_run", "mark", "instant_mark", "snapshot"):
+            return None
         if action == "abort_run":
             return None if self.is_replay or not self.control.state.is_active else True
         if action in ("mark", "instant_mark"):
@@ -277,6 +295,19 @@ class LoadwatchApp(App[int]):
     @work(thread=True, exit_on_error=False, group="stop", description="abort the run")
     def _send_abort(self, *, hard: bool) -> None:
         self.control.request_stop(hard=hard, reason="abort key")
+
+    def action_detach(self) -> None:
+        """Leave this screen; the run goes on in its engine process (`loadwatch attach` to come back)."""
+        if not isinstance(self.control, SessionControl):
+            return
+        self.detached = True
+        self._send_detach()
+
+    @work(thread=True, exit_on_error=False, group="detach", description="detach from the run")
+    def _send_detach(self) -> None:
+        assert isinstance(self.control, SessionControl)
+        self.control.detach()
+        self.call_from_thread(self.exit, 0)
 
     def action_mark(self) -> None:
         """Open the note dialog; Enter saves the mark to disk before the dialog closes."""
@@ -388,7 +419,12 @@ class LoadwatchApp(App[int]):
             return
         if self.stop_mode == STOP_GRACEFUL:
             self._stop(hard=True)
-        elif self.stop_mode == STOP_HARD or not self.control.state.is_active or self.is_replay:
+        elif (
+            self.stop_mode == STOP_HARD
+            or not self.control.state.is_active
+            or self.is_replay
+            or self.is_read_only
+        ):
             self.exit(exit_status_for(self.control.state))
         else:
             detail = "Press q again while stopping to end k6 at once."

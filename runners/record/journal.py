@@ -25,7 +25,8 @@ def describe_event(kind: str, data: dict[str, Any]) -> str:
     if kind == "state":
         return f"{data.get('state')}: {data.get('detail', '')}"
     if kind == "stop_requested":
-        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
+        who = f", {data['by']}" if data.get("by") else ""
+        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'}{who})"
     if kind == "snapshot":
         return f"snapshot saved: {data.get('json')}"
     return str(data.get("text") or data.get("message") or data.get("warning") or kind)
@@ -70,7 +71,9 @@ class RunJournal:
         )
         return mark
 
-    def save_snapshot(self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any]) -> Path:
+    def save_snapshot(
+        self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any], *, by: str = "user"
+    ) -> Path:
         """Write every current value as JSON into `snapshots/` and record the event; returns the JSON path."""
         folder = self.snapshot_dir()
         with self.lock:
@@ -85,7 +88,9 @@ class RunJournal:
         body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
         path.write_text(json.dumps(body, default=str, separators=(",", ":")))
         self.event(
-            "snapshot", {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n}, commit=True
+            "snapshot",
+            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n, "by": by},
+            commit=True,
         )
         return path
 

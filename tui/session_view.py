@@ -1,0 +1,117 @@
+"""Runs the screen as a viewer of a run served by an engine host: keys, hang-up, and what is printed after."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from runners.engine.exit_status import EXIT_FAILED, exit_status_for
+from runners.session.client import RemoteRun
+from runners.session.terminal_watch import TerminalWatch
+from tui.app import LoadwatchApp
+
+LEAVE_WITHIN_S = 3.0
+"""After its terminal is gone, a viewer that cannot shut its screen down cleanly leaves anyway."""
+RECORDED_WAIT_S = 30.0
+"""How long the viewer waits, once the run ended, for the engine to finish writing the record."""
+
+
+def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> int:
+    """Show the run until the user quits or detaches, or the terminal goes away.
+
+    Args:
+        remote: The attached run.
+        keymap: The `[keys]` remapping.
+        launcher: True for the screen that launched the run (it tells the engine when to start k6).
+
+    Returns:
+        The exit status for the command line.
+    """
+    title = "loadwatch" if launcher else "loadwatch (attached" + (", read-only)" if remote.read_only else ")")
+    start = remote.send_start if launcher and not remote.welcome.started else None
+    app = LoadwatchApp(remote, title=title, on_ready=start)
+    app.use_keymap(keymap)
+    lost = _HangupHandler(remote, app)
+    watch = TerminalWatch(lost.from_thread)
+    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lost.from_signal)
+    signal.signal(signal.SIGUSR1, lost.exit_app)
+    watch.start()
+    try:
+        app.run()
+    finally:
+        watch.stop()
+    if lost.reason:
+        return 0  # the engine applies its on_hangup setting; nothing to print on a terminal that is gone
+    name, folder = remote.run_name, remote.run_dir
+    if app.detached:
+        print(f"loadwatch: detached; run {name} goes on (engine pid {remote.welcome.engine_pid}).")
+        print(f"  attach again: loadwatch attach {folder.name}")
+        return 0
+    if remote.engine_lost:
+        remote.close()
+        print(f"loadwatch: run {name}: {remote.lost_reason} ({folder})", file=sys.stderr)
+        return EXIT_FAILED
+    if remote.state.is_active:
+        if launcher and remote.first_frame_t is None:
+            remote.close()  # the engine abandons a run whose screen never came up
+            print(
+                "loadwatch: the screen could not start, so k6 was not started (try --headless)",
+                file=sys.stderr,
+            )
+            return 1
+        if remote.read_only or app.stop_mode:
+            remote.detach()  # watching only, or a stop is already on its way
+        else:
+            remote.hangup("screen closed")
+        print(f"loadwatch: left run {name} ({remote.state.value}; {folder})")
+        return exit_status_for(remote.state)
+    remote.wait_closed(RECORDED_WAIT_S)  # the engine closes the socket once the record is complete
+    print(f"loadwatch: run {name}: {remote.state.value} ({folder})")
+    return exit_status_for(remote.state)
+
+
+class _HangupHandler:
+    """The terminal is gone or the viewer is being ended: tell the engine, then leave quickly."""
+
+    def __init__(self, remote: RemoteRun, app: LoadwatchApp) -> None:
+        self.remote = remote
+        self.app = app
+        self.reason = ""
+        self._lock = threading.Lock()
+
+    def _once(self, reason: str) -> bool:
+        with self._lock:
+            if self.reason:
+                return False
+            self.reason = reason
+        with contextlib.suppress(OSError):
+            self.remote.hangup(reason)
+        threading.Thread(target=self._leave_anyway, name="viewer-exit-watchdog", daemon=True).start()
+        return True
+
+    def from_signal(self, signum: int, _frame: FrameType | None) -> None:
+        """A signal handler (main thread)."""
+        name = signal.Signals(signum).name
+        reason = "terminal lost (SIGHUP)" if signum == signal.SIGHUP else f"viewer ended ({name})"
+        if self._once(reason):
+            self.app.call_later(self.app.exit)
+
+    def from_thread(self, reason: str) -> None:
+        """The terminal watch saw the terminal hang up (its own thread)."""
+        if self._once(reason):
+            os.kill(os.getpid(), signal.SIGUSR1)  # the main thread's handler asks the app to exit
+
+    def exit_app(self, _signum: int, _frame: FrameType | None) -> None:
+        """SIGUSR1 handler (main thread): leave the app."""
+        self.app.call_later(self.app.exit)
+
+    def _leave_anyway(self) -> None:
+        # A screen writing to a terminal that is gone can hang; this process owns nothing, so it may just go.
+        time.sleep(LEAVE_WITHIN_S)
+        os._exit(0)
