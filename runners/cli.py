@@ -207,7 +207,7 @@ def _records(args: argparse.Namespace) -> int:
         except RunNotFoundError as exc:
             print(f"loadwatch: {exc}", file=sys.stderr)
             return 2
-        from runners.session.commands import live_table
+        from runners.session.commands import live_status, live_table
         from runners.session.registry import scan
 
         found = scan(runs_dir)  # also removes the sockets of engines that are gone
@@ -215,7 +215,7 @@ def _records(args: argparse.Namespace) -> int:
             print(live_table(found))
             return 0
         rows = [listing(d) for d in run_folders(runs_dir)]
-        print(_runs_table([replace(r, status=_live_status(r.status, r.folder, found)) for r in rows], runs_dir,
+        print(_runs_table([replace(r, status=live_status(r.status, r.folder, found)) for r in rows], runs_dir,
                           get_baseline(runs_dir)))  # fmt: skip
         return 0
     try:
@@ -236,27 +236,6 @@ def _records(args: argparse.Namespace) -> int:
     LoadwatchApp(control, title="replay").run()
     control.close()
     return 0
-
-
-def _live_status(status: str, folder: Path, found: object) -> str:
-    from runners.record.store import RunReader
-    from runners.session.commands import live_status
-    from runners.session.registry import Sessions
-
-    assert isinstance(found, Sessions)
-    meta_pid = None
-    if status in ("starting", "running", "stopping"):
-        try:
-            reader = RunReader(folder)
-            try:
-                meta = reader.meta()
-            finally:
-                reader.close()
-            if meta.get("engine_pid"):
-                meta_pid = (int(meta["engine_pid"]), float(meta.get("engine_pid_started") or 0.0))
-        except Exception:
-            meta_pid = None
-    return live_status(status, folder, found, meta_pid)
 
 
 def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None) -> str:

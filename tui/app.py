@@ -255,8 +255,10 @@ class LoadwatchApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out keys that do not apply now (abort with no run, marks in a replay, playback live)."""
-        if action == "detach":
-            return True if isinstance(self.control, SessionControl) and self.control.state.is_active else None
+        if action == "detach":  # hidden where there is nothing to detach from (an in-process run, a replay)
+            if not isinstance(self.control, SessionControl):
+                return False
+            return True if self.control.state.is_active else None
         if self.is_read_only and action in ("abort_run", "mark", "instant_mark", "snapshot"):
             return None
         if action == "abort_run":

@@ -139,8 +139,11 @@ class RemoteRun:
         try:
             sock.settimeout(timeout_s)
             sock.connect(str(path))
-            sock.sendall(encode(Hello(version=VERSION, viewer=viewer or viewer_label(), read_only=read_only)))
             reader = MessageReader(sock)
+            hello = Hello(version=VERSION, viewer=viewer or viewer_label(), read_only=read_only)
+            # Refused before the hello arrived: the reason is still waiting to be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(encode(hello))
             first = reader.read()
             if isinstance(first, Refused):
                 raise SessionRefusedError(first.reason)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
+from runners.record.store import RunReader
 from runners.session.launch import HostReady
 from runners.session.registry import SessionInfo, Sessions, scan
 
@@ -88,14 +90,30 @@ def live_table(found: Sessions) -> str:
     return "\n".join(lines)
 
 
-def live_status(status: str, folder: Path, found: Sessions, meta_pid: tuple[int, float] | None) -> str:
+def _engine_named_by(folder: Path) -> SessionInfo | None:
+    """The engine process a record names (meta `engine_pid`), if it names one."""
+    try:
+        reader = RunReader(folder)
+        try:
+            meta = reader.meta()
+        finally:
+            reader.close()
+    except (sqlite3.Error, OSError, ValueError):  # an unreadable record keeps the status it has
+        return None
+    if not meta.get("engine_pid"):
+        return None
+    return SessionInfo(
+        int(meta["engine_pid"]), float(meta.get("engine_pid_started") or 0.0), "", str(folder), "", 0.0
+    )
+
+
+def live_status(status: str, folder: Path, found: Sessions) -> str:
     """The status `loadwatch runs` shows: the record's, marked live, or crashed when its engine is gone.
 
     Args:
         status: The status the record holds.
         folder: The run folder.
         found: A scan of live sessions.
-        meta_pid: The engine's pid and start time the record names, if it does.
 
     Returns:
         The status to show.
@@ -106,8 +124,7 @@ def live_status(status: str, folder: Path, found: Sessions, meta_pid: tuple[int,
         return f"{status} (live)"
     if any(Path(c.run_dir) == folder for c in found.crashed):
         return "crashed"
-    if meta_pid is not None:
-        info = SessionInfo(meta_pid[0], meta_pid[1], "", str(folder), "", 0.0)
-        if not info.alive:
-            return "crashed"
+    named = _engine_named_by(folder)
+    if named is not None and not named.alive:
+        return "crashed"
     return status

@@ -17,10 +17,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from runners.config.session import HangupPolicy
 from runners.engine.exit_status import EXIT_FAILED, exit_status_for
 from runners.engine.live import RunEngine
 from runners.session.registry import own_info, register, socket_path_for, unregister
-from runners.config.session import HangupPolicy
 from runners.session.server import SessionServer
 
 START_WAIT_S = 60.0

@@ -1,12 +1,13 @@
 """Where live runs' sockets are, which runs are live, and which are stale (their engine is gone).
 
 Each engine host writes `<pid>.sock` and `<pid>.json` into an owner-only (0700) folder: `$XDG_RUNTIME_DIR/
-loadwatch`, else the runs folder's `.sessions`, else `/tmp/loadwatch-<uid>` when those paths are too long for
-a Unix socket. A folder owned by another user, or a symlink, is refused.
+loadwatch`, else `/tmp/loadwatch-<uid>` (as tmux does), else the runs folder's `.sessions` (removed again when
+empty). A folder owned by another user, a symlink, or a path too long for a Unix socket is skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+RUNS_SUBDIR = ".sessions"
 SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin
 
 
@@ -80,8 +82,8 @@ def session_dirs(runs_dir: Path) -> list[Path]:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:
         dirs.append(Path(runtime) / "loadwatch")
-    dirs.append(runs_dir / ".sessions")
-    dirs.append(Path("/tmp") / f"loadwatch-{os.getuid()}")  # noqa: S108 - owner-checked by secure_dir
+    dirs.append(Path("/tmp") / f"loadwatch-{os.getuid()}")  # noqa: S108 - as tmux does; owner-checked
+    dirs.append(runs_dir / RUNS_SUBDIR)
     return dirs
 
 
@@ -133,6 +135,10 @@ def unregister(info: SessionInfo) -> None:
     """
     for path in (Path(info.socket), Path(info.socket).with_suffix(".json")):
         path.unlink(missing_ok=True)
+    folder = Path(info.socket).parent
+    if folder.name == RUNS_SUBDIR:  # leave the runs folder holding run folders only
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # fails while another run's socket is there
 
 
 def _read(path: Path) -> SessionInfo | None:

@@ -40,6 +40,7 @@ from runners.session.protocol import (
     Welcome,
     encode,
 )
+from runners.session.registry import secure_dir
 from runners.session.viewer_link import ViewerLink, peer_uid
 
 BACKLOG_LINES = 2000  # output lines a newly attached viewer gets (as many as the screen keeps)
@@ -141,7 +142,11 @@ class SessionServer:
         self.path.unlink(missing_ok=True)
         old = os.umask(0o177)
         try:
-            self._sock.bind(str(self.path))
+            try:
+                self._sock.bind(str(self.path))
+            except FileNotFoundError:  # another engine removed the (then empty) folder: make it again
+                secure_dir(self.path.parent)
+                self._sock.bind(str(self.path))
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
@@ -205,13 +210,15 @@ class SessionServer:
             self._wake.clear()
             frame = self._take_inbox()
             if frame is not None:
-                data = encode(FrameMsg(frame))
+                with self._lock:
+                    watched = bool(self._viewers)
+                data = encode(FrameMsg(frame)) if watched else b""  # nobody attached: no encoding cost
                 with self._lock:
                     self._last = frame
                     self._lines.extend(frame.new_output)
                     self._container_events.extend(frame.container_events)
                     for v in self._viewers.values():
-                        v.send_frame(data, len(frame.new_output))
+                        v.send_frame(data or encode(FrameMsg(frame)), len(frame.new_output))
             if self._closing.is_set() or (frame is not None and not frame.state.is_active):
                 with self._inbox_lock:
                     if not self._inbox:

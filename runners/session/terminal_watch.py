@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 LOST = select.POLLHUP | select.POLLERR | select.POLLNVAL
+SIGNAL_GRACE_S = 0.5
 
 
 class TerminalWatch:
@@ -51,6 +52,7 @@ class TerminalWatch:
         while not self._stop.is_set():
             events = poller.poll(self._every_ms)
             if any(ev & LOST for _, ev in events):
-                if not self._stop.is_set():
-                    self._on_lost("terminal lost (no signal)")
+                # A hang-up usually comes with SIGHUP; give the signal the chance to be the one recorded.
+                if not self._stop.wait(SIGNAL_GRACE_S):
+                    self._on_lost("terminal lost (hang-up, no SIGHUP)")
                 return
