@@ -10,6 +10,7 @@ from typing import Any
 
 from runners.engine.control import FrameListener
 from runners.model.frames import Frame, Mark, RunState
+from runners.record.schema import EventKind
 
 
 @dataclass
@@ -24,7 +25,7 @@ class FakeEngine:
     stops: list[tuple[bool, str, str]] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     snapshots: list[tuple[Path | None, str]] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[EventKind, dict[str, Any]]] = field(default_factory=list)
     emit_seconds: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,7 +59,7 @@ class FakeEngine:
             self.snapshots.append((svg_path, by))
         return self.run_dir / "snapshots" / "snapshot-001.json"
 
-    def record_event(self, kind: str, data: dict[str, Any]) -> None:
+    def record_event(self, kind: EventKind, data: dict[str, Any]) -> None:
         """Keep the event."""
         with self.lock:
             self.events.append((kind, data))

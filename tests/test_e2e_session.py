@@ -11,7 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind, EventRow, RunMeta
 from tests.test_e2e_tmux import k6_processes_for, loadwatch_pid
 from tests.tmux_driver import Tmux
 
@@ -34,13 +35,10 @@ def _attach(tmp_path: Path, runs: Path, *extra: str) -> Tmux:
                 env=_env(tmp_path))  # fmt: skip
 
 
-def _record(runs: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+def _record(runs: Path) -> tuple[RunMeta, list[EventRow]]:
     (run_dir,) = runs.iterdir()
-    reader = RunReader(run_dir)
-    try:
+    with RecordReader(run_dir) as reader:
         return reader.meta(), reader.events()
-    finally:
-        reader.close()
 
 
 def test_keep_running_on_sighup_then_attach_sees_it_from_the_start(tmp_path: Path, k6_bin: str) -> None:
@@ -80,12 +78,12 @@ def test_keep_running_on_sighup_then_attach_sees_it_from_the_start(tmp_path: Pat
         if second is not None:
             second.close()
     meta, events = _record(runs)
-    marks = [e for e in events if e["kind"] == "mark"]
+    marks = [e for e in events if e.kind is EventKind.MARK]
     assert len(marks) == 2
     assert marks[0]["by"] != marks[1]["by"] and all(str(m["by"]).startswith("viewer ") for m in marks)
-    lost = [e for e in events if e["kind"] == "viewer" and e.get("action") == "lost"]
+    lost = [e for e in events if e.kind is EventKind.VIEWER and e.get("action") == "lost"]
     assert lost and "SIGHUP" in str(lost[0]["reason"])
-    assert meta["status"] == "aborted" and meta["stopped_by"] == "abort key"
+    assert meta.raw["status"] == "aborted" and meta.raw["stopped_by"] == "abort key"
 
 
 def test_two_viewers_abort_from_one_ends_it_in_both(tmp_path: Path, k6_bin: str) -> None:
@@ -111,8 +109,8 @@ def test_two_viewers_abort_from_one_ends_it_in_both(tmp_path: Path, k6_bin: str)
         one.close()
         two.close()
     meta, events = _record(runs)
-    stops = [e for e in events if e["kind"] == "stop_requested"]
-    assert meta["status"] == "aborted" and stops and str(stops[0]["by"]).startswith("viewer 2 ")
+    stops = [e for e in events if e.kind is EventKind.STOP_REQUESTED]
+    assert meta.raw["status"] == "aborted" and stops and str(stops[0]["by"]).startswith("viewer 2 ")
 
 
 def test_kill_9_of_the_engine_under_a_viewer(tmp_path: Path, k6_bin: str) -> None:
@@ -140,12 +138,9 @@ def test_kill_9_of_the_engine_under_a_viewer(tmp_path: Path, k6_bin: str) -> Non
     finally:
         term.close()
     (run_dir,) = runs.iterdir()
-    reader = RunReader(run_dir)
-    try:
-        assert len(reader.events("mark")) == 1
-        last = list(reader.seconds())[-1]["t"]
-    finally:
-        reader.close()
+    with RecordReader(run_dir) as reader:
+        assert len(reader.events(EventKind.MARK)) == 1
+        last = reader.seconds()[-1].t
     assert killed_at - (last + 1) <= 1.0  # everything up to the last second is on disk
     listed = subprocess.run([LOADWATCH, "runs", "--runs-dir", str(runs)], capture_output=True, text=True,
                             timeout=60, env=_env(tmp_path), check=True).stdout  # fmt: skip

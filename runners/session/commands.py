@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader, RecordReadError
 from runners.session.launch import HostReady
 from runners.session.registry import SessionInfo, Sessions, scan
 
@@ -93,12 +92,9 @@ def live_table(found: Sessions) -> str:
 def _engine_named_by(folder: Path) -> SessionInfo | None:
     """The engine process a record names (meta `engine_pid`), if it names one."""
     try:
-        reader = RunReader(folder)
-        try:
-            meta = reader.meta()
-        finally:
-            reader.close()
-    except (sqlite3.Error, OSError, ValueError):  # an unreadable record keeps the status it has
+        with RecordReader(folder) as reader:
+            meta = reader.meta().raw
+    except (RecordReadError, OSError, ValueError):  # an unreadable record keeps the status it has
         return None
     if not meta.get("engine_pid"):
         return None

@@ -21,6 +21,7 @@ from collectors.docker_model import ContainerEvent
 from runners.config.session import HangupPolicy
 from runners.engine.control import FrameListener
 from runners.model.frames import Frame, Mark, OutputLine, RunState
+from runners.record.schema import EventKind
 from runners.session.protocol import (
     VERSION,
     AddMark,
@@ -85,7 +86,7 @@ class HostedRun(Protocol):
         """Record every current value as JSON."""
         ...
 
-    def record_event(self, kind: str, data: dict[str, Any]) -> None:
+    def record_event(self, kind: EventKind, data: dict[str, Any]) -> None:
         """Put an event into the run record."""
         ...
 
@@ -241,7 +242,9 @@ class SessionServer:
                 conn.sendall(
                     encode(Refused(f"this run belongs to uid {os.getuid()}; uid {uid} may not attach"))
                 )
-                self.run.record_event("viewer_refused", {"text": f"viewer of uid {uid} (pid {pid}) refused"})
+                self.run.record_event(
+                    EventKind.VIEWER_REFUSED, {"text": f"viewer of uid {uid} (pid {pid}) refused"}
+                )
                 conn.close()
                 return
             conn.settimeout(HELLO_TIMEOUT_S)
@@ -283,7 +286,7 @@ class SessionServer:
             self._viewers[viewer_id] = link
         link.start()
         mode = "read-only" if link.read_only else "can steer the run"
-        self.run.record_event("viewer", {"text": f"{link.label} attached ({mode})", "viewer": link.label,
+        self.run.record_event(EventKind.VIEWER, {"text": f"{link.label} attached ({mode})", "viewer": link.label,
                                          "action": "attached", "read_only": link.read_only, "pid": pid})  # fmt: skip
         for other in others:
             other.send(Notice(f"{link.label} attached ({mode})"))
@@ -300,7 +303,7 @@ class SessionServer:
             return
         how = "detached" if link.said_goodbye and not link.hangup_reason else "lost"
         reason = link.hangup_reason or ("" if link.said_goodbye else "connection lost")
-        self.run.record_event("viewer", {"text": f"{link.label} {how}" + (f": {reason}" if reason else ""),
+        self.run.record_event(EventKind.VIEWER, {"text": f"{link.label} {how}" + (f": {reason}" if reason else ""),
                                          "viewer": link.label, "action": how, "reason": reason})  # fmt: skip
         for other in others:
             other.send(Notice(f"{link.label} {how}" + (f" ({reason})" if reason else "")))
