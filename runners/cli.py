@@ -53,6 +53,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "detached (default: [session] on_hangup in loadwatch.toml, else stop)",
     )
     p.add_argument("--engine-host", type=int, default=None, metavar="FD", help=argparse.SUPPRESS)
+    p.add_argument("--engine-go", type=int, default=None, metavar="FD", help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.engine_host is None and not args.headless:  # the screen and --detach: the engine runs apart
         return _launch(args, own, k6_args)
+    if args.engine_go is not None and not _host_may_go(args.engine_go):
+        return 0  # the launcher found the configuration invalid: create nothing
     if args.command == "run":
         config = _config(args, screen=not args.headless)
         return 2 if config is None else _run(args, Path(args.script), k6_args, config, {})
@@ -396,28 +399,47 @@ def _host(engine: RunEngine, args: argparse.Namespace, config: RunConfig) -> int
                      on_finished=finished)  # fmt: skip
 
 
+def _host_may_go(fd: int) -> bool:
+    import runners.engine.live
+    import runners.session.host  # noqa: F401 - imported while the launcher imports the screen
+    from runners.session.launch import wait_for_go
+
+    return wait_for_go(fd)
+
+
 def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int:
     """Start the run in an engine host process; then watch it here, or (--detach) say how to attach."""
-    from runners.session.commands import detached_message
-    from runners.session.launch import launch_host
+    from runners.session.launch import HostLaunch, LaunchError
 
     if args.command == "demo" and args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=not args.detach)  # invalid: nothing starts
+    config = _config(args, screen=False)  # invalid: nothing starts
     if config is None:
         return 2
-    ready = launch_host(own, k6_args)
-    if not ready.ok or ready.socket is None:
-        print(f"loadwatch: {ready.error}", file=sys.stderr)
-        return ready.code
+    launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen
+    if not args.detach:
+        config = _config(args, screen=True)  # the [keys] table is checked against the screen's bindings
+        if config is None:
+            launch.cancel()
+            return 2
+    launch.go()
     if args.detach:
+        from runners.session.commands import detached_message
+
+        try:
+            ready = launch.wait_ready()
+        except LaunchError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return exc.code
         print(detached_message(ready))
         return 0
-    from runners.session.client import RemoteRun
+    from runners.session.client import RemoteRun, open_session
     from tui.session_view import view_run
 
-    return view_run(RemoteRun.connect(ready.socket), config.keymap, launcher=True)
+    name = args.name or ("demo" if args.command == "demo" else Path(args.script).stem)
+    remote = RemoteRun(lambda: open_session(launch.wait_ready().socket), run_name=name)
+    return view_run(remote, config.keymap, launcher=True)
 
 
 def _attach(args: argparse.Namespace) -> int:

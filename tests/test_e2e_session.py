@@ -58,9 +58,7 @@ def test_keep_running_on_sighup_then_attach_sees_it_from_the_start(tmp_path: Pat
         second = _attach(tmp_path, runs)
         screen = second.wait_for(_live, 10, "the attached screen")
         assert time.monotonic() - t0 < 5
-        assert "attached" in screen and "00:00" in screen, (
-            screen
-        )  # the charts' axis starts at the run's start
+        assert "00:00" in screen, screen  # the charts' axis starts at the run's start
         elapsed = re.search(r"RUNNING\s+(\d\d):(\d\d)", screen)
         assert elapsed is not None and int(elapsed[1]) * 60 + int(elapsed[2]) >= 4
         second.send("6")
@@ -95,9 +93,10 @@ def test_two_viewers_abort_from_one_ends_it_in_both(tmp_path: Path, k6_bin: str)
                             timeout=60, env=_env(tmp_path), check=True).stdout  # fmt: skip
     assert "demo" in listed and "loadwatch attach" in listed
     one = _attach(tmp_path, runs)
-    two = _attach(tmp_path, runs)
+    two: Tmux | None = None
     try:
         one.wait_for(_live, 40, "viewer one live")
+        two = _attach(tmp_path, runs)
         two.wait_for(_live, 10, "viewer two live")
         two.send("a")
         two.wait_for(lambda s: "Abort the run?" in s, 5, "the abort question")
@@ -107,7 +106,8 @@ def test_two_viewers_abort_from_one_ends_it_in_both(tmp_path: Path, k6_bin: str)
         assert not k6_processes_for(runs) or psutil.wait_procs(k6_processes_for(runs), timeout=10)[1] == []
     finally:
         one.close()
-        two.close()
+        if two is not None:
+            two.close()
     meta, events = _record(runs)
     stops = [e for e in events if e.kind is EventKind.STOP_REQUESTED]
     assert meta.raw["status"] == "aborted" and stops and str(stops[0]["by"]).startswith("viewer 2 ")

@@ -226,7 +226,7 @@ def test_the_launching_screen_gone_before_start_abandons_the_run(tmp_path: Path)
     server.start()
     try:
         remote, _ = attach(server)
-        assert not remote.welcome.started
+        assert remote.welcome is not None and not remote.welcome.started
         remote.close()
         wait_until(lambda: bool(abandoned), what="the abandon")
         assert starts == [] and engine.stops == []

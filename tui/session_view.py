@@ -33,9 +33,19 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
         The exit status for the command line.
     """
     title = "loadwatch" if launcher else "loadwatch (attached" + (", read-only)" if remote.read_only else ")")
-    start = remote.send_start if launcher and not remote.welcome.started else None
-    app = LoadwatchApp(remote, title=title, on_ready=start)
+
+    def ready() -> None:  # the first screen is drawn: a launched run starts k6 now
+        if remote.launch_error:
+            app.exit(remote.launch_code)
+        elif launcher:
+            remote.send_start()
+
+    app = LoadwatchApp(remote, title=title, on_ready=ready)
     app.use_keymap(keymap)
+    if launcher:
+        threading.Thread(
+            target=_leave_if_launch_fails, args=(remote, app), name="launch-watch", daemon=True
+        ).start()
     lost = _HangupHandler(remote, app)
     watch = TerminalWatch(lost.from_thread)
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
@@ -49,8 +59,11 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
     if lost.reason:
         return 0  # the engine applies its on_hangup setting; nothing to print on a terminal that is gone
     name, folder = remote.run_name, remote.run_dir
+    if remote.launch_error:
+        print(f"loadwatch: {remote.launch_error}", file=sys.stderr)
+        return remote.launch_code
     if app.detached:
-        print(f"loadwatch: detached; run {name} goes on (engine pid {remote.welcome.engine_pid}).")
+        print(f"loadwatch: detached; run {name} goes on (engine pid {remote.engine_pid}).")
         print(f"  attach again: loadwatch attach {folder.name}")
         return 0
     if remote.engine_lost:
@@ -74,6 +87,14 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
     remote.wait_closed(RECORDED_WAIT_S)  # the engine closes the socket once the record is complete
     print(f"loadwatch: run {name}: {remote.state.value} ({folder})")
     return exit_status_for(remote.state)
+
+
+def _leave_if_launch_fails(remote: RemoteRun, app: LoadwatchApp) -> None:
+    """The engine did not start (k6 missing, a bad k6 argument): leave the screen and say why."""
+    remote.wait_connected(120)
+    if remote.launch_error:
+        with contextlib.suppress(RuntimeError):  # the app is not running yet: its on_ready leaves instead
+            app.call_from_thread(app.exit, remote.launch_code)
 
 
 class _HangupHandler:

@@ -13,6 +13,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from runners.engine.control import FrameListener
@@ -84,43 +86,104 @@ def empty_frame(run_name: str, state: RunState, detail: str, run_dir: str = "") 
                  parse_errors=0, dropped_output_lines=0, run_dir=run_dir)  # fmt: skip
 
 
-class RemoteRun:
-    """A live run in an engine host process, seen through its socket. Implements RunControl."""
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A socket whose handshake is done."""
 
-    def __init__(self, sock: socket.socket, reader: MessageReader, welcome: Welcome) -> None:
-        """Use a connection whose handshake is done (see `connect`).
+    sock: socket.socket
+    reader: MessageReader
+    welcome: Welcome
+
+
+def open_session(
+    path: Path, *, read_only: bool = False, viewer: str | None = None, timeout_s: float = 5.0
+) -> Connection:
+    """Connect to the run served at `path` and say hello.
+
+    Args:
+        path: The run's socket.
+        read_only: Watch only: abort, mark and snapshot are refused.
+        viewer: How this viewer is named in the record (default: user and terminal).
+        timeout_s: How long the handshake may take.
+
+    Returns:
+        The connection.
+
+    Raises:
+        SessionRefusedError: the engine refused this viewer.
+        OSError: nothing answers at `path` (ConnectionError when it answers nonsense).
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout_s)
+        sock.connect(str(path))
+        reader = MessageReader(sock)
+        hello = Hello(version=VERSION, viewer=viewer or viewer_label(), read_only=read_only)
+        # Refused before the hello arrived: the reason is still waiting to be read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(encode(hello))
+        first = reader.read()
+        if isinstance(first, Refused):
+            raise SessionRefusedError(first.reason)
+        if not isinstance(first, Welcome):
+            raise ConnectionError("the engine closed the connection without a welcome")
+        sock.settimeout(1.0)
+    except (OSError, ProtocolError) as exc:
+        sock.close()
+        if isinstance(exc, OSError):
+            raise
+        raise ConnectionError(str(exc)) from exc
+    return Connection(sock, reader, first)
+
+
+class RemoteRun:
+    """A live run in an engine host process, seen through its socket. Implements RunControl.
+
+    The connection may still be under way when the screen starts (a launched run's engine boots while the
+    screen draws): until it is up the run shows as starting, and commands wait for it.
+    """
+
+    def __init__(self, opener: Callable[[], Connection], *, run_name: str, read_only: bool = False) -> None:
+        """Connect with `opener` on this client's own thread.
 
         Args:
-            sock: The connected socket.
-            reader: Its message reader.
-            welcome: The engine's answer to Hello.
+            opener: Returns a connection whose handshake is done, or raises (the screen then says why).
+            run_name: The run's name until the engine's welcome says it.
+            read_only: Whether this viewer only watches.
         """
-        self._sock = sock
-        self._reader = reader
-        self.welcome = welcome
+        self._opener = opener
+        self._run_name = run_name
+        self._read_only = read_only
+        self._sock: socket.socket | None = None
+        self._reader: MessageReader | None = None
+        self.welcome: Welcome | None = None
+        self._connected = threading.Event()
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._listeners: list[FrameListener] = []
         self._held: Frame | None = None  # frames before the first listener, merged
         self._notices: list[OutputLine] = []
         self._last: Frame | None = None
-        self._state = RunState(welcome.state)
+        self._state = RunState.STARTING
         self._replies: dict[int, Reply] = {}
         self._reply_cond = threading.Condition(self._lock)
         self._next_req = 1
         self._last_msg_t = time.monotonic()
         self._leaving = False
+        self._start_wanted = False
         self.engine_lost = False
         self.lost_reason = ""
+        self.launch_error = ""  # set when the connection could not be made at all
+        self.launch_code = 0  # ... with the exit status the command line should give
         self.first_frame_t: float | None = None
-        self._thread = threading.Thread(target=self._read_loop, name="session-client", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="session-client", daemon=True)
         self._thread.start()
 
     @classmethod
     def connect(
         cls, path: Path, *, read_only: bool = False, viewer: str | None = None, timeout_s: float = 5.0
     ) -> RemoteRun:
-        """Attach to the run served at `path`.
+        """Attach to the run served at `path`, the handshake done before this returns.
 
         Args:
             path: The run's socket.
@@ -135,33 +198,28 @@ class RemoteRun:
             SessionRefusedError: the engine refused this viewer.
             OSError: nothing answers at `path`.
         """
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout_s)
-            sock.connect(str(path))
-            reader = MessageReader(sock)
-            hello = Hello(version=VERSION, viewer=viewer or viewer_label(), read_only=read_only)
-            # Refused before the hello arrived: the reason is still waiting to be read.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                sock.sendall(encode(hello))
-            first = reader.read()
-            if isinstance(first, Refused):
-                raise SessionRefusedError(first.reason)
-            if not isinstance(first, Welcome):
-                raise ConnectionError("the engine closed the connection without a welcome")
-            sock.settimeout(1.0)
-        except (OSError, ProtocolError) as exc:
-            sock.close()
-            if isinstance(exc, OSError):
-                raise
-            raise ConnectionError(str(exc)) from exc
-        return cls(sock, reader, first)
+        conn = open_session(path, read_only=read_only, viewer=viewer, timeout_s=timeout_s)
+        remote = cls(lambda: conn, run_name=conn.welcome.run_name, read_only=read_only)
+        remote.wait_connected(timeout_s)
+        return remote
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Wait for the handshake (or for its failure).
+
+        Args:
+            timeout_s: The most to wait.
+
+        Returns:
+            True when connected.
+        """
+        self._connected.wait(timeout_s)
+        return self.welcome is not None
 
     # ---- RunControl --------------------------------------------------------------------------------
     @property
     def run_name(self) -> str:
         """Short human name of the run."""
-        return self.welcome.run_name
+        return self.welcome.run_name if self.welcome else self._run_name
 
     @property
     def state(self) -> RunState:
@@ -171,12 +229,17 @@ class RemoteRun:
     @property
     def read_only(self) -> bool:
         """True for a viewer that may only watch."""
-        return self.welcome.read_only
+        return self.welcome.read_only if self.welcome else self._read_only
 
     @property
     def run_dir(self) -> Path:
-        """The run's record folder."""
-        return Path(self.welcome.run_dir)
+        """The run's record folder (empty until connected)."""
+        return Path(self.welcome.run_dir) if self.welcome else Path()
+
+    @property
+    def engine_pid(self) -> int:
+        """The engine host's pid (0 until connected)."""
+        return self.welcome.engine_pid if self.welcome else 0
 
     def add_listener(self, listener: FrameListener) -> None:
         """Receive every frame from now on; the first listener also gets what arrived before it."""
@@ -197,7 +260,9 @@ class RemoteRun:
     @property
     def can_annotate(self) -> bool:
         """Marks and snapshots: a steering viewer of a run that is still active."""
-        return not self.read_only and not self.engine_lost and self._state.is_active
+        return (
+            self.welcome is not None and not self.read_only and not self.engine_lost and self._state.is_active
+        )
 
     def add_mark(self, note: str, *, by: str = "user") -> Mark:
         """Record a mark; the engine answers once it is on disk (`by` is this viewer's label there)."""
@@ -219,8 +284,13 @@ class RemoteRun:
 
     # ---- session -----------------------------------------------------------------------------------
     def send_start(self) -> None:
-        """Tell the engine the screen is up: a run launched with a screen starts k6 now."""
-        self._send(Start())
+        """Tell the engine the screen is up: a run launched with a screen starts k6 now (or once connected)."""
+        with self._lock:
+            if self.welcome is None:
+                self._start_wanted = True
+                return
+        with contextlib.suppress(OSError):
+            self._send(Start())
 
     def detach(self) -> None:
         """Leave on purpose; the run goes on."""
@@ -248,12 +318,15 @@ class RemoteRun:
 
     def _leave(self, message: ToEngine | None) -> None:
         self._leaving = True
+        sock = self._sock
+        if sock is None:
+            return
         if message is not None:
             with contextlib.suppress(OSError):
                 self._send(message)
         with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-        self._sock.close()
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
     def _req(self) -> int:
         with self._lock:
@@ -262,6 +335,10 @@ class RemoteRun:
         return req
 
     def _send(self, message: ToEngine) -> None:
+        if self._sock is None and not self._connected.wait(REPLY_TIMEOUT_S):
+            raise OSError("not connected to the engine yet")
+        if self._sock is None:
+            raise OSError(f"no engine: {self.launch_error or self.lost_reason}")
         data = encode(message)
         with self._send_lock:
             self._sock.sendall(data)
@@ -286,12 +363,30 @@ class RemoteRun:
         return reply
 
     # ---- the reader thread -------------------------------------------------------------------------
-    def _read_loop(self) -> None:
+    def _run(self) -> None:
+        try:
+            conn = self._opener()
+        except (OSError, ProtocolError) as exc:
+            self.launch_error = str(exc) or type(exc).__name__
+            self.launch_code = int(getattr(exc, "code", 1) or 1)
+            self._connected.set()
+            self._lost(self.launch_error, launching=True)
+            return
+        with self._lock:
+            self._sock, self._reader, self.welcome = conn.sock, conn.reader, conn.welcome
+            self._state = RunState(conn.welcome.state)
+            start = self._start_wanted
+        self._connected.set()
+        if start:
+            self.send_start()
+        self._read_loop(conn.reader)
+
+    def _read_loop(self, reader: MessageReader) -> None:
         reason = "the engine closed the connection"
         try:
             while True:
                 try:
-                    message = self._reader.read()
+                    message = reader.read()
                 except TimeoutError:
                     self._check_stale()
                     continue
@@ -343,24 +438,27 @@ class RemoteRun:
         last = self._last
         if last is None or not last.state.is_active or quiet < STALE_AFTER_S:
             return
-        detail = f"engine not responding for {quiet:.0f} s (pid {self.welcome.engine_pid})"
+        detail = f"engine not responding for {quiet:.0f} s (pid {self.engine_pid})"
         self._deliver(
             dataclasses.replace(last, status_detail=detail, new_output=(), container_events=(), bell=False)
         )
 
-    def _lost(self, reason: str) -> None:
-        """The connection ended while no goodbye was said: the engine process is gone (or closed on us)."""
+    def _lost(self, reason: str, *, launching: bool = False) -> None:
+        """The connection ended while no goodbye was said: the engine process is gone (or never came)."""
         last = self._last
         if last is not None and not last.state.is_active:
             return  # the run had ended: the engine left after its last frame
         self.engine_lost = True
-        pid = self.welcome.engine_pid
-        self.lost_reason = (
-            f"engine process {pid} is gone ({reason}); the record keeps everything up to its last second"
-        )
+        if launching:
+            self.lost_reason = f"the engine did not start: {reason}"
+        else:
+            self.lost_reason = (f"engine process {self.engine_pid} is gone ({reason}); the record keeps "
+                                "everything up to its last second")  # fmt: skip
         with self._reply_cond:
             self._reply_cond.notify_all()
-        base = last or empty_frame(self.run_name, RunState.FAILED, "", self.welcome.run_dir)
+        base = last or empty_frame(
+            self.run_name, RunState.FAILED, "", str(self.run_dir) if self.welcome else ""
+        )
         line = OutputLine(time.time(), "loadwatch", self.lost_reason)
         self._deliver(dataclasses.replace(base, seq=base.seq + 1, state=RunState.FAILED, status_detail=self.lost_reason,
                                           new_output=(line,), container_events=(), bell=False))  # fmt: skip

@@ -19,7 +19,7 @@ def detached_message(ready: HostReady) -> str:
     Returns:
         The text.
     """
-    folder = ready.run_dir.name if ready.run_dir else ready.run_name
+    folder = ready.run_dir.name
     return "\n".join([
         f"loadwatch: run {ready.run_name} is running detached (engine pid {ready.pid})",
         f"  record:  {ready.run_dir}",
