@@ -97,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the run's folder)")
     report.add_argument("--format", choices=("md+html", "json"), default="md+html")
     report.add_argument("--runs-dir", type=Path, metavar="DIR")
-    show = sub.add_parser("show", help="print one run's record")
+    show = sub.add_parser("show", help="print one run's card: verdict, totals, thresholds, breaches, marks")
     show.add_argument("run", help="run folder, name, prefix, or `last`")
-    show.add_argument("--json", action="store_true", help="JSON for scripts (the default)")
+    show.add_argument("--json", action="store_true", help="everything as JSON, for scripts")
     show.add_argument("--runs-dir", type=Path, metavar="DIR")
     replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
     replay.add_argument("run", help="run folder, name, prefix, or `last`")
@@ -230,10 +230,16 @@ def _records(args: argparse.Namespace) -> int:
         from runners.record.reader import RecordReadError
 
         try:
-            print(json.dumps(show(folder), indent=2, default=str))
+            record = show(folder)
         except RecordReadError as exc:
             print(f"loadwatch: {exc}", file=sys.stderr)
             return 1
+        if args.json:
+            print(json.dumps(record, indent=2, default=str))
+        else:
+            from runners.report.run_card import show_card
+
+            print(show_card(record))
         return 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)

@@ -8,9 +8,12 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
 from runners.engine.exit_status import EXIT_FAILED, exit_status_for
+from runners.record.index import read_summary
+from runners.report.run_card import card_lines
 from runners.session.client import RemoteRun
 from runners.session.terminal_watch import TerminalWatch
 from tui.app import LoadwatchApp
@@ -85,8 +88,25 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
         print(f"loadwatch: left run {name} ({remote.state.value}; {folder})")
         return exit_status_for(remote.state)
     remote.wait_closed(RECORDED_WAIT_S)  # the engine closes the socket once the record is complete
-    print(f"loadwatch: run {name}: {remote.state.value} ({folder})")
+    _print_closing_card(remote, app.report_written)
+    if app.replay_requested:
+        from runners.engine.replay import ReplayControl
+
+        control = ReplayControl(folder, speed=1.0)
+        LoadwatchApp(control, title="replay").run()
+        control.close()
     return exit_status_for(remote.state)
+
+
+def _print_closing_card(remote: RemoteRun, report: str) -> None:
+    """What stays in the terminal after the screen closes: the verdict and where everything is."""
+    summary = read_summary(remote.run_dir)
+    if not summary:  # no final summary (k6 never started): the record's path still matters
+        print(f"loadwatch: run {remote.run_name}: {remote.state.value} ({remote.run_dir})")
+        return
+    started_at = remote.last_frame.started_at if remote.last_frame else None
+    paths = [Path(p.strip()) for p in report.split(",") if p.strip()]
+    print("\n".join(card_lines(summary, started_at=started_at, report=paths, title="loadwatch")))
 
 
 def _leave_if_launch_fails(remote: RemoteRun, app: LoadwatchApp) -> None:

@@ -237,6 +237,11 @@ class RemoteRun:
         return Path(self.welcome.run_dir) if self.welcome else Path()
 
     @property
+    def last_frame(self) -> Frame | None:
+        """The latest frame received."""
+        return self._last
+
+    @property
     def engine_pid(self) -> int:
         """The engine host's pid (0 until connected)."""
         return self.welcome.engine_pid if self.welcome else 0
