@@ -79,8 +79,9 @@ class LoadwatchApp(App[int]):
         Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
         Binding("plus,equals_sign", "replay_faster", "Faster", id="replay-faster", tooltip="Replay: faster"),
         Binding("minus", "replay_slower", "Slower", id="replay-slower", tooltip="Replay: slower"),
-        Binding("right", "replay_seek(10)", "+10s", show=False, id="replay-forward"),
-        Binding("left", "replay_seek(-10)", "-10s", show=False, id="replay-back"),
+        # Priority: in a replay the tab bar must not take the arrows; live, check_action passes them on.
+        Binding("right", "replay_seek(10)", "+10s", show=False, priority=True, id="replay-forward"),
+        Binding("left", "replay_seek(-10)", "-10s", show=False, priority=True, id="replay-back"),
         Binding("end", "replay_seek(1e9)", "End", show=False, id="replay-end"),
         Binding("home", "replay_seek(-1e9)", "Start", show=False, id="replay-start"),
     ]
