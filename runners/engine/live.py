@@ -86,6 +86,7 @@ class RunEngine:
         self.sources = RunSources(spec.gauges, spec.docker)
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(rules, self._name, self.journal.named_event)
+        self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -242,7 +243,7 @@ class RunEngine:
         if change is not None:
             self.journal.event(EventKind(f"generator_{change}"), {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
                                                        "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
-            lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
+            lines += (OutputLine(now, "event", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
         live = self.stats.live(now, window_hist)
@@ -253,8 +254,8 @@ class RunEngine:
         verdict = self.rules.evaluate(values, load, now)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
         gauge_snap, gauge_history = self.sources.gauge_view(now)
-        lines += tuple(OutputLine(e.t, "loadwatch", f"container {e.describe()}") for e in container_events)
-        lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
+        lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
+        lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
             self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
@@ -296,6 +297,7 @@ class RunEngine:
                 generator=self.generator.view(),
                 marks=tuple(self.journal.marks),
                 events=tuple(self.journal.recent)[-50:],
+                rules=self._rule_names,
                 started_at=self.started_at,
                 run_dir=str(self.run_dir),
                 firing=self.rules.firing(),

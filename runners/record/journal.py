@@ -29,8 +29,24 @@ def describe_event(kind: EventKind, data: Mapping[str, Any]) -> str:
         return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
     if kind is EventKind.SNAPSHOT:
         return f"snapshot saved: {data.get('json')}"
-    text = data.get("text") or data.get("message") or data.get("warning")
-    return str(text or data.get("kind_text") or kind.value)
+    if kind is EventKind.THRESHOLDS:
+        found = [f"{metric} {expr}" for metric, expr in data.get("thresholds") or []]
+        return "thresholds in the script: " + (", ".join(found) or "none")
+    if kind is EventKind.CAPACITY_CEILING:
+        return _describe_ceiling(data)
+    if kind is EventKind.RULE_COMMAND:
+        return (
+            f"rule {data.get('rule')} command {'ran' if data.get('ok') else 'failed'}: {data.get('message')}"
+        )
+    text = data.get("text") or data.get("message") or data.get("warning") or data.get("error")
+    return str(text or data.get("kind_text") or kind.value.replace("_", " "))
+
+
+def _describe_ceiling(data: Mapping[str, Any]) -> str:
+    vus = "? VUs" if data.get("vus") is None else f"{data['vus']:,.0f} VUs"
+    rps = "? req/s" if data.get("rps") is None else f"{data['rps']:,.0f} req/s"
+    minutes, seconds = divmod(int(data.get("elapsed_s") or 0), 60)
+    return f"capacity ceiling: {vus}, {rps} at {minutes:02d}:{seconds:02d} ({data.get('rule')}: {data.get('metric')})"
 
 
 class RunJournal:
