@@ -77,7 +77,7 @@ def test_replay_snapshot_writes_the_shown_frame_as_json(demo_run: tuple[RunEngin
         shown = replay.emit()
         svg = replay.snapshot_dir() / "screen-001.svg"
         svg.write_text("<svg/>")
-        first, second = replay.save_snapshot(svg, shown), replay.save_snapshot(svg, shown)
+        first, second = replay.save_snapshot(svg), replay.save_snapshot(svg)
         assert first != second and first.suffix == ".json" and first.parent == svg.parent
         body = json.loads(first.read_text())
         assert body["svg"] == str(svg) and body["frame"]["totals"]["requests"] == shown.totals.requests

@@ -239,11 +239,12 @@ class ScriptedRunControl:
         self.marks.append(mark)
         return mark
 
-    def save_snapshot(self, svg_path: Path | None, frame: Frame | None = None) -> Path:
-        """Write the numbers of the frame on screen (else the last one) next to the SVG, as an engine does."""
+    def save_snapshot(self, svg_path: Path | None) -> Path:
+        """Write the last frame's numbers next to the SVG, as an engine does."""
         path = self.snapshot_dir() / f"values-{len(self.snapshots) + 1:03d}.json"
-        shown = frame or self.last_frame
-        path.write_text(json.dumps(dataclasses.asdict(shown) if shown else {}, default=str))
+        path.write_text(
+            json.dumps(dataclasses.asdict(self.last_frame) if self.last_frame else {}, default=str)
+        )
         self.snapshots.append((svg_path, path))
         return path
 

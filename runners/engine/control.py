@@ -45,9 +45,8 @@ class RunControl(Protocol):
         """Record a mark; it is on disk when this returns."""
         ...
 
-    def save_snapshot(self, svg_path: Path | None, frame: Frame | None = None) -> Path:
-        """Write every value of `frame` (the one on screen; None: the latest) as JSON next to the screen's
-        SVG; returns the JSON's path."""
+    def save_snapshot(self, svg_path: Path | None) -> Path:
+        """Write every current value as JSON next to the screen's SVG; returns the JSON's path."""
         ...
 
     def snapshot_dir(self) -> Path:
@@ -73,4 +72,18 @@ class PlaybackControl(Protocol):
 
     def seek(self, delta_s: float) -> None:
         """Move by delta seconds."""
+        ...
+
+
+@runtime_checkable
+class SessionControl(Protocol):
+    """Extra controls of a run watched from another process (runners.session.client.RemoteRun)."""
+
+    @property
+    def read_only(self) -> bool:
+        """True for a viewer that may only watch."""
+        ...
+
+    def detach(self) -> None:
+        """Leave on purpose; the run goes on without this screen."""
         ...

@@ -86,9 +86,13 @@ class ReplayControl:
         """Not possible in a replay."""
         raise RuntimeError("a replay is read-only: marks are added during the run")
 
-    def save_snapshot(self, svg_path: Path | None, frame: Frame | None = None) -> Path:
-        """Write every value of the frame on screen as JSON next to the screen's SVG; returns the JSON's path."""
-        shown = frame or self.last_frame
+    def save_snapshot(self, svg_path: Path | None) -> Path:
+        """Write every value of the frame on screen (the last one played) as JSON next to the screen's SVG.
+
+        Returns:
+            The JSON's path, in `replay-snapshots/` (a new one each time).
+        """
+        shown = self.last_frame
         with self._lock:
             self._snapshots += 1
             n = self._snapshots
@@ -120,7 +124,7 @@ class ReplayControl:
         if not self.playing and self.pos >= self.t_end:
             self.seek_to(self.t_start)
         self.playing = not self.playing
-        self.emit()
+        self.emit()  # the header shows play/pause at once, not with the next played frame
 
     def faster(self) -> None:
         """Next speed up."""
