@@ -72,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the run's folder)")
     report.add_argument("--format", choices=("md+html", "json"), default="md+html")
     report.add_argument("--runs-dir", type=Path, metavar="DIR")
-    show = sub.add_parser("show", help="print one run's record")
+    show = sub.add_parser("show", help="print one run's card: verdict, totals, thresholds, breaches, marks")
     show.add_argument("run", help="run folder, name, prefix, or `last`")
-    show.add_argument("--json", action="store_true", help="JSON for scripts (the default)")
+    show.add_argument("--json", action="store_true", help="everything as JSON, for scripts")
     show.add_argument("--runs-dir", type=Path, metavar="DIR")
     replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
     replay.add_argument("run", help="run folder, name, prefix, or `last`")
@@ -187,7 +187,19 @@ def _records(args: argparse.Namespace) -> int:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
     if args.command == "show":
-        print(json.dumps(show(folder), indent=2, default=str))
+        from runners.record.reader import RecordReadError
+
+        try:
+            record = show(folder)
+        except RecordReadError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(record, indent=2, default=str))
+        else:
+            from runners.report.run_card import show_card
+
+            print(show_card(record))
         return 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
@@ -355,8 +367,26 @@ def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
         if not engine.wait(60):
             engine.request_stop(hard=True, reason="screen closed")
     engine.wait(30)
-    print(f"loadwatch: run {engine.run_name}: {engine.state.value} ({engine.run_dir})")
+    _print_closing_summary(engine, app.report_written)
+    if app.replay_requested:
+        from runners.engine.replay import ReplayControl
+
+        control = ReplayControl(engine.run_dir, speed=1.0)
+        LoadwatchApp(control, title="replay").run()
+        control.close()
     return exit_status_for(engine.state)
+
+
+def _print_closing_summary(engine: RunEngine, report: str) -> None:
+    """What stays in the terminal after the screen closes: the verdict and where everything is."""
+    from runners.report.run_card import card_lines
+
+    summary = engine.summary
+    if not summary:  # no final frame (k6 never started): the record's path still matters
+        print(f"loadwatch: run {engine.run_name}: {engine.state.value} ({engine.run_dir})")
+        return
+    paths = [Path(p.strip()) for p in report.split(",") if p.strip()]
+    print("\n".join(card_lines(summary, started_at=engine.started_at, report=paths, title="loadwatch")))
 
 
 if __name__ == "__main__":

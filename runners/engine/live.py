@@ -28,6 +28,7 @@ from runners.k6.views import code_counts, endpoint_rows, latency_bins
 from runners.model.frames import Frame, Mark, OutputLine, RunState
 from runners.model.rule_spec import Rule, rules_meta
 from runners.record.journal import RunJournal
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder, new_run_dir
 from runners.rules.capacity import LoadSnapshot
 from runners.rules.defaults import default_rules
@@ -85,9 +86,8 @@ class RunEngine:
         self.sources = RunSources(spec.gauges, spec.docker)
         gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
         rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
-        self.rules = RunRules(
-            rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
-        )
+        self.rules = RunRules(rules, self._name, self.journal.named_event)
+        self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -125,7 +125,7 @@ class RunEngine:
         """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
         if not self._state.is_active:
             return
-        self.journal.event("stop_requested", {"reason": reason, "hard": hard}, commit=True)
+        self.journal.event(EventKind.STOP_REQUESTED, {"reason": reason, "hard": hard}, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -165,7 +165,7 @@ class RunEngine:
             else None,
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
-        self.journal.event("state", {"state": RunState.STARTING.value, "detail": self._detail})
+        self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
@@ -185,7 +185,9 @@ class RunEngine:
         found = inspect_thresholds(self.binary, self.spec.script, self.spec.k6_args, self.env)
         self.thresholds = found
         if found:
-            self.journal.event("thresholds", {"thresholds": [[t.metric, t.expression] for t in found]})
+            self.journal.event(
+                EventKind.THRESHOLDS, {"thresholds": [[t.metric, t.expression] for t in found]}
+            )
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until the run is over and recorded; True when it is."""
@@ -217,7 +219,7 @@ class RunEngine:
             if state == self._state and detail == self._detail:
                 return
             self._state, self._detail = state, detail
-        self.journal.event("state", {"state": state.value, "detail": detail}, commit=True)
+        self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
@@ -229,7 +231,7 @@ class RunEngine:
             self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
-            self.journal.event("internal_error", {"text": repr(exc)}, commit=True)
+            self.journal.event(EventKind.INTERNAL_ERROR, {"text": repr(exc)}, commit=True)
             self.k6.request_stop(hard=True, reason="loadwatch internal error")
             self.k6.wait(10)
         finally:
@@ -245,7 +247,7 @@ class RunEngine:
         if tail <= 0 or not self._state.is_active or (stop is not None and stop.hard) or self.k6.spawn_error:
             return
         self._k6_ended_at = time.time()
-        self.journal.event("gauge_tail", {"text": f"k6 ended; gauges keep polling for {tail:g} s"})
+        self.journal.event(EventKind.GAUGE_TAIL, {"text": f"k6 ended; gauges keep polling for {tail:g} s"})
         self._set_state(self._state, f"k6 ended; gauges keep polling for {tail:g} s")
         end = time.monotonic() + tail
         while time.monotonic() < end:
@@ -259,9 +261,9 @@ class RunEngine:
         sample = self.host.sample()
         change = self.generator.feed(sample)
         if change is not None:
-            self.journal.event(f"generator_{change}", {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
+            self.journal.event(EventKind(f"generator_{change}"), {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
                                                        "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
-            lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
+            lines += (OutputLine(now, "event", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
         live = self.stats.live(now, window_hist)
@@ -273,9 +275,9 @@ class RunEngine:
         self.sources.plan(self.output.planned_s)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
         gauge_snap, gauge_history = self.sources.gauge_view(now)
-        lines += tuple(OutputLine(now, "loadwatch", text) for text in self.sources.gauge_events(self.journal))
-        lines += tuple(OutputLine(e.t, "loadwatch", f"container {e.describe()}") for e in container_events)
-        lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
+        lines += tuple(OutputLine(now, "event", text) for text in self.sources.gauge_events(self.journal))
+        lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
+        lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
             self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
@@ -283,10 +285,8 @@ class RunEngine:
         with self.journal.lock:
             if not self.journal.closed:
                 pending = self.stats.open_points(now)
-                self.recorder.add_seconds("k6", closed + pending)
-                self.recorder.add_histograms(
-                    "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
-                )
+                self.recorder.add_seconds(closed + pending)
+                self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 if self.recorder.error and not self._reported_record_error:
@@ -319,6 +319,7 @@ class RunEngine:
                 generator=self.generator.view(),
                 marks=tuple(self.journal.marks),
                 events=tuple(self.journal.recent)[-50:],
+                rules=self._rule_names,
                 started_at=self.started_at,
                 run_dir=str(self.run_dir),
                 firing=self.rules.firing(),
@@ -336,7 +337,7 @@ class RunEngine:
             try:
                 listener(frame)
             except Exception as exc:
-                self.journal.event("listener_error", {"error": repr(exc)})
+                self.journal.event(EventKind.LISTENER_ERROR, {"error": repr(exc)})
         return frame
 
     def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:

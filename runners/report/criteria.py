@@ -7,8 +7,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from runners.model.rule_spec import COMPARE
-from runners.record.reader import ReportData
+from runners.record.schema import CONTAINER_METRICS, EventKind
 from runners.report.health import fault_spans, fault_text
+from runners.report.run_data import ReportData
 from runners.report.values import (
     ENDPOINT_FIELD,
     GENERATOR_PEAK,
@@ -36,12 +37,12 @@ _K6_KEY = {
 
 def _rule_defs(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
     """The rules in force (recorded), else those seen in breach events; and whether the set is complete."""
-    recorded = data.meta.get("rules")
-    if isinstance(recorded, list):
+    recorded = data.meta.rules
+    if recorded is not None:
         return [r for r in recorded if isinstance(r, dict) and r.get("name")], True
     ops = {b.get("rule"): b.get("op") for b in (data.summary or {}).get("breaches") or []}
     found: dict[str, dict[str, Any]] = {}
-    for e in data.events_of("breach"):
+    for e in data.events_of(EventKind.BREACH):
         r = found.setdefault(
             str(e.get("rule")),
             {
@@ -52,14 +53,15 @@ def _rule_defs(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
                 "critical": None,
             },
         )
-        if e.get("level") in ("warning", "critical") and r[e["level"]] is None:
-            r[e["level"]] = e.get("threshold")
+        level = e.get("level")
+        if level in ("warning", "critical") and r[level] is None:
+            r[level] = e.get("threshold")
         if (
             r["op"] is None
             and isinstance(e.get("value"), int | float)
             and isinstance(e.get("threshold"), int | float)
         ):
-            r["op"] = ">" if e["value"] >= e["threshold"] else "<"
+            r["op"] = ">" if e.get("value") >= e.get("threshold") else "<"
     return list(found.values()), False
 
 
@@ -78,8 +80,8 @@ def rule_rows(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
     rows = []
     for r in defs:
         name, metric, op = str(r["name"]), str(r.get("metric") or ""), str(r.get("op") or ">")
-        evs = [e for e in data.events_of("breach") if e.get("rule") == name]
-        fired = {e.get("level") for e in evs if e.get("transition") in FIRED}
+        evs = [e for e in data.events_of(EventKind.BREACH) if e.get("rule") == name]
+        fired = {e.get("level") for e in evs if e.transition in FIRED}
         unit = gauge_unit(data, metric) if metric.startswith("gauge.") else unit_of(metric)
         level = r.get("warning") if r.get("warning") is not None else r.get("critical")
         target = f"{NEGATE.get(op, '?')} {_fmt_num(level)} {unit}".strip() if level is not None else "?"
@@ -220,12 +222,9 @@ def path_values(data: ReportData, metric: str, op: str) -> tuple[dict[str, list[
         return {metric: found}, "peak" if kind == "generator peak" else "run"
     out: dict[str, list[float]] = {}
     worse = max if op.startswith(">") else min
-    for _, row in data.gauges:
+    for row in data.gauges:
         whole: dict[str, list[float]] = {}
-        for key, v in row.items():
-            if not isinstance(v, int | float):
-                continue
-            gauge, _, series = str(key).partition("|")
+        for (gauge, series), v in row.values.items():
             path = f"gauge.{gauge}.{series}" if series else f"gauge.{gauge}"
             if series and fnmatchcase(path, metric):
                 out.setdefault(path, []).append(float(v))
@@ -233,12 +232,13 @@ def path_values(data: ReportData, metric: str, op: str) -> tuple[dict[str, list[
                 whole.setdefault(f"gauge.{gauge}", []).append(float(v))
         for path, vs in whole.items():
             out.setdefault(path, []).append(worse(vs))
-    for _, row in data.containers:
-        for name, stats in row.items():
-            for k, v in stats.items() if isinstance(stats, dict) else ():
+    for crow in data.containers:
+        for name, stats in crow.containers.items():
+            for k in CONTAINER_METRICS:
+                cv = stats.metric(k)
                 path = f"container.{name}.{k}"
-                if isinstance(v, int | float) and fnmatchcase(path, metric):
-                    out.setdefault(path, []).append(float(v))
+                if cv is not None and fnmatchcase(path, metric):
+                    out.setdefault(path, []).append(cv)
     return out, "per second"
 
 
@@ -300,7 +300,7 @@ def threshold_rows(data: ReportData) -> list[dict[str, Any]]:
     """One criterion per k6 threshold, with k6's own verdict and value (its summary export) where present."""
     listed = (data.summary or {}).get("thresholds")
     if listed is None:
-        ev = data.events_of("thresholds")
+        ev = data.events_of(EventKind.THRESHOLDS)
         listed = [{"metric": m, "expression": x} for m, x in (ev[-1].get("thresholds") or [])] if ev else []
     metrics = (data.k6_summary or {}).get("metrics") or {}
     rows = []

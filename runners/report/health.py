@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runners.record.reader import ReportData
+from runners.record.schema import EventKind
+from runners.report.run_data import ReportData
 
 FAULTS = frozenset({"down", "slow", "invalid", "no_data"})
 _WHAT = {"down": "down", "slow": "slow", "invalid": "invalid query", "no_data": "no data"}
@@ -23,8 +24,8 @@ def fault_spans(data: ReportData) -> list[dict[str, Any]]:
     end = round(data.t_end - data.t0, 3)
     open_: dict[str, dict[str, Any]] = {}
     spans: list[dict[str, Any]] = []
-    for e in data.events_of("source_health"):
-        at = min(max(_el(data, e.get("t")), 0.0), end)
+    for e in data.events_of(EventKind.SOURCE_HEALTH):
+        at = min(max(_el(data, e.t), 0.0), end)
         state = str(e.get("state") or "")
         for gauge in e.get("gauges") or []:
             span = open_.pop(str(gauge), None)
@@ -48,12 +49,12 @@ def health_log(data: ReportData) -> list[dict[str, Any]]:
     """Every source health change of the run, in time order (elapsed seconds and the recorded text)."""
     return [
         {
-            "elapsed_s": _el(data, e.get("t")),
+            "elapsed_s": _el(data, e.t),
             "state": e.get("state"),
             "gauges": list(e.get("gauges") or []),
             "text": str(e.get("text") or ""),
         }
-        for e in data.events_of("source_health")
+        for e in data.events_of(EventKind.SOURCE_HEALTH)
     ]
 
 

@@ -1,4 +1,4 @@
-"""The rules active without any configuration: the Critical Thresholds table of seed 001, plus the generator.
+"""The rules active without any configuration: the team's critical-thresholds table (seed 001), plus the generator.
 
 | Metric (seed 001)  | Target  | Critical | Rule here                                           |
 |--------------------|---------|----------|-----------------------------------------------------|
@@ -27,8 +27,6 @@ from collections.abc import Sequence
 
 from collectors.gauges import GaugeSpec
 from runners.model.rule_spec import Rule
-
-_SEED = "seed 001 Critical Thresholds"
 
 
 def default_rules(gauges: Sequence[GaugeSpec] = ()) -> list[Rule]:
@@ -81,10 +79,10 @@ def gauge_rules(gauges: Sequence[GaugeSpec]) -> list[Rule]:
 
 
 _GAUGE_RULES: dict[str, tuple[str, float, str]] = {
-    "cpu": ("cpu", 60.0, f"{_SEED}: < 70 %, > 90 %: scale up; sustained"),
-    "memory": ("memory", 60.0, f"{_SEED}: < 80 %, > 90 %: scale up; sustained"),
-    "db_pool": ("db-connections", 10.0, f"{_SEED}: < 80 %, > 95 %: increase pool"),
-    "cache_hit": ("cache-hit-rate", 60.0, f"{_SEED}: > 70 %, < 50 %: review cache strategy; after warm-up"),
+    "cpu": ("cpu", 60.0, "< 70 %, > 90 %: scale up; sustained"),
+    "memory": ("memory", 60.0, "< 80 %, > 90 %: scale up; sustained"),
+    "db_pool": ("db-connections", 10.0, "< 80 %, > 95 %: increase pool"),
+    "cache_hit": ("cache-hit-rate", 60.0, "> 70 %, < 50 %: review cache strategy; after warm-up"),
     "redis_clients": ("redis-clients", 10.0, "Redis clients of maxclients"),
     "db_pool_waiting": ("db-pool-waiting", 10.0, "clients waiting for a pooled connection"),
     "container_cpu": ("container-cpu", 60.0, "sustained"),
@@ -102,7 +100,7 @@ def _k6_and_generator() -> list[Rule]:
             warning=300.0,
             critical=500.0,
             for_s=10.0,
-            description=f"API latency p95, all requests ({_SEED}: target < 300 ms, critical > 500 ms: scale up)",
+            description="API latency p95, all requests (target < 300 ms, critical > 500 ms: scale up)",
             source="default",
         ),
         Rule(
@@ -112,7 +110,7 @@ def _k6_and_generator() -> list[Rule]:
             warning=1200.0,
             critical=2000.0,
             for_s=10.0,
-            description=f"p95 of each endpoint with 'search' in its name ({_SEED}: < 1.2 s, > 2 s: optimize queries)",
+            description="p95 of each endpoint with 'search' in its name (< 1.2 s, > 2 s: optimize queries)",
             source="default",
         ),
         Rule(
@@ -122,7 +120,7 @@ def _k6_and_generator() -> list[Rule]:
             warning=0.1,
             critical=1.0,
             for_s=10.0,
-            description=f"failed requests % ({_SEED}: < 0.1 %, > 1 %: investigate immediately)",
+            description="failed requests % (< 0.1 %, > 1 %: investigate immediately)",
             source="default",
         ),
         Rule(
