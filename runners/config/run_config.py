@@ -12,6 +12,7 @@ from runners.config.docker import parse_docker
 from runners.config.gauges import parse_gauges
 from runners.config.loader import RawConfig, find_config, load_raw, parse_keymap
 from runners.config.rules import check_rule_sources, parse_rules
+from runners.config.session import SessionConfig, parse_session
 from runners.model.rule_spec import Rule
 
 
@@ -25,6 +26,7 @@ class RunConfig:
     docker: DockerConfig
     keymap: dict[str, str] = field(default_factory=dict)
     raw: RawConfig | None = None
+    session: SessionConfig = field(default_factory=SessionConfig)
 
     def for_demo(self, target_url: str) -> RunConfig:
         """With no gauges configured, the demo target's own gauges (and the rules their levels give)."""
@@ -63,4 +65,5 @@ def load_run_config(
         docker=parse_docker(raw),
         keymap=parse_keymap(raw, set(key_ids)) if key_ids is not None else {},
         raw=raw,
+        session=parse_session(raw),
     )

@@ -121,11 +121,20 @@ class RunEngine:
         with self._lock:
             self._listeners.append(listener)
 
-    def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:
-        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
+    def request_stop(self, *, hard: bool = False, reason: str = "user", by: str = "") -> None:
+        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once.
+
+        Args:
+            hard: End k6 at once.
+            reason: Why (becomes the record's `stopped_by`).
+            by: Which attached viewer asked, when one did (recorded with the event).
+        """
         if not self._state.is_active:
             return
-        self.journal.event(EventKind.STOP_REQUESTED, {"reason": reason, "hard": hard}, commit=True)
+        data: dict[str, Any] = {"reason": reason, "hard": hard}
+        if by:
+            data["by"] = by
+        self.journal.event(EventKind.STOP_REQUESTED, data, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -202,9 +211,13 @@ class RunEngine:
         """Record a mark; committed to disk before this returns."""
         return self.journal.add_mark(note, by=by)
 
-    def save_snapshot(self, svg_path: Path | None) -> Path:
+    def save_snapshot(self, svg_path: Path | None, *, by: str = "user") -> Path:
         """Write every current value (the last frame, whole) as JSON into the run's snapshots folder."""
-        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra())
+        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra(), by=by)
+
+    def record_event(self, kind: EventKind, data: dict[str, Any]) -> None:
+        """Record an event from outside the engine (a viewer attached or left); committed at once."""
+        self.journal.event(kind, data, commit=True)
 
     def snapshot_extra(self) -> dict[str, Any]:
         """What a snapshot holds besides the frame (collectors add theirs)."""
