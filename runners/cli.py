@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _demo(args, k6_args)
 
 
-def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
+def _config(args: argparse.Namespace, *, screen: bool, demo: bool = False) -> RunConfig | None:
     """The configuration, read once; None (after saying why) when it is invalid."""
     from runners.config.loader import ConfigError
     from runners.config.run_config import load_run_config
@@ -161,7 +161,7 @@ def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
 
         key_ids = LoadwatchApp.binding_ids()
     try:
-        return load_run_config(args.config, key_ids)
+        return load_run_config(args.config, key_ids, demo=demo)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return None
@@ -302,7 +302,9 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=not args.headless)  # invalid: nothing starts, not even the target
+    config = _config(
+        args, screen=not args.headless, demo=True
+    )  # invalid: nothing starts, not even the target
     if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}

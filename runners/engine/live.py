@@ -90,7 +90,8 @@ class RunEngine:
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self.sources = RunSources(spec.gauges, spec.docker)
         self.view = LiveView(self._name, lambda: self.started_at, str(self.run_dir), self.sources)
-        rules = list(spec.rules) if spec.rules is not None else default_rules()
+        gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
+        rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
         self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
@@ -100,6 +101,7 @@ class RunEngine:
         self._seq = 0
         self.started_at = 0.0
         self.ended_at: float | None = None
+        self._k6_ended_at: float | None = None
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
@@ -174,6 +176,9 @@ class RunEngine:
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
             "docker_levels": docker_levels(self.spec.docker) if self.spec.docker else None,
+            "gauges": self.spec.gauges.record_meta()
+            if self.spec.gauges and self.spec.gauges.source
+            else None,
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
         self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
@@ -243,6 +248,7 @@ class RunEngine:
                 self._tick(time.time())
                 next_t += TICK_S
                 time.sleep(max(0.0, next_t - time.monotonic()))
+            self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
             self.journal.event(EventKind.INTERNAL_ERROR, {"text": repr(exc)}, commit=True)
@@ -253,6 +259,20 @@ class RunEngine:
                 self._finish()
             finally:
                 self._finished.set()
+
+    def _gauge_tail(self) -> None:
+        """After k6 ended, keep polling the gauges a few seconds (the system settles); no rule opens."""
+        tail = self.sources.tail_s
+        stop = self.k6.stop_info
+        if tail <= 0 or not self._state.is_active or (stop is not None and stop.hard) or self.k6.spawn_error:
+            return
+        self._k6_ended_at = time.time()
+        self.journal.event(EventKind.GAUGE_TAIL, {"text": f"k6 ended; gauges keep polling for {tail:g} s"})
+        self._set_state(self._state, f"k6 ended; gauges keep polling for {tail:g} s")
+        end = time.monotonic() + tail
+        while time.monotonic() < end:
+            self._tick(time.time())
+            time.sleep(min(TICK_S, max(0.0, end - time.monotonic())))
 
     def _tick(self, now: float) -> Frame:
         self.stats.absorb(self.ingest.take())
@@ -271,8 +291,10 @@ class RunEngine:
         values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
-        verdict = self.rules.evaluate(values, load, now)
+        verdict = self.rules.evaluate(values, load, now, may_open=self._k6_ended_at is None)
+        self.sources.plan(self.output.planned_s)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
+        lines += tuple(OutputLine(now, "event", text) for text in self.sources.gauge_events(self.journal))
         lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
         lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
@@ -355,6 +377,8 @@ class RunEngine:
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
     def _finish(self) -> None:
+        if self._k6_ended_at is None:
+            self._k6_ended_at = time.time()
         self.taint.stop()
         self.sources.stop()
         self.ingest.finish()

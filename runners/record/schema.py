@@ -41,6 +41,8 @@ class EventKind(enum.StrEnum):
     RULE_COMMAND = "rule_command"  # a rule's command ran: rule, ok, message
     CONTAINER = "container"  # a container event: text, name, action, exit_code, detail, id
     DOCKER_STATE = "docker_state"  # the Docker source changed state: text
+    SOURCE_HEALTH = "source_health"  # gauges changed health (collectors.gauge_health.HealthEvent.as_dict)
+    GAUGE_TAIL = "gauge_tail"  # k6 ended; the gauges keep polling for a while: text
     GENERATOR_SATURATED = "generator_saturated"  # warning, box_cpu_pct, k6_cpu_pct
     GENERATOR_RECOVERED = "generator_recovered"
     INTERNAL_ERROR = "internal_error"  # text
