@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
-from runners.engine.control import PlaybackControl, RunControl
+from runners.engine.control import PlaybackControl, RunControl, SessionControl
 from runners.engine.exit_status import exit_status_for
 from runners.model.frames import Frame, Mark
 from tui.breach_banner import BreachBanner
@@ -109,6 +109,8 @@ class LoadwatchApp(App[int]):
         self._last_frame: Frame | None = None
         self._aborting = False
         self._quitting = False
+        self.detached = False
+        """True once `d` left the run going (the command line says how to attach again)."""
         self._ended_shown = False
         self.report_written = ""
         """Where the report went, once `R` wrote it."""
@@ -268,6 +270,11 @@ class LoadwatchApp(App[int]):
         """True when the control plays a record back."""
         return isinstance(self.control, PlaybackControl)
 
+    @property
+    def is_read_only(self) -> bool:
+        """True for an attached viewer that may only watch."""
+        return isinstance(self.control, SessionControl) and self.control.read_only
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys apply now: True enabled, None greyed out, False hidden (and not in the footer).
 
@@ -282,6 +289,10 @@ class LoadwatchApp(App[int]):
                 return self.query_one(K6Pane).single_chart
             return not (action == "follow_output" and self.is_replay)
         active = self.control.state.is_active
+        if action == "detach":  # only a run served by an engine process can be left running
+            return isinstance(self.control, SessionControl) and active
+        if self.is_read_only and action in ("abort_run", "mark", "instant_mark", "snapshot"):
+            return False  # a read-only viewer watches; the keys that change the run are not its
         if action in LIVE_ONLY:
             if self.is_replay or not active:
                 return False
@@ -318,6 +329,19 @@ class LoadwatchApp(App[int]):
     @work(thread=True, exit_on_error=False, group="stop", description="abort the run")
     def _send_abort(self, *, hard: bool) -> None:
         self.control.request_stop(hard=hard, reason="abort key")
+
+    def action_detach(self) -> None:
+        """Leave this screen; the run goes on in its engine process (`loadwatch attach` to come back)."""
+        if not isinstance(self.control, SessionControl):
+            return
+        self.detached = True
+        self._send_detach()
+
+    @work(thread=True, exit_on_error=False, group="detach", description="detach from the run")
+    def _send_detach(self) -> None:
+        assert isinstance(self.control, SessionControl)
+        self.control.detach()
+        self.call_from_thread(self.exit, 0)
 
     def action_mark(self) -> None:
         """Open the note dialog; Enter saves the mark to disk before the dialog closes."""
@@ -443,7 +467,12 @@ class LoadwatchApp(App[int]):
             return
         if self.stop_mode == STOP_GRACEFUL:
             self._stop(hard=True)
-        elif self.stop_mode == STOP_HARD or not self.control.state.is_active or self.is_replay:
+        elif (
+            self.stop_mode == STOP_HARD
+            or not self.control.state.is_active
+            or self.is_replay
+            or self.is_read_only
+        ):
             self.exit(exit_status_for(self.control.state))
         else:
             detail = "Press q again while stopping to end k6 at once."

@@ -25,6 +25,13 @@ APP_BINDINGS: list[BindingType] = [
     Binding(
         "p", "toggle_pause", "Pause", id="pause-display", tooltip="Freeze the display (recording goes on)"
     ),
+    Binding(
+        "d",
+        "detach",
+        "Detach",
+        id="detach",
+        tooltip="Leave the run going without this screen (loadwatch attach comes back to it)",
+    ),
     Binding("R", "write_report", "Report", id="write-report", tooltip="Write report.md and report.html"),
     Binding("P", "replay_run", "Replay", id="replay-run", tooltip="Play this run back from its record"),
     # Tab keys: shown in the footer only on their own tab.

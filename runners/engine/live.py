@@ -84,7 +84,8 @@ class RunEngine:
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self.sources = RunSources(spec.gauges, spec.docker)
-        rules = list(spec.rules) if spec.rules is not None else default_rules()
+        gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
+        rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
         self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
@@ -94,6 +95,7 @@ class RunEngine:
         self._seq = 0
         self.started_at = 0.0
         self.ended_at: float | None = None
+        self._k6_ended_at: float | None = None
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
@@ -119,11 +121,20 @@ class RunEngine:
         with self._lock:
             self._listeners.append(listener)
 
-    def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:
-        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
+    def request_stop(self, *, hard: bool = False, reason: str = "user", by: str = "") -> None:
+        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once.
+
+        Args:
+            hard: End k6 at once.
+            reason: Why (becomes the record's `stopped_by`).
+            by: Which attached viewer asked, when one did (recorded with the event).
+        """
         if not self._state.is_active:
             return
-        self.journal.event(EventKind.STOP_REQUESTED, {"reason": reason, "hard": hard}, commit=True)
+        data: dict[str, Any] = {"reason": reason, "hard": hard}
+        if by:
+            data["by"] = by
+        self.journal.event(EventKind.STOP_REQUESTED, data, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -158,6 +169,9 @@ class RunEngine:
             "status": RunState.STARTING.value,
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
+            "gauges": self.spec.gauges.record_meta()
+            if self.spec.gauges and self.spec.gauges.source
+            else None,
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
         self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
@@ -197,9 +211,13 @@ class RunEngine:
         """Record a mark; committed to disk before this returns."""
         return self.journal.add_mark(note, by=by)
 
-    def save_snapshot(self, svg_path: Path | None) -> Path:
+    def save_snapshot(self, svg_path: Path | None, *, by: str = "user") -> Path:
         """Write every current value (the last frame, whole) as JSON into the run's snapshots folder."""
-        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra())
+        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra(), by=by)
+
+    def record_event(self, kind: EventKind, data: dict[str, Any]) -> None:
+        """Record an event from outside the engine (a viewer attached or left); committed at once."""
+        self.journal.event(kind, data, commit=True)
 
     def snapshot_extra(self) -> dict[str, Any]:
         """What a snapshot holds besides the frame (collectors add theirs)."""
@@ -223,6 +241,7 @@ class RunEngine:
                 self._tick(time.time())
                 next_t += TICK_S
                 time.sleep(max(0.0, next_t - time.monotonic()))
+            self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
             self.journal.event(EventKind.INTERNAL_ERROR, {"text": repr(exc)}, commit=True)
@@ -233,6 +252,20 @@ class RunEngine:
                 self._finish()
             finally:
                 self._finished.set()
+
+    def _gauge_tail(self) -> None:
+        """After k6 ended, keep polling the gauges a few seconds (the system settles); no rule opens."""
+        tail = self.sources.tail_s
+        stop = self.k6.stop_info
+        if tail <= 0 or not self._state.is_active or (stop is not None and stop.hard) or self.k6.spawn_error:
+            return
+        self._k6_ended_at = time.time()
+        self.journal.event(EventKind.GAUGE_TAIL, {"text": f"k6 ended; gauges keep polling for {tail:g} s"})
+        self._set_state(self._state, f"k6 ended; gauges keep polling for {tail:g} s")
+        end = time.monotonic() + tail
+        while time.monotonic() < end:
+            self._tick(time.time())
+            time.sleep(min(TICK_S, max(0.0, end - time.monotonic())))
 
     def _tick(self, now: float) -> Frame:
         self.stats.absorb(self.ingest.take())
@@ -251,9 +284,11 @@ class RunEngine:
         values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
-        verdict = self.rules.evaluate(values, load, now)
+        verdict = self.rules.evaluate(values, load, now, may_open=self._k6_ended_at is None)
+        self.sources.plan(self.output.planned_s)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
         gauge_snap, gauge_history = self.sources.gauge_view(now)
+        lines += tuple(OutputLine(now, "event", text) for text in self.sources.gauge_events(self.journal))
         lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
         lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
@@ -340,6 +375,8 @@ class RunEngine:
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
     def _finish(self) -> None:
+        if self._k6_ended_at is None:
+            self._k6_ended_at = time.time()
         self.taint.stop()
         self.sources.stop()
         self.ingest.finish()

@@ -34,9 +34,10 @@ class RunSources:
             self.docker.start()
 
     def stop(self) -> None:
-        """Stop polling (bounded)."""
+        """Stop polling (bounded); the gauges' snapshot then says polling ended."""
         if self.gauges is not None:
             self.gauges.stop(2.0)
+            self.gauges.mark_ended()
         if self.docker is not None:
             self.docker.stop(3.0)
 
@@ -57,6 +58,26 @@ class RunSources:
             return None, {}
         history = self.gauges.history(since=now - GAUGE_HISTORY_S)
         return self.gauges.latest(), {k: tuple(v) for k, v in history.items()}
+
+    def gauge_events(self, journal: RunJournal) -> list[str]:
+        """Gauge health changes since the last tick, recorded at once; returns their lines for the log."""
+        if self.gauges is None:
+            return []
+        lines = []
+        for ev in self.gauges.drain_events():
+            journal.event(EventKind.SOURCE_HEALTH, ev.as_dict(), commit=True, t=ev.t)
+            lines.append(ev.describe())
+        return lines
+
+    def plan(self, planned_s: float | None) -> None:
+        """Tell the collectors how long the run is planned to last (longer runs may poll less often)."""
+        if self.gauges is not None:
+            self.gauges.plan(planned_s)
+
+    @property
+    def tail_s(self) -> float:
+        """Seconds the gauges keep polling after k6 ended (0 without gauges)."""
+        return self.gauges.config.tail_s if self.gauges is not None else 0.0
 
     def docker_tick(self, journal: RunJournal) -> tuple[tuple[ContainerEvent, ...], DockerSnapshot | None]:
         """Container events since the last tick (recorded at once; this is their one consumer) and the snapshot."""
@@ -94,8 +115,9 @@ class RunSources:
                 recorder.add_container_values(t, per)
 
     def summary(self) -> dict[str, Any]:
-        """The `gauges` and `containers` keys of the JSON summary."""
+        """The `gauges`, `gauge_health` and `containers` keys of the JSON summary."""
         return {
             "gauges": self.gauges.summary() if self.gauges else {},
+            "gauge_health": self.gauges.health() if self.gauges else {},
             "containers": self.docker.summary() if self.docker else {},
         }

@@ -32,18 +32,22 @@ class EventKind(enum.StrEnum):
 
     STATE = "state"  # the run's state changed: state, detail
     MARK = "mark"  # a note typed during the run: note, elapsed_s, by
-    SNAPSHOT = "snapshot"  # `s` saved the screen and every value: json, svg, n
-    STOP_REQUESTED = "stop_requested"  # reason, hard
+    SNAPSHOT = "snapshot"  # `s` saved the screen and every value: json, svg, n, by
+    STOP_REQUESTED = "stop_requested"  # reason, hard, by (the viewer that asked, when one did)
     THRESHOLDS = "thresholds"  # the script's thresholds found by `k6 inspect`: [[metric, expression]]
     BREACH = "breach"  # a rule's transition (runners.model.rule_events.Transition.as_dict)
     CAPACITY_CEILING = "capacity_ceiling"  # the load when a critical rule first fired
     RULE_COMMAND = "rule_command"  # a rule's command ran: rule, ok, message
     CONTAINER = "container"  # a container event: text, name, action, exit_code, detail, id
     DOCKER_STATE = "docker_state"  # the Docker source changed state: text
+    SOURCE_HEALTH = "source_health"  # gauges changed health (collectors.gauge_health.HealthEvent.as_dict)
+    GAUGE_TAIL = "gauge_tail"  # k6 ended; the gauges keep polling for a while: text
     GENERATOR_SATURATED = "generator_saturated"  # warning, box_cpu_pct, k6_cpu_pct
     GENERATOR_RECOVERED = "generator_recovered"
     INTERNAL_ERROR = "internal_error"  # text
     LISTENER_ERROR = "listener_error"  # error
+    VIEWER = "viewer"  # a viewer attached, detached or was lost: text, viewer, action, reason, read_only, pid
+    VIEWER_REFUSED = "viewer_refused"  # a peer of another user tried to attach: text
     OTHER = "other"  # a kind this version does not know (a newer record): `data["kind_text"]` has it
 
     @classmethod
