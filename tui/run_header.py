@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from runners.model.frames import Frame, RunState
+from tui.replay_bar import playback_text
 from tui.units import format_clock, format_vus
 
 STOP_NONE = ""
@@ -82,7 +83,7 @@ class RunHeader(Horizontal):
         self.vus = frame.live.vus
         self.vus_max = frame.live.vus_max
         self.detail = frame.status_detail
-        self.replay = frame.replay
+        self.replay = playback_text(frame.playback) if frame.playback else frame.replay
 
     def watch_run_name(self, run_name: str) -> None:
         """Show the run name."""
@@ -95,6 +96,7 @@ class RunHeader(Horizontal):
         label.add_class(f"-{new.value}")
         label.update(new.value.replace("_", " ").upper())
         self._show_stopping()
+        self._watch_vus()
 
     def _watch_clock(self) -> None:
         clock = f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}"
@@ -104,7 +106,9 @@ class RunHeader(Horizontal):
     watch_planned_s = _watch_clock
 
     def _watch_vus(self) -> None:
-        self.query_one("#run-vus", Label).update(f"VUs {format_vus(self.vus, self.vus_max)}")
+        label = self.query_one("#run-vus", Label)
+        label.display = self.state.is_active  # once k6 ended there are no VUs "now"
+        label.update(f"VUs {format_vus(self.vus, self.vus_max)}")
 
     watch_vus = _watch_vus
     watch_vus_max = _watch_vus

@@ -54,7 +54,7 @@ class HeadlessPrinter:
     def __call__(self, frame: Frame) -> None:
         """Handle one frame (engine thread)."""
         for line in frame.new_output:
-            if line.stream == "loadwatch" or (
+            if line.stream in ("loadwatch", "event") or (
                 line.stream == "stderr" and ("level=error" in line.text or "level=fatal" in line.text)
             ):
                 print(f"k6: {line.text}" if line.stream == "stderr" else line.text, file=self.out)

@@ -117,7 +117,9 @@ class OutputLine:
     """One line k6 printed, with where it came from."""
 
     t: float
-    stream: str  # "stdout", "stderr" or "loadwatch"
+    stream: (
+        str  # "stdout", "stderr", "loadwatch" (loadwatch's notes) or "event" (rules, sources: the Events tab)
+    )
     text: str
 
 
@@ -206,6 +208,16 @@ class RunEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Playback:
+    """Where a replay stands: position and length on the run's time axis, speed, playing or paused."""
+
+    position_s: float
+    length_s: float
+    speed: float
+    playing: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
 
@@ -230,6 +242,7 @@ class Frame:
     generator: GeneratorView | None = None
     marks: tuple[Mark, ...] = ()
     events: tuple[RunEvent, ...] = ()  # the most recent, oldest first (bounded)
+    rules: tuple[str, ...] = ()  # the names of the alert rules in force
     started_at: float = 0.0
     run_dir: str = ""
     replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed
@@ -241,3 +254,5 @@ class Frame:
     gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
     containers: DockerSnapshot | None = None  # None when Docker is disabled
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
+    rewound: bool = False  # replay jumped: panes that accumulate (output, container events) start over
+    playback: Playback | None = None  # None for a live run
