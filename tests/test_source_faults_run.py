@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_prometheus_killed_and_a_slow_query_are_events_gaps_and_reasons(
     # Every other gauge kept its cadence while cache_hit was slow: a poll a second, outside the outage.
     history = collector.history()
     ts = [t for t, _ in history[("db_pool", "")]]
-    gaps = [b - a for a, b in zip(ts, ts[1:]) if not (killed_at - 2 < b and a < restarted_at + 6)]
+    gaps = [b - a for a, b in itertools.pairwise(ts) if not (killed_at - 2 < b and a < restarted_at + 6)]
     print(f"\ndb_pool polls: {len(ts)}, largest gap outside the outage {max(gaps):.2f} s; "
           f"slowest poll {max(collector.poll_costs):.2f} s; delayed queries {proxy.delayed}")  # fmt: skip
     assert max(gaps) <= 2.0
