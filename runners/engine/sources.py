@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from collectors.docker_collector import DockerCollector
@@ -10,11 +11,10 @@ from collectors.docker_model import ContainerEvent, DockerSnapshot
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig
 from collectors.gauges import GaugeSnapshot
+from runners.engine.frame_assembly import GAUGE_HISTORY_S
 from runners.record.journal import RunJournal
-from runners.record.schema import ContainerValues, EventKind
+from runners.record.schema import ContainerValues, EventKind, GaugeValuesRow
 from runners.record.store import RunRecorder
-
-GAUGE_HISTORY_S = 300  # what a frame carries for sparklines and the gauge chart
 
 
 class RunSources:
@@ -25,6 +25,8 @@ class RunSources:
         self.docker = DockerCollector(docker) if docker is not None and docker.enabled else None
         self._recorded_t = 0
         self._docker_state = ""
+        # The gauge values as recorded: the live screen's history is the one a replay reads back.
+        self.gauge_rows: deque[GaugeValuesRow] = deque(maxlen=GAUGE_HISTORY_S + 2)
 
     def start(self) -> None:
         """Start polling (each collector has its own threads)."""
@@ -50,14 +52,9 @@ class RunSources:
             values.update(self.docker.values_for_rules())
         return values
 
-    def gauge_view(
-        self, now: float
-    ) -> tuple[GaugeSnapshot | None, dict[tuple[str, str], tuple[tuple[float, float], ...]]]:
-        """The gauges' latest snapshot and their recent history, for a frame."""
-        if self.gauges is None:
-            return None, {}
-        history = self.gauges.history(since=now - GAUGE_HISTORY_S)
-        return self.gauges.latest(), {k: tuple(v) for k, v in history.items()}
+    def gauge_snapshot(self) -> GaugeSnapshot | None:
+        """The gauges' latest snapshot, None when no gauges are configured."""
+        return None if self.gauges is None else self.gauges.latest()
 
     def gauge_events(self, journal: RunJournal) -> list[str]:
         """Gauge health changes since the last tick, recorded at once; returns their lines for the log."""
@@ -108,6 +105,7 @@ class RunSources:
             values = {r.key: r.value for r in snap.readings if r.state == "ok" and r.value is not None}
             if values:
                 recorder.add_gauge_values(t, values)
+                self.gauge_rows.append(GaugeValuesRow(t, values))
         if self.docker is not None:
             per = {c.name: ContainerValues(c.cpu_pct, c.mem_pct, c.mem_used, c.state)
                    for c in self.docker.latest().containers}  # fmt: skip
