@@ -25,6 +25,13 @@ APP_BINDINGS: list[BindingType] = [
     Binding(
         "p", "toggle_pause", "Pause", id="pause-display", tooltip="Freeze the display (recording goes on)"
     ),
+    Binding(
+        "d",
+        "detach",
+        "Detach",
+        id="detach",
+        tooltip="Leave the run going without this screen (loadwatch attach comes back to it)",
+    ),
     Binding("R", "write_report", "Report", id="write-report", tooltip="Write report.md and report.html"),
     Binding("P", "replay_run", "Replay", id="replay-run", tooltip="Play this run back from its record"),
     # Tab keys: shown in the footer only on their own tab.
@@ -45,10 +52,43 @@ APP_BINDINGS: list[BindingType] = [
     Binding("space", "play_pause", "Play/pause", id="replay-play", tooltip="Replay: play or pause"),
     Binding("plus,equals_sign", "replay_faster", "Faster", id="replay-faster", tooltip="Replay: faster"),
     Binding("minus", "replay_slower", "Slower", id="replay-slower", tooltip="Replay: slower"),
-    Binding("right", "replay_seek(10)", "+10s", show=False, id="replay-forward", tooltip="Replay: +10 s"),
-    Binding("left", "replay_seek(-10)", "-10s", show=False, id="replay-back", tooltip="Replay: -10 s"),
-    Binding("end", "replay_seek(1e9)", "End", show=False, id="replay-end", tooltip="Replay: go to the end"),
-    Binding("home", "replay_seek(-1e9)", "Start", show=False, id="replay-start", tooltip="Replay: the start"),
+    # Priority: the focused tab bar would take the arrows; outside a replay check_action passes them on.
+    Binding(
+        "right",
+        "replay_seek(10)",
+        "+10s",
+        show=False,
+        priority=True,
+        id="replay-forward",
+        tooltip="Replay: +10 s",
+    ),
+    Binding(
+        "left",
+        "replay_seek(-10)",
+        "-10s",
+        show=False,
+        priority=True,
+        id="replay-back",
+        tooltip="Replay: -10 s",
+    ),
+    Binding(
+        "end",
+        "replay_seek(1e9)",
+        "End",
+        show=False,
+        priority=True,
+        id="replay-end",
+        tooltip="Replay: the end",
+    ),
+    Binding(
+        "home",
+        "replay_seek(-1e9)",
+        "Start",
+        show=False,
+        priority=True,
+        id="replay-start",
+        tooltip="Replay: start",
+    ),
 ]
 
 

@@ -26,7 +26,8 @@ def describe_event(kind: EventKind, data: Mapping[str, Any]) -> str:
     if kind is EventKind.STATE:
         return f"{data.get('state')}: {data.get('detail', '')}"
     if kind is EventKind.STOP_REQUESTED:
-        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
+        who = f", {data['by']}" if data.get("by") else ""
+        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'}{who})"
     if kind is EventKind.SNAPSHOT:
         return f"snapshot saved: {data.get('json')}"
     if kind is EventKind.THRESHOLDS:
@@ -98,7 +99,9 @@ class RunJournal:
         )
         return mark
 
-    def save_snapshot(self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any]) -> Path:
+    def save_snapshot(
+        self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any], *, by: str = "user"
+    ) -> Path:
         """Write every current value as JSON into `snapshots/` and record the event; returns the JSON path."""
         folder = self.snapshot_dir()
         with self.lock:
@@ -114,7 +117,7 @@ class RunJournal:
         path.write_text(json.dumps(body, default=str, separators=(",", ":")))
         self.event(
             EventKind.SNAPSHOT,
-            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n},
+            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n, "by": by},
             commit=True,
         )
         return path
