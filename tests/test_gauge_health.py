@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig, PrometheusSettings, ScrapeSettings, redact_url
-from collectors.gauge_health import HealthTracker
+from collectors.gauge_health import Health, HealthTracker
 from collectors.gauge_presets import PRESETS
 from collectors.gauge_source import QueryResult, down_result
 from collectors.gauges import GaugeSpec
@@ -18,14 +18,18 @@ T = 1_800_000_000.0
 
 def test_health_changes_are_grouped_events_with_reasons_and_durations() -> None:
     tracker = HealthTracker(["db_pool", "cpu", "hit"], "Prometheus http://p", T)
-    ok3 = {"db_pool": ("ok", ""), "cpu": ("ok", ""), "hit": ("ok", "")}
+    ok3: dict[str, tuple[Health, str]] = {"db_pool": ("ok", ""), "cpu": ("ok", ""), "hit": ("ok", "")}
     assert tracker.update(T + 1, ok3) == [], "the first good poll is not news"
-    down = {name: ("down", "connection refused") for name in ok3}
+    down: dict[str, tuple[Health, str]] = {name: ("down", "connection refused") for name in ok3}
     [ev] = tracker.update(T + 2, down)
     assert (ev.state, ev.gauges, ev.all_gauges) == ("down", ("db_pool", "cpu", "hit"), True)
     assert ev.describe() == "Prometheus http://p: all 3 gauges down: connection refused"
     assert tracker.update(T + 3, down) == [], "the same fault again is not an event"
-    mixed = {"db_pool": ("ok", ""), "cpu": ("ok", ""), "hit": ("slow", "slow: no answer within 0.8 s")}
+    mixed: dict[str, tuple[Health, str]] = {
+        "db_pool": ("ok", ""),
+        "cpu": ("ok", ""),
+        "hit": ("slow", "slow: no answer within 0.8 s"),
+    }
     back, slow = tracker.update(T + 42, mixed)
     assert (back.state, back.gauges, back.back_after_s) == ("ok", ("db_pool", "cpu"), 40.0)
     assert back.describe() == "Prometheus http://p: gauge db_pool, cpu back after 40 s down"
@@ -63,6 +67,10 @@ def test_a_split_gauge_with_one_instance_is_one_series_for_rules() -> None:
     assert col.values_for_rules() == {"gauge.db_pool.127.0.0.1:5432": 97.0, "gauge.db_pool": 97.0}
     [rule] = gauge_rules((pool,))
     assert rule.metric == "gauge.db_pool.*", "the rule takes the series, so one breach per instance"
+    unlabelled = QueryResult((({}, 90.0),))  # the split label is missing: still a series for that rule
+    col = GaugeCollector(config, source=ScriptedSource([ok(db_pool=unlabelled)]), clock=lambda: T)
+    col.poll_once()
+    assert col.values_for_rules() == {"gauge.db_pool.-": 90.0, "gauge.db_pool": 90.0}
 
 
 def test_gauge_levels_become_rules_with_the_seed_names() -> None:
@@ -110,3 +118,19 @@ def test_urls_and_definitions_on_the_record_carry_no_credentials() -> None:
     meta = config.record_meta()
     assert meta["url"] == "http://***@127.0.0.1:9090" and "secret" not in str(meta)
     assert meta["gauges"][0]["name"] == "db_pool" and "pg_stat_activity_count" in meta["gauges"][0]["query"]
+
+
+def test_polls_every_second_and_every_two_past_half_an_hour_unless_configured() -> None:
+    pool = GaugeSpec("db_pool", "q", "%")
+    auto = GaugeCollector(
+        GaugesConfig((pool,), PrometheusSettings("http://127.0.0.1:1")), source=ScriptedSource([])
+    )
+    assert (auto.interval_s, auto.deadline_s) == (1.0, 0.8)
+    auto.plan(600.0)
+    assert auto.interval_s == 1.0
+    auto.plan(3600.0)
+    assert auto.interval_s == 2.0 and auto.deadline_s == 1.6
+    fixed = PrometheusSettings("http://127.0.0.1:1", interval_s=1.0, interval_set=True)
+    pinned = GaugeCollector(GaugesConfig((pool,), fixed), source=ScriptedSource([]))
+    pinned.plan(3600.0)
+    assert pinned.interval_s == 1.0
