@@ -23,6 +23,7 @@ from collectors.docker_config import DockerConfig
 from runners.engine.control import PlaybackControl, RunControl, SessionControl
 from runners.engine.exit_status import exit_status_for
 from runners.model.frames import Frame, Mark
+from runners.model.units import format_clock
 from tui.breach_banner import BreachBanner
 from tui.confirm_screen import ConfirmScreen
 from tui.containers_pane import ContainersPane
@@ -35,7 +36,6 @@ from tui.mark_dialog import MarkDialog
 from tui.output_pane import OutputPane
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
 from tui.run_tabs import RunTabs
-from tui.units import format_clock
 
 QUIT_QUESTION = "A run is in progress. Stop k6 gracefully and quit?"
 

@@ -8,8 +8,8 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from runners.model.frames import Frame, RunState
+from runners.model.units import format_clock, format_vus
 from tui.replay_bar import playback_text
-from tui.units import format_clock, format_vus
 
 STOP_NONE = ""
 """No stop was asked for by this screen."""
