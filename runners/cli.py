@@ -41,6 +41,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
     p.add_argument(
+        "--transport",
+        choices=("json", "rw", "otlp"),
+        default="json",
+        help="how k6 hands samples over: json (every sample on a pipe, default), rw (Prometheus remote "
+        "write, k6 aggregates per second), otlp (OpenTelemetry); see README, Overhead",
+    )
+    p.add_argument(
         "--detach",
         action="store_true",
         help="start the run in the background and return (watch it with `loadwatch attach`)",
@@ -339,6 +346,7 @@ def _run(
         runs_dir=args.runs_dir or default_runs_dir(),
         window_s=args.window,
         extra_meta=meta,
+        transport=getattr(args, "transport", "json"),
     )
     if args.engine_host is not None:
         import os

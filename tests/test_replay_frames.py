@@ -16,11 +16,11 @@ from runners.engine.live import RunEngine, RunSpec
 from runners.engine.replay import ReplayControl
 from runners.model.frames import Frame
 from runners.model.rule_spec import Rule
+from runners.model.units import format_clock
 from runners.rules.defaults import default_rules
 from tui.app import LoadwatchApp
 from tui.k6_charts import SeriesChart
 from tui.k6_pane import K6Pane
-from tui.units import format_clock
 
 pytestmark = pytest.mark.integration
 RAMP = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"

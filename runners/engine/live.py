@@ -15,16 +15,28 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.engine.control import FrameListener
+from runners.engine.cost import ThreadCpu
 from runners.engine.docker_levels import docker_levels
 from runners.engine.frame_assembly import assemble_frame
 from runners.engine.live_view import LiveView
 from runners.engine.outcome import outcome
 from runners.engine.sources import RunSources
 from runners.k6.binary import find_k6, k6_version
-from runners.k6.command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
+from runners.k6.command import (
+    TRANSPORTS,
+    build_argv,
+    check_user_args,
+    free_port,
+    k6_env,
+    redact_args,
+    secret_values,
+    transport_env,
+)
 from runners.k6.ingest import K6Ingest
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
+from runners.k6.push_fold import fold_deltas
+from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
 from runners.k6.thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6.views import code_counts, endpoint_rows, latency_bins
@@ -44,6 +56,8 @@ SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
 FRAME_EVENTS = 50  # recent events a frame carries (marks pane)
 RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
 RECORD_BURST = 300  # ... with bursts of up to this many lines
+# Where loadwatch's own CPU goes, per stage (thread CPU seconds, recorded in the run's meta).
+STAGES = ("json_feed", "push_decode", "fold", "frame", "record", "listeners")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +74,7 @@ class RunSpec:
     gauges: GaugesConfig | None = None  # the system under test's gauges (Prometheus or direct scrape)
     docker: DockerConfig | None = None  # containers to follow; None: Docker off
     extra_meta: dict[str, Any] = field(default_factory=dict)
+    transport: str = "json"  # how k6 hands samples over: json (pipe), rw (remote write) or otlp
 
 
 class RunEngine:
@@ -67,6 +82,8 @@ class RunEngine:
 
     def __init__(self, spec: RunSpec) -> None:
         check_user_args(spec.k6_args)
+        if spec.transport not in TRANSPORTS:
+            raise ValueError(f"unknown transport {spec.transport!r}: one of {', '.join(TRANSPORTS)}")
         self.spec = spec
         self._name = spec.name or spec.script.stem
         self.binary = find_k6()
@@ -79,10 +96,24 @@ class RunEngine:
         self.journal = RunJournal(self.recorder, lambda: self.started_at)
         self.summary_export = self.run_dir / "k6-summary.json"
         self.api_port = free_port()
+        self.push: PushReceiver | None = None
+        if spec.transport != "json":
+            decode = remote_write_decoder() if spec.transport == "rw" else otlp_decoder()
+            self.push = PushReceiver(decode)
+            self.env.update(transport_env(spec.transport, self.push.port))
         argv = build_argv(
-            self.binary, spec.script, spec.k6_args, self.api_port, json_placeholder(), self.summary_export
+            self.binary,
+            spec.script,
+            spec.k6_args,
+            self.api_port,
+            json_placeholder(),
+            self.summary_export,
+            spec.transport,
         )
-        self.k6 = K6Process(argv, self.env, self.api_port, self.ingest.feed, self.output.add)
+        self.stage_cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self._cpu_at_spawn = 0.0
+        self.thread_cpu = ThreadCpu()
+        self.k6 = K6Process(argv, self.env, self.api_port, self._feed_json, self.output.add)
         self.host = HostCollector()
         self.generator = GeneratorWatch()
         self.thresholds: list[Threshold] = []
@@ -175,6 +206,7 @@ class RunEngine:
             "status": RunState.STARTING.value,
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
+            "transport": self.spec.transport,
             "docker_levels": docker_levels(self.spec.docker) if self.spec.docker else None,
             "gauges": self.spec.gauges.record_meta()
             if self.spec.gauges and self.spec.gauges.source
@@ -185,7 +217,10 @@ class RunEngine:
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
+        if self.push is not None:
+            self.push.start()
         self.k6.start()
+        self._cpu_at_spawn = self.host.own_cpu_s()  # start-up (imports, record, k6 spawn) ends here
         self.host.watch_k6(self.k6.pid)
         self.taint.start()
         self.sources.start()
@@ -274,9 +309,19 @@ class RunEngine:
             self._tick(time.time())
             time.sleep(min(TICK_S, max(0.0, end - time.monotonic())))
 
+    def _feed_json(self, chunk: bytes) -> None:
+        t0 = time.thread_time()
+        self.ingest.feed(chunk)
+        self.stage_cpu["json_feed"] += time.thread_time() - t0
+
     def _tick(self, now: float) -> Frame:
+        t0 = time.thread_time()
         self.stats.absorb(self.ingest.take())
+        if self.push is not None:
+            self.stats.absorb(fold_deltas(self.push.inbox.take()))
         closed = self.stats.close_until(now)
+        t1 = time.thread_time()
+        self.stage_cpu["fold"] += t1 - t0
         lines = self.output.take()
         sample = self.host.sample()
         change = self.generator.feed(sample)
@@ -329,6 +374,8 @@ class RunEngine:
             gauges=self.sources.gauge_snapshot(),
             containers=docker_snap,
         )  # fmt: skip
+        t2 = time.thread_time()
+        self.stage_cpu["frame"] += t2 - t1
         with self.journal.lock:
             if not self.journal.closed:
                 pending = self.stats.open_points(now)
@@ -341,6 +388,8 @@ class RunEngine:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
                 self.recorder.commit()
+        t3 = time.thread_time()
+        self.stage_cpu["record"] += t3 - t2
         self.view.set_tick(parts, series)
         with self._lock:
             self._seq += 1
@@ -353,7 +402,29 @@ class RunEngine:
                 listener(frame)
             except Exception as exc:
                 self.journal.event(EventKind.LISTENER_ERROR, {"error": repr(exc)})
+        if self._seq % 10 == 0:
+            self.thread_cpu.sample()  # every 5 s: threads that end (k6's readers) keep a recent reading
+        t4 = time.thread_time()
+        self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
+
+    def _cost_meta(self) -> dict[str, Any]:
+        """loadwatch's own cost of this run: process CPU and where it went, and what k6 pushed."""
+        self.thread_cpu.sample()
+        if self.push is not None:
+            self.stage_cpu["push_decode"] = self.push.decode_cpu_s
+        cost: dict[str, Any] = {
+            "loadwatch_cpu_s": round(self.host.own_cpu_s(), 3),
+            "loadwatch_startup_cpu_s": round(self._cpu_at_spawn, 3),
+            "stage_cpu_s": {k: round(v, 3) for k, v in self.stage_cpu.items()},
+            "thread_cpu_s": self.thread_cpu.top(),
+            "k6_peak_rss_bytes": self.host.k6_peak_rss,
+        }
+        if self.push is not None:
+            inbox = self.push.inbox
+            cost["push"] = {"pushes": inbox.pushes, "bad": inbox.bad_pushes, "bytes": inbox.bytes_in,
+                            "last_error": inbox.last_error}  # fmt: skip
+        return cost
 
     def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:
         # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate. A token bucket
@@ -382,6 +453,8 @@ class RunEngine:
         self.taint.stop()
         self.sources.stop()
         self.ingest.finish()
+        if self.push is not None:
+            self.push.stop()  # k6 has exited: its last push (sent while stopping) is in the inbox
         self._final_verdicts = final_verdicts(self.summary_export) or None
         self.ended_at = time.time()
         stderr_tail = self.output.last_lines("stderr", 20)
@@ -411,6 +484,7 @@ class RunEngine:
                 plan=self.output.plan_lines(),
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
+                **self._cost_meta(),
             )
             self.recorder.close()
         self.summary = summary
