@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -11,8 +12,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runners.config.run_config import RunConfig
     from runners.engine.live import RunEngine, RunSpec
+    from runners.engine.terminal_watch import TerminalWatch
 
 VERSION = "0.1.0"
 
@@ -87,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadwatch` console script."""
     own, k6_args = _split_k6_args(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(own)
+    # Records, snapshots, reports and k6's own summary are the user's only: folders 0700, files 0600.
+    os.umask(0o077)
     if args.command in ("runs", "show", "replay"):
         return _records(args)
     if args.command == "report":
@@ -97,21 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
     if args.command == "run":
-        config = _config(args, screen=not args.headless)
+        config = _config(args)
         return 2 if config is None else _run(args, Path(args.script), k6_args, config, {})
     return _demo(args, k6_args)
 
 
-def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
+def _config(args: argparse.Namespace) -> RunConfig | None:
     """The configuration, read once; None (after saying why) when it is invalid."""
     from runners.config.loader import ConfigError
     from runners.config.run_config import load_run_config
+    from tui.app import LoadwatchApp
 
-    key_ids = None
-    if screen:
-        from tui.app import LoadwatchApp
-
-        key_ids = LoadwatchApp.binding_ids()
+    # `[keys]` is checked by every command, headless or not: the same file must not pass one and fail another.
+    key_ids = LoadwatchApp.binding_ids()
     try:
         return load_run_config(args.config, key_ids)
     except ConfigError as exc:
@@ -122,7 +126,7 @@ def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
 def _rules(args: argparse.Namespace) -> int:
     from runners.rules.format import format_rules
 
-    config = _config(args, screen=False)
+    config = _config(args)
     if config is None:
         return 2
     path = config.path
@@ -228,7 +232,7 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=not args.headless)  # invalid: nothing starts, not even the target
+    config = _config(args)  # invalid: nothing starts, not even the target
     if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
@@ -283,28 +287,43 @@ def _make_engine(spec: RunSpec) -> RunEngine:
     return RunEngine(spec)
 
 
-def _install_stop_signals(engine: RunEngine, on_stop: object = None) -> None:
+def _install_stop_signals(engine: RunEngine, on_stop: Callable[[], None] | None = None) -> TerminalWatch:
+    """Ctrl+C and SIGTERM stop the run (a second time: at once); a lost terminal, by SIGHUP or by any other
+    route the returned watch notices, stops it too, once."""
+    from runners.engine.terminal_watch import TerminalWatch, quiet_std_streams
+
     presses = {"n": 0}
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
+    def stop(reason: str) -> None:
         presses["n"] += 1
-        reason = {signal.SIGHUP: "terminal lost (SIGHUP)", signal.SIGTERM: "SIGTERM"}.get(
-            signal.Signals(signum), "ctrl+c"
-        )
         engine.request_stop(hard=presses["n"] > 1, reason=reason)
-        if callable(on_stop):
+        if on_stop is not None:
             on_stop()
+
+    def terminal_lost(how: str) -> None:
+        quiet_std_streams()  # nothing left to read or write: no spinning on EOF, no blocking on a dead pty
+        stop(f"terminal lost ({how})")
+
+    watch = TerminalWatch(terminal_lost)
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            watch.lost("SIGHUP")
+        else:
+            stop("SIGTERM" if signum == signal.SIGTERM else "ctrl+c")
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, handler)
+    return watch.start()
 
 
 def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     from runners.engine.exit_status import exit_status_for
     from runners.engine.headless import HeadlessPrinter
 
-    engine.add_listener(HeadlessPrinter(every_s=args.progress_every))
-    _install_stop_signals(engine)
+    printer = HeadlessPrinter(every_s=args.progress_every)
+    engine.add_listener(printer)
+    printer.on_lost = _install_stop_signals(engine).lost  # EIO or EPIPE on stdout: the terminal is gone
     engine.start()
     print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
     while not engine.wait(0.5):
@@ -319,7 +338,7 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
 
 
 def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
-    import os
+    import contextlib
     import threading
     import time
 
@@ -331,14 +350,17 @@ def _tui(engine: RunEngine, keymap: dict[str, str]) -> int:
     app.use_keymap(keymap)
 
     def leave() -> None:  # terminal gone or killed: stop k6 and let the app exit
-        app.call_later(app.exit)
-
         def watchdog() -> None:  # if the screen cannot shut down on a dead terminal, leave anyway
             engine.wait(90)
             time.sleep(10)
             os._exit(exit_status_for(engine.state))
 
         threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
+        if threading.current_thread() is threading.main_thread():  # a signal handler, on the app's loop
+            app.call_later(app.exit)
+        else:  # the terminal watch's thread
+            with contextlib.suppress(Exception):  # the app may be gone already
+                app.call_from_thread(app.exit)
 
     _install_stop_signals(engine, on_stop=leave)
     app.run()

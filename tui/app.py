@@ -308,9 +308,13 @@ class LoadwatchApp(App[int]):
 
     def action_snapshot(self) -> None:
         """Save the screen as SVG and every current value as JSON into the run record."""
-        folder = self.control.snapshot_dir()
-        name = f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
-        svg = Path(self.save_screenshot(filename=name, path=str(folder)))
+        try:  # a full disk or a closed record is a message, never a crash of the screen (and the test)
+            folder = self.control.snapshot_dir()
+            name = f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
+            svg = Path(self.save_screenshot(filename=name, path=str(folder)))
+        except (RuntimeError, OSError) as exc:
+            self.notify(f"snapshot not saved: {exc}", severity="error", timeout=10)
+            return
         try:
             json_path = self.control.save_snapshot(svg)
         except (RuntimeError, OSError) as exc:

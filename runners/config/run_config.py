@@ -10,9 +10,14 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig, demo_gauges
 from runners.config.docker import parse_docker
 from runners.config.gauges import parse_gauges
-from runners.config.loader import find_config, load_raw, parse_keymap
+from runners.config.loader import ConfigContext, find_config, load_raw, parse_keymap
 from runners.config.rules import parse_rules
 from runners.model.rule_spec import Rule
+
+# Every top-level name the file may hold; a new section is added here by the module that parses it.
+SECTIONS = frozenset(
+    {"prometheus", "scrape", "presets", "gauges", "docker", "rules", "rules_settings", "keys"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +42,14 @@ def load_run_config(explicit: Path | None, key_ids: Set[str] | None = None) -> R
 
     Args:
         explicit: `--config`, else ./loadwatch.toml, else the XDG config directory, else defaults.
-        key_ids: The screen's binding ids when a `[keys]` table may remap them (None: headless).
+        key_ids: The screen's binding ids, which a `[keys]` table may remap (None: `[keys]` is not read).
 
     Raises:
         ConfigError: naming the file, the key and the problem.
     """
     path = find_config(explicit)
     raw = load_raw(path)
+    ConfigContext(path).reject_unknown(raw.data, SECTIONS, "section")  # `[promethues]` must not be ignored
     return RunConfig(
         path=path,
         rules=tuple(parse_rules(raw)),

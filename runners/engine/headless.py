@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
+from runners.engine.terminal_watch import is_terminal_lost
 from runners.model.frames import Frame
 
 
@@ -50,9 +52,23 @@ class HeadlessPrinter:
         self.out = out or sys.stdout
         self.every_s = every_s
         self._last = 0.0
+        self.on_lost: Callable[[str], None] | None = None  # told once when stdout is gone (EIO, EPIPE)
+        self.lost = False
 
     def __call__(self, frame: Frame) -> None:
         """Handle one frame (engine thread)."""
+        if self.lost:
+            return
+        try:
+            self._print(frame)
+        except OSError as exc:
+            if not is_terminal_lost(exc):
+                raise
+            self.lost = True
+            if self.on_lost is not None:
+                self.on_lost(f"output: {exc.strerror or exc}")
+
+    def _print(self, frame: Frame) -> None:
         for line in frame.new_output:
             if line.stream == "loadwatch" or (
                 line.stream == "stderr" and ("level=error" in line.text or "level=fatal" in line.text)

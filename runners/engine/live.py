@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import platform
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +19,18 @@ from collectors.host import HostCollector
 from runners.engine.control import FrameListener
 from runners.engine.outcome import outcome
 from runners.engine.sources import RunSources
+from runners.engine.stall import StallChange, StallWatch
 from runners.k6.binary import find_k6, k6_version
-from runners.k6.command import build_argv, check_user_args, free_port, k6_env, redact_args, secret_values
+from runners.k6.command import build_argv, check_user_args, free_port, k6_env, redact_args
 from runners.k6.ingest import K6Ingest
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
+from runners.k6.tags import TagCache
 from runners.k6.thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6.views import code_counts, endpoint_rows, latency_bins
-from runners.model.frames import Frame, Mark, OutputLine, RunState
+from runners.model.frames import Frame, LiveStats, Mark, OutputLine, RunState, SecondPoint
+from runners.model.redact import Redactor, secret_values
 from runners.model.rule_spec import Rule, rules_meta
 from runners.record.journal import RunJournal
 from runners.record.store import RunRecorder, new_run_dir
@@ -65,10 +70,14 @@ class RunEngine:
         self._name = spec.name or spec.script.stem
         self.binary = find_k6()
         self.env = k6_env()
-        self.ingest = K6Ingest()
+        # Secrets are masked where values enter: tag values (so endpoint names) and printed lines.
+        self.redactor = Redactor(secret_values(spec.k6_args, self.env))
+        self.ingest = K6Ingest(TagCache(redact=self.redactor.text))
         self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s, max_endpoints=spec.max_endpoints)
-        self.output = OutputBuffer(secrets=secret_values(spec.k6_args, self.env))
+        self.output = OutputBuffer(redactor=self.redactor)
+        self.stall = StallWatch()
         self.run_dir = new_run_dir(spec.runs_dir, self._name)
+        os.chmod(self.run_dir, 0o700)  # a run's output, args and summaries are its owner's only
         self.recorder = RunRecorder(self.run_dir)
         self.journal = RunJournal(self.recorder, lambda: self.started_at)
         self.summary_export = self.run_dir / "k6-summary.json"
@@ -76,7 +85,7 @@ class RunEngine:
         argv = build_argv(
             self.binary, spec.script, spec.k6_args, self.api_port, json_placeholder(), self.summary_export
         )
-        self.k6 = K6Process(argv, self.env, self.api_port, self.ingest.feed, self.output.add)
+        self.k6 = K6Process(argv, self.env, self.api_port, self._on_json, self.output.add)
         self.host = HostCollector()
         self.generator = GeneratorWatch()
         self.thresholds: list[Threshold] = []
@@ -232,10 +241,48 @@ class RunEngine:
             finally:
                 self._finished.set()
 
+    def _on_json(self, chunk: bytes) -> None:
+        self.stall.fed()
+        self.ingest.feed(chunk)
+
+    def _watch_stall(self, now: float) -> tuple[OutputLine, ...]:
+        planned, elapsed = self.output.planned_s, self.output.elapsed_s
+        watching = (
+            self._state is RunState.RUNNING
+            and self.k6.running
+            and self.stats.first_t is not None
+            and not (planned and elapsed is not None and elapsed >= planned - 0.5)  # teardown, summary
+        )
+        change = self.stall.check(now, watching)
+        if change is None:
+            return ()
+        self.journal.event("stall", change.as_dict(), commit=True)
+        return (OutputLine(now, "loadwatch", self._stall_text(change)),)
+
+    @staticmethod
+    def _stall_text(change: StallChange) -> str:
+        if change.ended:
+            return (
+                f"k6 is responding again after {change.duration_s:.0f} s without samples (kept out of rates)"
+            )
+        return f"k6 not responding ({change.duration_s:.0f}s): no samples while it runs"
+
+    def _without_stalls(self, live: LiveStats, now: float) -> LiveStats:
+        """Rates over the window's live seconds only: a stall is missing data, not zero traffic."""
+        end = int(now - CLOSE_DELAY_S)
+        stalled = self.stall.stalled_in(end - self.spec.window_s, end)
+        if not stalled:
+            return live
+        scale = self.spec.window_s / max(1, self.spec.window_s - stalled)
+        return replace(live, rps=live.rps * scale, iterations_per_s=live.iterations_per_s * scale,
+                       data_sent_per_s=live.data_sent_per_s * scale,
+                       data_received_per_s=live.data_received_per_s * scale)  # fmt: skip
+
     def _tick(self, now: float) -> Frame:
         self.stats.absorb(self.ingest.take())
-        closed = self.stats.close_until(now)
         lines = self.output.take()
+        lines += self._watch_stall(now)
+        closed = self.stall.settle(self.stats.close_until(now), final=not self.k6.running)
         sample = self.host.sample()
         change = self.generator.feed(sample)
         if change is not None:
@@ -244,9 +291,14 @@ class RunEngine:
             lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
-        live = self.stats.live(now, window_hist)
+        live = self._without_stalls(self.stats.live(now, window_hist), now)
         endpoints = endpoint_rows(self.stats, now)
-        values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
+        # While a stall touches the window, k6's numbers are missing, not low: rules do not judge them.
+        stall_in_window = self.stall.stalled_for is not None or self.stall.stalled_in(
+            int(now) - self.spec.window_s, int(now) + 1
+        )
+        k6_now = {} if stall_in_window else k6_values(live, endpoints)
+        values = {**k6_now, **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
         verdict = self.rules.evaluate(values, load, now)
@@ -271,6 +323,7 @@ class RunEngine:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
                 self.recorder.commit()
+        stalled_s = self.stall.stalled_for
         with self._lock:
             self._seq += 1
             frame = Frame(
@@ -282,10 +335,10 @@ class RunEngine:
                 planned_s=self.output.planned_s,
                 live=live,
                 totals=self.stats.totals(),
-                series=self.stats.recent_series(SERIES_IN_FRAME),
+                series=self._series(),
                 new_output=lines,
                 k6_exit_code=self.k6.exit_code,
-                status_detail=self._detail,
+                status_detail=self._detail if stalled_s is None else f"k6 not responding ({stalled_s:.0f}s)",
                 parse_errors=self.ingest.parse_errors,
                 dropped_output_lines=self.output.dropped,
                 endpoints=endpoints,
@@ -307,6 +360,7 @@ class RunEngine:
                 gauge_history=gauge_history,
                 containers=docker_snap,
                 container_events=container_events,
+                stalled_s=stalled_s,
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -316,6 +370,12 @@ class RunEngine:
             except Exception as exc:
                 self.journal.event("listener_error", {"error": repr(exc)})
         return frame
+
+    def _series(self) -> tuple[SecondPoint, ...]:
+        series = self.stats.recent_series(SERIES_IN_FRAME)
+        if not self.stall.stalls and self.stall.stalled_for is None:
+            return series
+        return tuple(p for p in series if not self.stall.is_stalled(p.t))
 
     def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:
         # The disk budget (~1 MB/min) cannot take k6's per-request warnings at full rate. A token bucket
@@ -334,6 +394,28 @@ class RunEngine:
         note = OutputLine(now, "loadwatch", f"({skipped} more output lines not recorded: disk budget)")
         return (*lines[:n], note)
 
+    def _redact_k6_summary(self) -> None:
+        """k6 writes its own summary (tag values, URLs, check names): mask it before anyone reads it."""
+        try:
+            raw = self.summary_export.read_text()
+        except OSError:
+            return
+        if not self.redactor.leaks(raw):
+            return
+        try:
+            clean = json.dumps(self.redactor.value(json.loads(raw)), indent=2)
+        except ValueError:
+            clean = self.redactor.text(raw)
+        tmp = self.summary_export.with_suffix(".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(clean)
+            tmp.replace(self.summary_export)
+        except OSError:  # cannot write the masked copy (disk full): k6's copy must not stay either
+            tmp.unlink(missing_ok=True)
+            self.summary_export.unlink(missing_ok=True)
+
     def _stage_text(self, elapsed: float) -> str:
         planned = self.output.planned_s
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
@@ -343,6 +425,7 @@ class RunEngine:
         self.sources.stop()
         self.ingest.finish()
         self._final_verdicts = final_verdicts(self.summary_export) or None
+        self._redact_k6_summary()
         self.ended_at = time.time()
         stderr_tail = self.output.last_lines("stderr", 20)
         state, detail = outcome(self.k6.exit_code, self.k6.stop_info, self.k6.spawn_error, stderr_tail)
@@ -354,7 +437,7 @@ class RunEngine:
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
         self.rules.close()
-        summary = build_summary(self, frame)
+        summary = self.redactor.value(build_summary(self, frame))  # a last net: nothing built from tags leaks
         with self.journal.lock:
             self.journal.close()
             try:

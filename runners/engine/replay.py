@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from runners.engine.control import FrameListener
-from runners.k6.histogram import Histogram
+from runners.k6.histogram import Histogram, bucket_value
 from runners.k6.stats import percentiles_of
 from runners.model.frames import (
     EndpointRow,
@@ -216,6 +216,8 @@ class ReplayControl:
                 for k, v in counts.items():
                     h.counts[k] = h.counts.get(k, 0) + v
                 h.count += sum(counts.values())
+        if h.count:  # bucket counts alone: the bounds come from the buckets, or percentiles turn NaN
+            h.min, h.max = bucket_value(min(h.counts)), bucket_value(max(h.counts))
         lat = percentiles_of(h) if h.count else Percentiles()
         s = self.summary.get("latency_ms") or {}
         if at_end and s:  # the recorded summary has the exact min, max and mean

@@ -241,3 +241,5 @@ class Frame:
     gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
     containers: DockerSnapshot | None = None  # None when Docker is disabled
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
+    stalled_s: float | None = None  # k6 alive but silent this long (a stall in progress), else None
+    record_problem: str = ""  # why the record is not being written now ("" while it is)
