@@ -16,8 +16,8 @@ from tests.tmux_driver import Tmux
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-PASSWORD = "hunter2pw"
-ENV_SECRET = "abc123zz"
+PASSWORD = "hunter2pw"  # noqa: S105 - planted, to be found nowhere
+ENV_SECRET = "abc123zz"  # noqa: S105 - planted
 USERINFO_PW = "s3cr3tpw"
 UPSTREAM_PW = "upw9876q"
 SECRETS = [PASSWORD, ENV_SECRET, USERINFO_PW, UPSTREAM_PW]
