@@ -10,6 +10,7 @@ from typing import Any
 
 from runners.engine.control import FrameListener
 from runners.k6.histogram import Histogram, bucket_value
+from runners.k6.line_text import clean_line
 from runners.k6.stats import percentiles_of
 from runners.model.frames import (
     EndpointRow,
@@ -192,7 +193,9 @@ class ReplayControl:
         )  # fmt: skip
         with self._lock:
             self._seq += 1
-            lines = tuple(OutputLine(t, s, x) for t, s, x in self.output if self._out_pos < t <= pos)[-400:]
+            # Records written before lines were cleaned may hold escapes: never replay them to the terminal.
+            lines = tuple(OutputLine(t, s, clean_line(x)) for t, s, x in
+                          [o for o in self.output if self._out_pos < o[0] <= pos][-400:])  # fmt: skip
             self._out_pos = pos
         return Frame(
             seq=self._seq, wall_t=pos, run_name=self._name, state=self._state_at(pos), elapsed_s=pos - self.t0,

@@ -24,7 +24,7 @@ class OutputBuffer:
 
     def __init__(self, redactor: Redactor | None = None, per_tick: int = 200, keep_tail: int = 40) -> None:
         self._lock = threading.Lock()
-        self._pending: deque[OutputLine] = deque(maxlen=per_tick * 4)
+        self._pending: deque[OutputLine] = deque(maxlen=per_tick * 4)  # bounded by hand in add()
         self._redactor = redactor or Redactor()
         self.per_tick = per_tick
         self.dropped = 0  # lines never shown nor recorded, over the whole run
@@ -62,11 +62,12 @@ class OutputBuffer:
             else:
                 self._last_blank = False
         with self._lock:
-            if len(self._pending) == self._pending.maxlen:
+            self.tail.append(line)
+            if len(self._pending) == self._pending.maxlen:  # keep a burst's first lines: they hold its cause
                 self.dropped += 1
                 self._dropped_unsaid += 1
+                return
             self._pending.append(line)
-            self.tail.append(line)
 
     def take(self) -> tuple[OutputLine, ...]:
         """The lines since the last call, at most `per_tick` of them, then a line saying how many were not."""
