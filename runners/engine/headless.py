@@ -30,6 +30,8 @@ def progress_line(frame: Frame) -> str:
         f"[{_clock(frame.elapsed_s)}/{_clock(frame.planned_s)}] {frame.state.value:<8} vus={vus} "
         f"rps={live.rps:.1f} err={live.error_rate * 100:.2f}% p50={_ms(live.latency.p50)} "
         f"p95={_ms(live.latency.p95)} p99={_ms(live.latency.p99)} reqs={frame.totals.requests}"
+        + (f" k6 not responding ({frame.stalled_s:.0f}s)" if frame.stalled_s is not None else "")
+        + (f" RECORD NOT SAVED: {frame.record_problem}" if frame.record_problem else "")
     )
 
 

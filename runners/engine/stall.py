@@ -99,14 +99,26 @@ class StallWatch:
         out: list[SecondPoint] = []
         self._held = []
         for p in held:
-            if self.is_stalled(p.t):
+            if self.is_stalled(p.t) or (_empty(p) and self._starts_stall(p.t)):
                 continue
-            if final or last is None or p.t <= int(last):
+            # k6 flushes samples a little after they are taken: an empty second is real only once a
+            # later second has been fed.
+            if final or last is None or p.t < int(last) or not _empty(p):
                 out.append(p)
             else:
                 self._held.append(p)
         return out
 
+    def _starts_stall(self, t: int) -> bool:
+        """The second in which the last sample before a stall arrived (its samples may be older)."""
+        if self._since is not None and t == int(self._since):
+            return True
+        return any(a - 1 == t for a, _ in self.stalls)
+
     def stalled_in(self, start: int, end: int) -> int:
         """How many seconds of [start, end) were stalled."""
         return sum(1 for t in range(start, end) if self.is_stalled(t))
+
+
+def _empty(p: SecondPoint) -> bool:
+    return p.requests == 0 and p.iterations == 0 and p.checks_pass + p.checks_fail == 0
