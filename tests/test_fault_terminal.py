@@ -7,8 +7,8 @@ import fcntl
 import os
 import pty
 import struct
-import sys
 import subprocess
+import sys
 import termios
 import threading
 import time
