@@ -23,13 +23,13 @@ export default function () {
 """
 
 
-def record(out: Path, seconds: int, vus: int = 10) -> Path:
+def record(out: Path, seconds: int, vus: int = 10, script: str = SCRIPT) -> Path:
     """Run k6 for `seconds` against a local nginx with `--out json=out`; returns `out`."""
     with local_nginx() as base, tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "bench.js"
-        script.write_text(SCRIPT)
+        path = Path(tmp) / "bench.js"
+        path.write_text(script)
         cmd = [find_k6(), "run", "-q", "--no-summary", "--vus", str(vus), "--duration", f"{seconds}s",
-               "-e", f"BASE={base}", "--out", f"json={out}", str(script)]  # fmt: skip
+               "-e", f"BASE={base}", "--out", f"json={out}", str(path)]  # fmt: skip
         subprocess.run(cmd, env=k6_env(), check=True, timeout=seconds + 60, capture_output=True)
     return out
 

@@ -191,7 +191,13 @@ def _records(args: argparse.Namespace) -> int:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
     if args.command == "show":
-        print(json.dumps(show(folder), indent=2, default=str))
+        from runners.record.reader import RecordReadError
+
+        try:
+            print(json.dumps(show(folder), indent=2, default=str))
+        except RecordReadError as exc:
+            print(f"loadwatch: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
 from tests import k6_scripts
 
 LOADWATCH = [sys.executable, "-m", "runners.cli"]
@@ -88,11 +88,11 @@ def test_kill_9_of_loadwatch_takes_k6_down_and_leaves_a_readable_record(
     _, alive = psutil.wait_procs([k6], timeout=5)
     assert not alive, "k6 did not outlive loadwatch"
     (run_dir,) = (tmp_path / "runs").iterdir()
-    reader = RunReader(run_dir)
-    seconds = list(reader.seconds())
+    reader = RecordReader(run_dir)
+    seconds = reader.seconds()
     assert seconds, "the series up to the kill is on disk"
-    assert killed_at - (seconds[-1]["t"] + 1) < 2.5  # last closed second ends within ~1 s + close delay
-    assert reader.meta()["status"] == "starting" or reader.meta()["status"] == "running"
+    assert killed_at - (seconds[-1].t + 1) < 2.5  # last closed second ends within ~1 s + close delay
+    assert reader.meta().status in ("starting", "running")
 
 
 @pytest.mark.integration
@@ -109,6 +109,6 @@ def test_signal_stops_k6_gracefully_and_completes_the_record(
     assert summary["status"] == "aborted" and summary["k6_exit_code"] == 103
     assert summary["requests"] > 0
     (run_dir,) = (tmp_path / "runs").iterdir()
-    meta = RunReader(run_dir).meta()
+    meta = RecordReader(run_dir).meta()
     assert meta["status"] == "aborted" and meta["ended_at"] > meta["started_at"]
     assert "rps=" in out

@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 from tests.tmux_driver import Tmux
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -50,7 +51,7 @@ def test_demo_at_80x24_quit_with_confirmation(tmp_path: Path, k6_bin: str) -> No
     finally:
         term.close()
     (run_dir,) = runs.iterdir()
-    meta = RunReader(run_dir).meta()
+    meta = RecordReader(run_dir).meta()
     assert meta["status"] == "aborted" and meta["stopped_by"] == "quit"
     assert meta["k6_exit_code"] == 103
 
@@ -114,9 +115,9 @@ def test_kill_9_under_load_keeps_the_mark_and_the_series(tmp_path: Path, k6_bin:
     finally:
         term.close()
     (run_dir,) = runs.iterdir()
-    reader = RunReader(run_dir)
-    assert len(reader.events("mark")) == 1
-    last = list(reader.seconds())[-1]["t"]
+    reader = RecordReader(run_dir)
+    assert len(reader.events(EventKind.MARK)) == 1
+    last = reader.seconds()[-1].t
     assert killed_at - (last + 1) <= 1.0  # the record also keeps the second in progress
     reader.close()
 
@@ -129,7 +130,7 @@ def test_sighup_when_the_terminal_goes_away(tmp_path: Path, k6_bin: str) -> None
     _, alive = psutil.wait_procs([psutil.Process(pid), *k6], timeout=60)
     assert not alive, "loadwatch and k6 ended"
     (run_dir,) = runs.iterdir()
-    meta = RunReader(run_dir).meta()
+    meta = RecordReader(run_dir).meta()
     assert meta["status"] == "aborted" and "SIGHUP" in meta["stopped_by"]
     assert meta["ended_at"] > meta["started_at"]
     assert (run_dir / "summary.json").is_file()

@@ -10,7 +10,8 @@ import pytest
 from collectors.docker_config import DockerConfig
 from runners.engine.live import RunEngine, RunSpec
 from runners.model.frames import Frame
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 from tests import k6_scripts
 from tests.docker_support import Daemon, docker_containers, docker_daemon
 
@@ -42,13 +43,10 @@ def test_containers_and_their_events_follow_the_run(
     assert cpu and 35 <= max(cpu) <= 65, cpu[-5:]
     died = [e for f in frames for e in f.container_events if e.action == "die" and e.name == f"{tag}-exit3"]
     assert died and died[0].exit_code == 3
-    reader = RunReader(engine.run_dir)
-    recorded = reader.events("container")
+    reader = RecordReader(engine.run_dir)
+    recorded = reader.events(EventKind.CONTAINER)
     assert any(e["action"] == "die" and e["exit_code"] == 3 for e in recorded)
-    assert any(
-        f"{tag}-burner" in row
-        for row in (str(r) for r in reader.db.execute("SELECT data FROM series WHERE source='containers'"))
-    )
+    assert any(f"{tag}-burner" in row.containers for row in reader.container_values())
     summary = engine.summary["containers"]
     assert summary[f"{tag}-burner"]["cpu_pct_peak"] > 30
     assert burner

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 from tests import k6_scripts
 from tests.fault_support import ENV, LOADWATCH, headless, loadwatch_bin, only_run_dir
 from tests.tmux_driver import Tmux
@@ -65,8 +66,8 @@ def test_rule_command_message_is_recorded_and_replay_of_a_cut_run_shows_no_nan(
     )
     out, _ = proc.communicate(timeout=90)
     run_dir = only_run_dir(tmp_path / "runs")
-    reader = RunReader(run_dir)
-    commands = reader.events("rule_command")
+    reader = RecordReader(run_dir)
+    commands = reader.events(EventKind.RULE_COMMAND)
     reader.close()
     assert commands, out
     assert (

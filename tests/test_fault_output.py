@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from runners.record.store import DB_NAME, RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import DB_NAME
 from tests import k6_scripts
 from tests.fault_support import loadwatch_bin, only_run_dir
 from tests.tmux_driver import Tmux
@@ -54,8 +55,8 @@ def test_flood_long_line_and_escapes_are_handled_honestly(tmp_path: Path, k6_bin
         term.close()
 
     run_dir = only_run_dir(runs)
-    reader = RunReader(run_dir)
-    lines = [text for _, _, text in reader.output()]
+    reader = RecordReader(run_dir)
+    lines = [x.text for x in reader.output()]
     reader.close()
     assert not [x for x in lines if "\x1b" in x or "\x07" in x], "no escape or control reaches the record"
     assert any(x.endswith("after-osc red bell") for x in lines) and "end of script" in lines

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
 from tests import k6_scripts
 from tests.fault_support import ENV, LOADWATCH, files_holding, loadwatch_bin, only_run_dir
 from tests.tmux_driver import Tmux
@@ -69,8 +69,8 @@ def test_no_planted_secret_anywhere_in_the_run_folder_or_on_screen(
     # The masking kept what is useful: the endpoint is there, with its secret path segment masked.
     summary = (run_dir / "summary.json").read_text()
     assert "/login/***/k/***" in summary
-    reader = RunReader(run_dir)
-    assert any("using *** and ***" in text for _, _, text in reader.output())
+    reader = RecordReader(run_dir)
+    assert any("using *** and ***" in x.text for x in reader.output())
     reader.close()
     # Owner only: every folder 0700 (the fresh XDG one too), every file 0600.
     for path in [xdg / "loadwatch", runs, *run_dir.rglob("*"), run_dir]:

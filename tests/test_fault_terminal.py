@@ -17,7 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 from tests import k6_scripts
 from tests.fault_support import ENV, LOADWATCH, k6_under, only_run_dir, wait_until
 
@@ -107,9 +108,9 @@ def test_a_pty_closed_without_a_signal_ends_the_run_cleanly(
     assert (cpu - cpu0) / took < 0.5, f"{cpu - cpu0:.1f} CPU-s in {took:.1f} s"
     _, alive = psutil.wait_procs([k6], timeout=5)
     assert not alive, "k6 ended with the run"
-    run = RunReader(only_run_dir(tmp_path / "runs"))
+    run = RecordReader(only_run_dir(tmp_path / "runs"))
     meta = run.meta()
-    stops = run.events("stop_requested")
+    stops = run.events(EventKind.STOP_REQUESTED)
     run.close()
     assert meta["status"] == "aborted" and meta["ended_at"] > meta["started_at"], meta
     print(f"stopped by: {meta['stopped_by']}")

@@ -13,7 +13,8 @@ import pytest
 from runners.engine.live import RunEngine, RunSpec
 from runners.engine.replay import ReplayControl
 from runners.model.frames import RunState
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -29,8 +30,8 @@ def test_marks_are_on_disk_when_add_mark_returns(tmp_path: Path, k6_bin: str, ng
         time.sleep(1.5)
         engine.add_mark("scaled the api to 4 replicas")
         # Another connection sees it at once: it was committed before add_mark returned.
-        reader = RunReader(engine.run_dir)
-        marks = reader.events("mark")
+        reader = RecordReader(engine.run_dir)
+        marks = reader.events(EventKind.MARK)
         reader.close()
         assert [m["note"] for m in marks] == ["scaled the api to 4 replicas"]
         engine.add_mark("")

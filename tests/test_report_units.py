@@ -11,6 +11,7 @@ import pytest
 
 from runners.k6.histogram import Histogram
 from runners.model.frames import Percentiles, SecondPoint
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder
 from runners.report.compare import comparability, compare_value
 from runners.report.data import ReportError, build_report_json
@@ -37,29 +38,31 @@ def make_run(
     rec.set_meta(name="unit", script="/s.js", script_sha256="a" * 64, k6_args=["-e", "X=***"], k6_version="k6 v1.1.0",
                  started_at=T0, ended_at=T0 + SECONDS, status="finished", window_s=10, **(meta or {}))  # fmt: skip
     points = [_point(i) for i in range(SECONDS)]
-    rec.add_seconds("k6", points)
+    rec.add_seconds(points)
     hist = []
     for p in points:
         h = Histogram()
         h.add_many([p.latency.p50 or 0.0] * 50 + [p.latency.p99 or 0.0] * 50)
         hist.append((p.t, h.counts))
-    rec.add_histograms("k6_hist", hist)
+    rec.add_histograms(hist)
     for i in range(SECONDS):
         gauges = {"db_pool|": 50.0 + i, "cpu|api-1": 30.0, "cpu|api-2": 35.0}
         containers = {"api": {"cpu_pct": 40.0 + i, "mem_pct": 20.0, "mem_bytes": 2e8}}
-        # The record format of these sources: one JSON row per second (see runners/record/store.py).
+        # Written as raw rows: the on-disk form of these series (runners/record/codec.py) stays readable.
         rec.db.execute("INSERT INTO series VALUES ('gauges', ?, ?)", (int(T0) + i, json.dumps(gauges)))
         rec.db.execute(
             "INSERT INTO series VALUES ('containers', ?, ?)", (int(T0) + i, json.dumps(containers))
         )
     for at, kind, level, thr in ((20, "pending", "warning", 80.0), (25, "firing", "warning", 80.0),
                                  (32, "escalated", "critical", 85.0), (38, "resolved", "critical", 80.0)):  # fmt: skip
-        rec.add_event("breach", {"t": T0 + at, "rule": "db-pool", "metric": "gauge.db_pool", "kind": kind,
+        rec.add_event(EventKind.BREACH, {"t": T0 + at, "rule": "db-pool", "metric": "gauge.db_pool", "kind": kind,
                                  "transition": kind, "level": level, "value": 50.0 + at, "worst": 50.0 + at,
                                  "threshold": thr, "message": f"db-pool {kind}"}, t=T0 + at)  # fmt: skip
-    rec.add_event("mark", {"note": note, "elapsed_s": 12.0, "by": "user"}, t=T0 + 12)
+    rec.add_event(EventKind.MARK, {"note": note, "elapsed_s": 12.0, "by": "user"}, t=T0 + 12)
     rec.add_event(
-        "generator_saturated", {"warning": "box CPU 97 %", "box_cpu_pct": 97.0, "k6_cpu_pct": 90.0}, t=T0 + 30
+        EventKind.GENERATOR_SATURATED,
+        {"warning": "box CPU 97 %", "box_cpu_pct": 97.0, "k6_cpu_pct": 90.0},
+        t=T0 + 30,
     )
     if summary:
         rec.write_json("summary.json", {"requests": 4000, "endpoints": [], "breaches": [], "thresholds": [],

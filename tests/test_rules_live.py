@@ -12,7 +12,8 @@ from runners.engine.live import RunEngine, RunSpec
 from runners.model.frames import Frame, RunState
 from runners.model.rule_events import Breach
 from runners.model.rule_spec import Rule, RuleActions
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 
 pytestmark = pytest.mark.integration
 RAMP = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
@@ -39,7 +40,7 @@ def test_p95_rule_fires_in_time_and_abort_rule_stops_the_run(tmp_path: Path, k6_
         assert engine.wait(120)
     assert engine.state == RunState.ABORTED
     assert engine.summary["status_detail"].startswith("aborted by rule errors-abort")
-    meta = RunReader(engine.run_dir).meta()
+    meta = RecordReader(engine.run_dir).meta()
     assert meta["stopped_by"] == "rule errors-abort"
     breaches: list[dict[str, object]] = engine.summary["breaches"]
     p95 = next(b for b in breaches if b["rule"] == "p95-high")
@@ -50,7 +51,7 @@ def test_p95_rule_fires_in_time_and_abort_rule_stops_the_run(tmp_path: Path, k6_
         f"p95-high: fired {start - crossed:.2f} s after crossing (for 3 s); on screen {seen['p95-high'] - start:.3f} s later"
     )
     assert engine.summary["capacity_ceiling"]["rule"] == "errors-abort"
-    events = [e for e in RunReader(engine.run_dir).events("breach") if e.get("transition") == "firing"]
+    events = [e for e in RecordReader(engine.run_dir).events(EventKind.BREACH) if e.transition == "firing"]
     assert {e["rule"] for e in events} >= {"p95-high", "errors-abort"}
     assert isinstance(engine.rules.firing(), tuple) and all(
         isinstance(b, Breach) for b in engine.rules.firing()

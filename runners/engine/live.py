@@ -33,6 +33,7 @@ from runners.model.frames import Frame, LiveStats, Mark, OutputLine, RunState, S
 from runners.model.redact import Redactor, secret_values
 from runners.model.rule_spec import Rule, rules_meta
 from runners.record.journal import RunJournal
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder, new_run_dir
 from runners.rules.capacity import LoadSnapshot
 from runners.rules.defaults import default_rules
@@ -93,9 +94,7 @@ class RunEngine:
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self.sources = RunSources(spec.gauges, spec.docker)
         rules = list(spec.rules) if spec.rules is not None else default_rules()
-        self.rules = RunRules(
-            rules, self._name, lambda kind, data: self.journal.event(kind, data, commit=True)
-        )
+        self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -132,7 +131,7 @@ class RunEngine:
         """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
         if not self._state.is_active:
             return
-        self.journal.event("stop_requested", {"reason": reason, "hard": hard}, commit=True)
+        self.journal.event(EventKind.STOP_REQUESTED, {"reason": reason, "hard": hard}, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -169,7 +168,7 @@ class RunEngine:
             "rules": rules_meta(self.rules.rules),
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
-        self.journal.event("state", {"state": RunState.STARTING.value, "detail": self._detail})
+        self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
         self.recorder.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
@@ -189,7 +188,9 @@ class RunEngine:
         found = inspect_thresholds(self.binary, self.spec.script, self.spec.k6_args, self.env)
         self.thresholds = found
         if found:
-            self.journal.event("thresholds", {"thresholds": [[t.metric, t.expression] for t in found]})
+            self.journal.event(
+                EventKind.THRESHOLDS, {"thresholds": [[t.metric, t.expression] for t in found]}
+            )
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until the run is over and recorded; True when it is."""
@@ -221,7 +222,7 @@ class RunEngine:
             if state == self._state and detail == self._detail:
                 return
             self._state, self._detail = state, detail
-        self.journal.event("state", {"state": state.value, "detail": detail}, commit=True)
+        self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
@@ -232,7 +233,7 @@ class RunEngine:
                 time.sleep(max(0.0, next_t - time.monotonic()))
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
-            self.journal.event("internal_error", {"text": repr(exc)}, commit=True)
+            self.journal.event(EventKind.INTERNAL_ERROR, {"text": repr(exc)}, commit=True)
             self.k6.request_stop(hard=True, reason="loadwatch internal error")
             self.k6.wait(10)
         finally:
@@ -256,7 +257,7 @@ class RunEngine:
         change = self.stall.check(now, watching)
         if change is None:
             return ()
-        self.journal.event("stall", change.as_dict(), commit=True)
+        self.journal.event(EventKind.STALL, change.as_dict(), commit=True)
         return (OutputLine(now, "loadwatch", self._stall_text(change)),)
 
     @staticmethod
@@ -286,7 +287,7 @@ class RunEngine:
         sample = self.host.sample()
         change = self.generator.feed(sample)
         if change is not None:
-            self.journal.event(f"generator_{change}", {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
+            self.journal.event(EventKind(f"generator_{change}"), {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
                                                        "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
             lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
@@ -313,10 +314,8 @@ class RunEngine:
         with self.journal.lock:
             if not self.journal.closed:
                 pending = self.stats.open_points(now)
-                self.recorder.add_seconds("k6", closed + pending)
-                self.recorder.add_histograms(
-                    "k6_hist", self.stats.histograms_of(p.t for p in closed + pending)
-                )
+                self.recorder.add_seconds(closed + pending)
+                self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 if self.recorder.error and not self._reported_record_error:
@@ -368,7 +367,7 @@ class RunEngine:
             try:
                 listener(frame)
             except Exception as exc:
-                self.journal.event("listener_error", {"error": repr(exc)})
+                self.journal.event(EventKind.LISTENER_ERROR, {"error": repr(exc)})
         return frame
 
     def _series(self) -> tuple[SecondPoint, ...]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from runners.engine.control import FrameListener
 from runners.k6.histogram import Histogram, bucket_value
@@ -17,7 +16,6 @@ from runners.model.frames import (
     Frame,
     LiveStats,
     Mark,
-    OutputLine,
     Percentiles,
     RunEvent,
     RunState,
@@ -27,54 +25,39 @@ from runners.model.frames import (
 )
 from runners.record.index import read_summary
 from runners.record.journal import describe_event
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
+from runners.record.schema import EventKind
 
 TICK_S = 0.5
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-
-
-def _point(d: dict[str, Any]) -> SecondPoint:
-    return SecondPoint(
-        t=d["t"], requests=d["requests"], failed=d["failed"], iterations=d["iterations"],
-        data_sent=d["data_sent"], data_received=d["data_received"], checks_pass=d["checks_pass"],
-        checks_fail=d["checks_fail"], vus=d["vus"], latency=Percentiles(**d["latency"]), window=Percentiles(**d["window"]),
-    )  # fmt: skip
 
 
 class ReplayControl:
     """A RunControl over a recorded run. Frames come from a timer thread at the playback speed."""
 
     def __init__(self, folder: Path, speed: float = 1.0, autoplay: bool = True) -> None:
-        reader = RunReader(folder)
-        try:
+        with RecordReader(folder) as reader:
             self.meta = reader.meta()
-            self.points = [_point(d) for d in reader.seconds("k6")]
-            self.hists = dict(self._hist_rows(reader))
+            self.points = reader.seconds()
+            self.hists = {row.t: row.counts for row in reader.histograms()}
             self.events = reader.events()
             self.output = reader.output()
-        finally:
-            reader.close()
         self.folder = folder
         self.summary = read_summary(folder) or {}
-        self.window_s = int(self.meta.get("window_s", 10))
-        self.t0 = float(self.meta.get("started_at") or (self.points[0].t if self.points else time.time()))
+        self.window_s = self.meta.window_s
+        self.t0 = self.meta.started_at or (self.points[0].t if self.points else time.time())
         last = self.points[-1].t + 1 if self.points else self.t0
-        self.t_end = float(self.meta.get("ended_at") or last)
+        self.t_end = self.meta.ended_at or last
         self.pos = self.t0
         self.speed = speed
         self.playing = autoplay
-        self._name = str(self.meta.get("name", folder.name))
+        self._name = self.meta.name or folder.name
         self._listeners: list[FrameListener] = []
         self._lock = threading.Lock()
         self._seq = 0
         self._out_pos = self.t0 - 1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="replay", daemon=True)
-
-    @staticmethod
-    def _hist_rows(reader: RunReader) -> list[tuple[int, dict[int, int]]]:
-        rows = reader.db.execute("SELECT t, data FROM series WHERE source = 'k6_hist' ORDER BY t")
-        return [(int(t), {int(k): int(v) for k, v in json.loads(d).items()}) for t, d in rows]
 
     # ---- RunControl --------------------------------------------------------------------------------
     @property
@@ -91,7 +74,7 @@ class ReplayControl:
         if pos < self.t_end:
             return RunState.RUNNING
         try:
-            return RunState(self.meta.get("status", "finished"))
+            return RunState(self.meta.status)
         except ValueError:
             return RunState.FAILED
 
@@ -194,19 +177,19 @@ class ReplayControl:
         with self._lock:
             self._seq += 1
             # Records written before lines were cleaned may hold escapes: never replay them to the terminal.
-            lines = tuple(OutputLine(t, s, clean_line(x)) for t, s, x in
-                          [o for o in self.output if self._out_pos < o[0] <= pos][-400:])  # fmt: skip
+            lines = tuple(replace(x, text=clean_line(x.text))
+                          for x in [o for o in self.output if self._out_pos < o.t <= pos][-400:])  # fmt: skip
             self._out_pos = pos
         return Frame(
             seq=self._seq, wall_t=pos, run_name=self._name, state=self._state_at(pos), elapsed_s=pos - self.t0,
             planned_s=self.t_end - self.t0, live=live, totals=self._totals(series, at_end), series=series[-900:],
-            new_output=lines, k6_exit_code=self.meta.get("k6_exit_code") if at_end else None,
-            status_detail=str(self.meta.get("status_detail", "")) if at_end else "replay",
+            new_output=lines, k6_exit_code=self.meta.k6_exit_code if at_end else None,
+            status_detail=self.meta.status_detail if at_end else "replay",
             parse_errors=0, dropped_output_lines=0,
             endpoints=self._endpoints() if at_end else (),
             thresholds=self._thresholds() if at_end else (),
             marks=tuple(self._marks(pos)),
-            events=tuple(RunEvent(e["t"], e["kind"], describe_event(e["kind"], e)) for e in self.events if e["t"] <= pos)[-50:],
+            events=tuple(RunEvent(e.t, e.kind.value, describe_event(e.kind, e.data)) for e in self.events if e.t <= pos)[-50:],
             started_at=self.t0, run_dir=str(self.folder),
             replay=f"{'▶' if self.playing else '⏸'} {self.speed:g}x",
         )  # fmt: skip
@@ -237,8 +220,7 @@ class ReplayControl:
         )  # fmt: skip
 
     def _marks(self, pos: float) -> list[Mark]:
-        return [Mark(e["t"], e["t"] - self.t0, str(e.get("note", "")), str(e.get("by", "user")))
-                for e in self.events if e["kind"] == "mark" and e["t"] <= pos]  # fmt: skip
+        return [e.mark(self.t0) for e in self.events if e.kind is EventKind.MARK and e.t <= pos]
 
     def _endpoints(self) -> tuple[EndpointRow, ...]:
         rows = []

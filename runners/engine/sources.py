@@ -11,6 +11,7 @@ from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig
 from collectors.gauges import GaugeSnapshot
 from runners.record.journal import RunJournal
+from runners.record.schema import ContainerValues, EventKind
 from runners.record.store import RunRecorder
 
 GAUGE_HISTORY_S = 300  # what a frame carries for sparklines and the gauge chart
@@ -63,13 +64,15 @@ class RunSources:
             return (), None
         events = tuple(self.docker.drain_events())
         for e in events:
-            journal.event("container", {"text": e.describe(), "name": e.name, "action": e.action,
+            journal.event(EventKind.CONTAINER, {"text": e.describe(), "name": e.name, "action": e.action,
                                         "exit_code": e.exit_code, "detail": e.detail, "id": e.container_id},
                           commit=True, t=e.t)  # fmt: skip
         snap = self.docker.latest()
         if snap.state != self._docker_state:
             if self._docker_state:
-                journal.event("docker_state", {"text": f"docker {snap.state}: {snap.detail}"}, commit=True)
+                journal.event(
+                    EventKind.DOCKER_STATE, {"text": f"docker {snap.state}: {snap.detail}"}, commit=True
+                )
             self._docker_state = snap.state
         return events, snap
 
@@ -81,14 +84,14 @@ class RunSources:
         self._recorded_t = t
         if self.gauges is not None:
             snap = self.gauges.latest()
-            values = {f"{r.name}|{r.series}": r.value for r in snap.readings if r.state == "ok"}
+            values = {r.key: r.value for r in snap.readings if r.state == "ok" and r.value is not None}
             if values:
-                recorder.add_json_series("gauges", t, values)
+                recorder.add_gauge_values(t, values)
         if self.docker is not None:
-            per = {c.name: {"cpu_pct": c.cpu_pct, "mem_pct": c.mem_pct, "mem_bytes": c.mem_used, "state": c.state}
+            per = {c.name: ContainerValues(c.cpu_pct, c.mem_pct, c.mem_used, c.state)
                    for c in self.docker.latest().containers}  # fmt: skip
             if per:
-                recorder.add_json_series("containers", t, per)
+                recorder.add_container_values(t, per)
 
     def summary(self) -> dict[str, Any]:
         """The `gauges` and `containers` keys of the JSON summary."""

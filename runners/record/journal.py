@@ -6,29 +6,31 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from runners.model.frames import Frame, Mark, RunEvent
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder
 
 MAX_MARKS = 1000
 RECENT_EVENTS = 200
 
 
-def describe_event(kind: str, data: dict[str, Any]) -> str:
+def describe_event(kind: EventKind, data: Mapping[str, Any]) -> str:
     """One line for an event, as the marks pane and the headless log show it."""
-    if kind == "mark":
+    if kind is EventKind.MARK:
         return f"mark: {data.get('note') or '(instant)'}"
-    if kind == "state":
+    if kind is EventKind.STATE:
         return f"{data.get('state')}: {data.get('detail', '')}"
-    if kind == "stop_requested":
+    if kind is EventKind.STOP_REQUESTED:
         return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
-    if kind == "snapshot":
+    if kind is EventKind.SNAPSHOT:
         return f"snapshot saved: {data.get('json')}"
-    return str(data.get("text") or data.get("message") or data.get("warning") or kind)
+    text = data.get("text") or data.get("message") or data.get("warning")
+    return str(text or data.get("kind_text") or kind.value)
 
 
 class RunJournal:
@@ -44,11 +46,11 @@ class RunJournal:
         self._snapshots = 0
 
     def event(
-        self, kind: str, data: dict[str, Any], *, commit: bool = False, t: float | None = None
+        self, kind: EventKind, data: Mapping[str, Any], *, commit: bool = False, t: float | None = None
     ) -> RunEvent:
         """Record an event (committed at once when `commit`, else with the next second)."""
         t = time.time() if t is None else t
-        ev = RunEvent(t=t, kind=kind, text=describe_event(kind, data))
+        ev = RunEvent(t=t, kind=kind.value, text=describe_event(kind, data))
         with self.lock:
             self.recent.append(ev)
             if not self.closed:
@@ -56,6 +58,13 @@ class RunJournal:
                 if commit:
                     self.recorder.commit()
         return ev
+
+    def named_event(self, kind_text: str, data: Mapping[str, Any]) -> RunEvent:
+        """Record, and commit at once, an event whose kind comes as text (the rule engine's callback)."""
+        kind = EventKind.parse(kind_text)
+        return self.event(
+            kind, {**data, "kind_text": kind_text} if kind is EventKind.OTHER else data, commit=True
+        )
 
     def add_mark(self, note: str, by: str = "user") -> Mark:
         """Record a mark and commit it before returning (durable against a crash of loadwatch)."""
@@ -66,7 +75,10 @@ class RunJournal:
                 raise RuntimeError("the run record is closed: marks can only be added during a run")
             self.marks.append(mark)
         self.event(
-            "mark", {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by}, commit=True, t=t
+            EventKind.MARK,
+            {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by},
+            commit=True,
+            t=t,
         )
         return mark
 
@@ -85,7 +97,9 @@ class RunJournal:
         body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
         path.write_text(json.dumps(body, default=str, separators=(",", ":")))
         self.event(
-            "snapshot", {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n}, commit=True
+            EventKind.SNAPSHOT,
+            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n},
+            commit=True,
         )
         return path
 

@@ -11,12 +11,13 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from runners.model.frames import OutputLine, SecondPoint
+from runners.record import codec
+from runners.record.schema import DB_NAME, ContainerValues, EventKind, SeriesKind
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +28,6 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, t REAL NOT NULL, kind
 CREATE TABLE IF NOT EXISTS output (id INTEGER PRIMARY KEY, t REAL NOT NULL, stream TEXT NOT NULL,
                                    text TEXT NOT NULL);
 """
-DB_NAME = "run.sqlite"
 
 
 def default_runs_dir() -> Path:
@@ -78,39 +78,38 @@ class RunRecorder:
             [(k, json.dumps(v, default=str)) for k, v in values.items()],
         )
 
-    def add_seconds(self, source: str, points: Iterable[SecondPoint]) -> None:
-        """Store closed per-second points of one source."""
+    def _series(self, kind: SeriesKind, rows: Iterable[tuple[int, str]]) -> None:
         self._run(
             "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
-            [(source, p.t, json.dumps(asdict(p), separators=(",", ":"))) for p in points],
+            [(kind.value, t, d) for t, d in rows],
         )
 
-    def add_histograms(self, source: str, hists: Iterable[tuple[int, dict[int, int]]]) -> None:
+    def add_seconds(self, points: Iterable[SecondPoint]) -> None:
+        """Store k6 seconds (a second still open is stored again, whole, once it closes)."""
+        self._series(SeriesKind.K6, [(p.t, codec.encode_point(p)) for p in points])
+
+    def add_histograms(self, hists: Iterable[tuple[int, Mapping[int, int]]]) -> None:
         """Store per-second latency histograms (bucket index -> count) so replay and reports can merge them."""
-        self._run(
-            "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
-            [(source, t, json.dumps(h, separators=(",", ":"))) for t, h in hists],
-        )
+        self._series(SeriesKind.K6_HIST, [(t, codec.encode_histogram(h)) for t, h in hists])
 
-    def add_json_series(self, source: str, t: int, data: dict[str, Any]) -> None:
-        """Store one second of another source (gauges, containers) as JSON."""
-        self._run(
-            "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
-            [(source, t, json.dumps(data, separators=(",", ":"), default=str))],
-        )
+    def add_gauge_values(self, t: int, values: Mapping[tuple[str, str], float]) -> None:
+        """Store one second of the gauges' ok values, keyed (gauge, series)."""
+        self._series(SeriesKind.GAUGES, [(t, codec.encode_gauge_values(values))])
 
-    def add_event(self, kind: str, data: dict[str, Any], t: float | None = None) -> None:
+    def add_container_values(self, t: int, per: Mapping[str, ContainerValues]) -> None:
+        """Store one second of the followed containers' figures."""
+        self._series(SeriesKind.CONTAINERS, [(t, codec.encode_container_values(per))])
+
+    def add_event(self, kind: EventKind, data: Mapping[str, Any], t: float | None = None) -> None:
         """Store an event (state change, mark, breach...)."""
         self._run(
             "INSERT INTO events(t, kind, data) VALUES (?, ?, ?)",
-            [(time.time() if t is None else t, kind, json.dumps(data, default=str))],
+            [(time.time() if t is None else t, kind.value, codec.encode_event(data))],
         )
 
     def add_output(self, lines: Iterable[OutputLine]) -> None:
         """Store lines k6 printed."""
-        self._run(
-            "INSERT INTO output(t, stream, text) VALUES (?, ?, ?)", [(x.t, x.stream, x.text) for x in lines]
-        )
+        self._run("INSERT INTO output(t, stream, text) VALUES (?, ?, ?)", codec.output_rows(lines))
 
     def commit(self) -> None:
         """Make everything written so far durable, and start the next transaction."""
@@ -138,37 +137,3 @@ class RunRecorder:
             self.db.close()
         except sqlite3.Error as exc:
             self.error = f"run record close failed: {exc}"
-
-
-class RunReader:
-    """Reads a run record, also while it is being written."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
-        uri = f"file:{run_dir / DB_NAME}?mode=ro"
-        self.db = sqlite3.connect(uri, uri=True)
-
-    def meta(self) -> dict[str, Any]:
-        """All metadata keys."""
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
-
-    def seconds(self, source: str = "k6") -> Iterator[dict[str, Any]]:
-        """The per-second points of a source in time order."""
-        for (data,) in self.db.execute("SELECT data FROM series WHERE source = ? ORDER BY t", (source,)):
-            yield json.loads(data)
-
-    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Events in time order, optionally of one kind."""
-        sql = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"  # noqa: S608 - fixed text
-        rows = self.db.execute(sql, (kind,) if kind else ())
-        # The row's time and kind win over same-named keys in the data (a breach's own `kind` is its
-        # transition, also stored as `transition`).
-        return [{**json.loads(d), "t": t, "kind": k} for t, k, d in rows]
-
-    def output(self) -> list[tuple[float, str, str]]:
-        """The recorded k6 output lines."""
-        return list(self.db.execute("SELECT t, stream, text FROM output ORDER BY id"))
-
-    def close(self) -> None:
-        """Close the database."""
-        self.db.close()

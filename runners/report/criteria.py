@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runners.record.reader import ReportData
+from runners.record.schema import EventKind
+from runners.report.run_data import ReportData
 from runners.report.values import gauge_unit, recorded_values, unit_of
 
 NEGATE = {">": "≤", ">=": "<", "<": "≥", "<=": ">"}
@@ -26,12 +27,12 @@ _K6_KEY = {
 
 def _rule_defs(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
     """The rules in force (recorded), else those seen in breach events; and whether the set is complete."""
-    recorded = data.meta.get("rules")
-    if isinstance(recorded, list):
+    recorded = data.meta.rules
+    if recorded is not None:
         return [r for r in recorded if isinstance(r, dict) and r.get("name")], True
     ops = {b.get("rule"): b.get("op") for b in (data.summary or {}).get("breaches") or []}
     found: dict[str, dict[str, Any]] = {}
-    for e in data.events_of("breach"):
+    for e in data.events_of(EventKind.BREACH):
         r = found.setdefault(
             str(e.get("rule")),
             {
@@ -42,14 +43,15 @@ def _rule_defs(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
                 "critical": None,
             },
         )
-        if e.get("level") in ("warning", "critical") and r[e["level"]] is None:
-            r[e["level"]] = e.get("threshold")
+        level = e.get("level")
+        if level in ("warning", "critical") and r[level] is None:
+            r[level] = e.get("threshold")
         if (
             r["op"] is None
             and isinstance(e.get("value"), int | float)
             and isinstance(e.get("threshold"), int | float)
         ):
-            r["op"] = ">" if e["value"] >= e["threshold"] else "<"
+            r["op"] = ">" if e.get("value") >= e.get("threshold") else "<"
     return list(found.values()), False
 
 
@@ -67,9 +69,9 @@ def rule_rows(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
     rows = []
     for r in defs:
         name, metric, op = str(r["name"]), str(r.get("metric") or ""), str(r.get("op") or ">")
-        evs = [e for e in data.events_of("breach") if e.get("rule") == name]
-        fired = {e.get("level") for e in evs if e.get("transition") in FIRED}
-        worsts = [float(e["worst"]) for e in evs if isinstance(e.get("worst"), int | float)]
+        evs = [e for e in data.events_of(EventKind.BREACH) if e.get("rule") == name]
+        fired = {e.get("level") for e in evs if e.transition in FIRED}
+        worsts = [float(e.get("worst")) for e in evs if isinstance(e.get("worst"), int | float)]
         actual_is = "worst" if fired else "worst while pending"
         if not worsts:
             worsts, actual_is = recorded_values(data, metric)
@@ -131,7 +133,7 @@ def threshold_rows(data: ReportData) -> list[dict[str, Any]]:
     """One criterion per k6 threshold, with k6's own verdict and value (its summary export) where present."""
     listed = (data.summary or {}).get("thresholds")
     if listed is None:
-        ev = data.events_of("thresholds")
+        ev = data.events_of(EventKind.THRESHOLDS)
         listed = [{"metric": m, "expression": x} for m, x in (ev[-1].get("thresholds") or [])] if ev else []
     metrics = (data.k6_summary or {}).get("metrics") or {}
     rows = []
