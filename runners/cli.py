@@ -280,6 +280,8 @@ def _run(
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
     code = _headless(engine, args) if args.headless else _tui(engine, config.keymap)
+    for note in engine.notes:  # what happened after the last frame (a record that could not be completed)
+        print(f"loadwatch: {note}", file=sys.stderr)
     if args.json_summary is not None:
         from runners.engine.summary import write_summary
 

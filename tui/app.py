@@ -27,6 +27,7 @@ from tui.frame_feed import FrameFeed
 from tui.help_screen import HelpScreen
 from tui.mark_dialog import MarkDialog
 from tui.output_pane import OutputPane
+from tui.record_banner import RecordBanner
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
 from tui.run_tabs import RunTabs
 from tui.units import format_clock
@@ -152,6 +153,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
+            yield RecordBanner(id="record-banner")
         yield RunTabs(self.OUTPUT_MAX_LINES, id="tabs")
         yield Footer()
 
@@ -194,6 +196,7 @@ class LoadwatchApp(App[int]):
             self.query_one(OutputPane).append(lines, dropped)
             self._show_alerts(frame)
             self.query_one(BreachBanner).show_breaches(frame.firing)
+            self.query_one(RecordBanner).show_problem(frame.record_problem)
             self._show_active_tab(frame)
         if frame.bell:
             self.bell()
@@ -290,10 +293,15 @@ class LoadwatchApp(App[int]):
         return self.control.add_mark(note)
 
     def _on_mark_saved(self, mark: Mark | None) -> None:
-        if mark is not None:
-            self.notify(
-                f"mark at {format_clock(mark.elapsed_s)} saved" + (f": {mark.note}" if mark.note else "")
-            )
+        if mark is None:
+            return
+        what = f"mark at {format_clock(mark.elapsed_s)}"
+        note = f": {mark.note}" if mark.note else ""
+        if mark.saved:
+            self.notify(f"{what} saved{note}")
+        else:  # the disk refused it: say so, it is written once space returns
+            self.notify(f"{what} not saved yet{note} (the record cannot be written; kept in memory until it can)",
+                        severity="warning", timeout=10)  # fmt: skip
 
     def action_instant_mark(self) -> None:
         """Add a mark with no note, at once."""

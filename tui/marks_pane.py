@@ -26,9 +26,10 @@ class MarksPane(Static):
         table.add_column("what")
         for m in marks:
             note = m.note or Text("(instant mark)", style="dim")
+            unsaved = Text("" if m.saved else "  (not saved yet)", style="bold")
             table.add_row(
                 format_clock(m.elapsed_s),
-                Text("⚑ ", style="bold") + (note if isinstance(note, Text) else Text(note)),
+                Text("⚑ ", style="bold") + (note if isinstance(note, Text) else Text(note)) + unsaved,
             )
         if not marks:
             table.add_row("", Text("no marks yet: m adds one with a note, M an instant one", style="dim"))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.engine.control import FrameListener
 from runners.engine.outcome import outcome
+from runners.engine.record_keeper import RecordKeeper
 from runners.engine.sources import RunSources
 from runners.engine.stall import StallChange, StallWatch
 from runners.k6.binary import find_k6, k6_version
@@ -33,8 +35,9 @@ from runners.model.frames import Frame, LiveStats, Mark, OutputLine, RunState, S
 from runners.model.redact import Redactor, secret_values
 from runners.model.rule_spec import Rule, rules_meta
 from runners.record.journal import RunJournal
+from runners.record.liveness import process_start_time
 from runners.record.schema import EventKind
-from runners.record.store import RunRecorder, new_run_dir
+from runners.record.store import RecordStartError, RunRecorder, new_run_dir
 from runners.rules.capacity import LoadSnapshot
 from runners.rules.defaults import default_rules
 from runners.rules.evaluator import RunRules, generator_values, k6_values
@@ -77,10 +80,15 @@ class RunEngine:
         self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s, max_endpoints=spec.max_endpoints)
         self.output = OutputBuffer(redactor=self.redactor)
         self.stall = StallWatch()
-        self.run_dir = new_run_dir(spec.runs_dir, self._name)
-        os.chmod(self.run_dir, 0o700)  # a run's output, args and summaries are its owner's only
-        self.recorder = RunRecorder(self.run_dir)
+        self.run_dir = _make_run_dir(spec.runs_dir, self._name)
+        try:
+            self.recorder = RunRecorder(self.run_dir)
+        except RecordStartError:
+            shutil.rmtree(self.run_dir, ignore_errors=True)  # no half-made record listed as a run
+            raise
         self.journal = RunJournal(self.recorder, lambda: self.started_at)
+        self.keeper = RecordKeeper(self.journal)
+        self.notes: list[str] = []  # said after the last frame (the record could not be completed...)
         self.summary_export = self.run_dir / "k6-summary.json"
         self.api_port = free_port()
         argv = build_argv(
@@ -105,7 +113,6 @@ class RunEngine:
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
-        self._reported_record_error = False
         self.unrecorded_lines = 0
         self._record_tokens = float(RECORD_BURST)
         self._record_t = time.time()
@@ -163,6 +170,9 @@ class RunEngine:
             "k6_version": None,  # filled in by a background thread: `k6 version` is a subprocess
             "host": platform.node(),
             "started_at": self.started_at,
+            "pid": os.getpid(),  # with the heartbeat, tells a crashed run from a live one
+            "pid_started": process_start_time(os.getpid()),
+            "heartbeat_t": self.started_at,
             "status": RunState.STARTING.value,
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
@@ -222,7 +232,10 @@ class RunEngine:
             if state == self._state and detail == self._detail:
                 return
             self._state, self._detail = state, detail
-        self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
+        with self.journal.lock:
+            if state.is_active and not self.journal.closed:  # `runs` shows a live run's state as it goes
+                self.recorder.set_meta(status=state.value, status_detail=detail)
+            self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
@@ -318,10 +331,8 @@ class RunEngine:
                 self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
-                if self.recorder.error and not self._reported_record_error:
-                    self._reported_record_error = True
-                    lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
-                self.recorder.commit()
+                self.keeper.beat(now, self._summary_so_far if self._state.is_active else None)
+                lines += tuple(OutputLine(now, "loadwatch", x) for x in self.keeper.commit(now))
         stalled_s = self.stall.stalled_for
         with self._lock:
             self._seq += 1
@@ -360,6 +371,7 @@ class RunEngine:
                 containers=docker_snap,
                 container_events=container_events,
                 stalled_s=stalled_s,
+                record_problem=self.keeper.problem(),
             )
             listeners = list(self._listeners)
         self.last_frame = frame
@@ -415,6 +427,20 @@ class RunEngine:
             tmp.unlink(missing_ok=True)
             self.summary_export.unlink(missing_ok=True)
 
+    def _summary_so_far(self) -> dict[str, Any]:
+        from runners.engine.summary import build_summary  # late import: summary imports the engine's types
+
+        frame = self.last_frame
+        return {} if frame is None else self.redactor.value(build_summary(self, frame))
+
+    def _write_summary(self, summary: dict[str, Any]) -> bool:
+        try:
+            self.recorder.write_json("summary.json", summary)
+        except OSError as exc:
+            self.notes.append(f"summary.json not written: {exc.strerror or exc}")
+            return False
+        return True
+
     def _stage_text(self, elapsed: float) -> str:
         planned = self.output.planned_s
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
@@ -439,10 +465,7 @@ class RunEngine:
         summary = self.redactor.value(build_summary(self, frame))  # a last net: nothing built from tags leaks
         with self.journal.lock:
             self.journal.close()
-            try:
-                self.recorder.write_json("summary.json", summary)
-            except OSError as exc:
-                self.recorder.error = f"cannot write summary.json: {exc}"
+            summary_written = self._write_summary(summary)
             self.recorder.set_meta(
                 ended_at=self.ended_at,
                 status=state.value,
@@ -454,6 +477,21 @@ class RunEngine:
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
             )
-            self.recorder.close()
+            if self.keeper.close(self.notes.append) and not summary_written:
+                self._write_summary(summary)  # space came back while the record waited for it
         self.summary = summary
         self._finished.set()
+
+
+def _make_run_dir(runs_dir: Path, name: str) -> Path:
+    """A new owner-only run folder.
+
+    Raises:
+        RecordStartError: when it cannot be made (a full disk, no permission).
+    """
+    try:
+        run_dir = new_run_dir(runs_dir, name)
+        os.chmod(run_dir, 0o700)  # a run's output, args and summaries are its owner's only
+    except OSError as exc:
+        raise RecordStartError(f"cannot create a run folder in {runs_dir}: {exc.strerror or exc}") from exc
+    return run_dir

@@ -194,6 +194,7 @@ class Mark:
     elapsed_s: float
     note: str
     by: str = "user"
+    saved: bool = True  # False while the record cannot be written (disk full): kept in memory until it can
 
 
 @dataclass(frozen=True, slots=True)

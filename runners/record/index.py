@@ -113,12 +113,24 @@ def listing(folder: Path) -> RunListing:
 
 
 def read_summary(folder: Path) -> dict[str, Any] | None:
-    """The run's summary.json, if it was written."""
+    """The run's summary.json; for a run cut short, the summary so far kept in the record (`partial`)."""
     try:
         data: dict[str, Any] = json.loads((folder / "summary.json").read_text())
     except (OSError, ValueError):
-        return None
+        return _summary_so_far(folder)
     return data
+
+
+def _summary_so_far(folder: Path) -> dict[str, Any] | None:
+    try:
+        with RecordReader(folder) as reader:
+            meta = reader.meta()
+    except RecordReadError:
+        return None
+    so_far = meta.get("summary_so_far")
+    if not isinstance(so_far, dict) or not so_far:
+        return None
+    return {**so_far, "partial": True, "status": meta.status, "status_detail": meta.status_detail}
 
 
 def show(folder: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from runners.model.frames import OutputLine, SecondPoint
 from runners.record import codec
+from runners.record.liveness import derive_status
 from runners.record.schema import (
     DB_NAME,
     ContainerValuesRow,
@@ -80,7 +81,8 @@ class RecordReader:
 
     def meta(self) -> RunMeta:
         """The run's metadata."""
-        return RunMeta({k: json.loads(v) for k, v in self._query("SELECT key, value FROM meta")})
+        raw = {k: json.loads(v) for k, v in self._query("SELECT key, value FROM meta")}
+        return RunMeta(derive_status(raw))  # a run whose writer is gone reads as crashed
 
     def seconds(self) -> list[SecondPoint]:
         """k6's seconds in time order."""
