@@ -33,4 +33,4 @@ class RecordBanner(Static):
         """
         self.set_class(bool(problem), "-shown")
         if problem:
-            self.update(f"RECORD NOT SAVED: {problem}; the run goes on")
+            self.update(f"RUN RECORD NOT SAVED: {problem}; the run goes on")
