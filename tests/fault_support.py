@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+
+from tests.components import missing
 
 LOADWATCH = [sys.executable, "-m", "runners.cli"]
 ENV = dict(os.environ, K6_NO_USAGE_REPORT="true")
@@ -88,3 +91,45 @@ def cpu_percent(pid: int, over_s: float = 2.0) -> float:
     p.cpu_percent(None)
     time.sleep(over_s)
     return p.cpu_percent(None)
+
+
+class SmallDisk:
+    """A tmpfs of a few MB mounted for one test, that can be filled to the last byte and freed."""
+
+    def __init__(self, path: Path, size: str = "8m") -> None:
+        self.path = path
+        path.mkdir()
+        out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+                             capture_output=True, text=True, check=False)  # fmt: skip
+        if out.returncode != 0:
+            missing("tmpfs", f"cannot mount a tmpfs (root needed): {out.stderr.strip()}")
+        self._fillers: list[Path] = []
+
+    def fill(self) -> None:
+        """Write until the disk refuses even 512 more bytes."""
+        n = len(self._fillers)
+        for chunk in (1 << 20, 1 << 12, 1 << 9):
+            path = self.path / f"filler-{n}-{chunk}"
+            self._fillers.append(path)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+            finally:
+                os.close(fd)
+
+    def free(self) -> None:
+        """Remove what fill() wrote."""
+        for path in self._fillers:
+            path.unlink(missing_ok=True)
+        self._fillers.clear()
+
+    def read_only(self) -> None:
+        """Remount it read-only (as a record on read-only media)."""
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True, capture_output=True)
+
+    def unmount(self) -> None:
+        """Detach the tmpfs (lazily: a process may still hold a file)."""
+        subprocess.run(["umount", "-l", str(self.path)], capture_output=True, check=False)

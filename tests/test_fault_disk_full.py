@@ -5,8 +5,6 @@ full at the end leaves a record that reads as cut short, never as a live run."""
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 import subprocess
 import time
@@ -18,49 +16,10 @@ import pytest
 from runners.record.reader import RecordReader
 from runners.record.schema import EventKind
 from tests import k6_scripts
-from tests.components import missing
-from tests.fault_support import ENV, LOADWATCH, loadwatch_bin, only_run_dir, wait_until
+from tests.fault_support import ENV, LOADWATCH, SmallDisk, loadwatch_bin, only_run_dir, wait_until
 from tests.tmux_driver import Tmux
 
 pytestmark = [pytest.mark.integration]
-
-
-class SmallDisk:
-    """A tmpfs of a few MB mounted for one test, that can be filled to the last byte and freed."""
-
-    def __init__(self, path: Path, size: str = "8m") -> None:
-        self.path = path
-        path.mkdir()
-        out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                             capture_output=True, text=True, check=False)  # fmt: skip
-        if out.returncode != 0:
-            missing("tmpfs", f"cannot mount a tmpfs (root needed): {out.stderr.strip()}")
-        self._fillers: list[Path] = []
-
-    def fill(self) -> None:
-        """Write until the disk refuses even 512 more bytes."""
-        n = len(self._fillers)
-        for chunk in (1 << 20, 1 << 12, 1 << 9):
-            path = self.path / f"filler-{n}-{chunk}"
-            self._fillers.append(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-            try:
-                while True:
-                    os.write(fd, b"\0" * chunk)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-            finally:
-                os.close(fd)
-
-    def free(self) -> None:
-        """Remove what fill() wrote."""
-        for path in self._fillers:
-            path.unlink(missing_ok=True)
-        self._fillers.clear()
-
-    def unmount(self) -> None:
-        """Detach the tmpfs (lazily: a process may still hold a file)."""
-        subprocess.run(["umount", "-l", str(self.path)], capture_output=True, check=False)
 
 
 @pytest.fixture
