@@ -18,20 +18,6 @@ from tests import k6_scripts
 pytestmark = pytest.mark.integration
 LOADWATCH = [sys.executable, "-m", "runners.cli"]
 
-SCRIPT = """
-import http from 'k6/http';
-import { check, sleep } from 'k6';
-export const options = {
-  thresholds: { http_req_duration: ['p(95)<10000'], checks: ['rate>0.5'] },
-};
-export default function () {
-  const r = http.get(__ENV.BASE + '/items/' + (__ITER % 40), { tags: { name: 'item' } });
-  check(r, { 'is 200': (x) => x.status === 200 });
-  if (__ITER % 5 === 0) { http.get(__ENV.BASE + '/missing'); }
-  if (__ITER % 50 === 0) { http.get('http://127.0.0.1:1/refused'); }
-  sleep(0.01);
-}
-"""
 CRITICAL_ON_ANY_TRAFFIC = """
 [rules_settings]
 defaults = false
@@ -46,7 +32,7 @@ NO_RULES = "[rules_settings]\ndefaults = false\n"
 
 def headless(tmp_path: Path, nginx_url: str, config: str) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run the script headless for 3 s with this config; returns the process and its wall time."""
-    script = k6_scripts.write(tmp_path, "ck.js", SCRIPT)
+    script = k6_scripts.write(tmp_path, "ck.js", k6_scripts.CODES)
     cfg = tmp_path / "loadwatch.toml"
     cfg.write_text(config)
     t0 = time.monotonic()

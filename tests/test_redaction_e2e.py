@@ -41,7 +41,7 @@ def test_secrets_in_k6s_output_are_masked_in_the_record_and_on_stdout(
     assert out.returncode == 0, out.stdout + out.stderr
     (run_dir,) = runs.iterdir()
     reader = RecordReader(run_dir)
-    recorded = [x.text for x in reader.output()]
+    recorded = [line.text for line in reader.output()]
     meta = reader.meta()
     reader.close()
     # The lines did arrive (so the checks below are not vacuous), with the values masked.

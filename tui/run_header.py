@@ -95,6 +95,7 @@ class RunHeader(Horizontal):
         label.add_class(f"-{new.value}")
         label.update(new.value.replace("_", " ").upper())
         self._show_stopping()
+        self._watch_vus()
 
     def _watch_clock(self) -> None:
         clock = f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}"
@@ -104,7 +105,9 @@ class RunHeader(Horizontal):
     watch_planned_s = _watch_clock
 
     def _watch_vus(self) -> None:
-        self.query_one("#run-vus", Label).update(f"VUs {format_vus(self.vus, self.vus_max)}")
+        label = self.query_one("#run-vus", Label)
+        label.display = self.state.is_active  # once k6 ended there are no VUs "now"
+        label.update(f"VUs {format_vus(self.vus, self.vus_max)}")
 
     watch_vus = _watch_vus
     watch_vus_max = _watch_vus

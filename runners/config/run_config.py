@@ -12,6 +12,7 @@ from runners.config.docker import parse_docker
 from runners.config.gauges import parse_gauges
 from runners.config.loader import ConfigContext, find_config, load_raw, parse_keymap
 from runners.config.rules import parse_rules
+from runners.config.session import SessionConfig, parse_session
 from runners.model.rule_spec import Rule
 
 # Every top-level name the file may hold; a new section is added here by the module that parses it.
@@ -29,6 +30,7 @@ class RunConfig:
     gauges: GaugesConfig
     docker: DockerConfig
     keymap: dict[str, str] = field(default_factory=dict)
+    session: SessionConfig = field(default_factory=SessionConfig)
 
     def for_demo(self, target_url: str) -> RunConfig:
         """With no gauges configured, the demo target's own gauges."""
@@ -56,4 +58,5 @@ def load_run_config(explicit: Path | None, key_ids: Set[str] | None = None) -> R
         gauges=parse_gauges(raw),
         docker=parse_docker(raw),
         keymap=parse_keymap(raw, set(key_ids)) if key_ids is not None else {},
+        session=parse_session(raw),
     )

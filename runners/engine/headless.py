@@ -72,7 +72,7 @@ class HeadlessPrinter:
 
     def _print(self, frame: Frame) -> None:
         for line in frame.new_output:
-            if line.stream == "loadwatch" or (
+            if line.stream in ("loadwatch", "event") or (
                 line.stream == "stderr" and ("level=error" in line.text or "level=fatal" in line.text)
             ):
                 print(f"k6: {line.text}" if line.stream == "stderr" else line.text, file=self.out)

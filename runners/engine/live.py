@@ -103,6 +103,7 @@ class RunEngine:
         self.sources = RunSources(spec.gauges, spec.docker)
         rules = list(spec.rules) if spec.rules is not None else default_rules()
         self.rules = RunRules(rules, self._name, self.journal.named_event)
+        self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -134,11 +135,20 @@ class RunEngine:
         with self._lock:
             self._listeners.append(listener)
 
-    def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:
-        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once."""
+    def request_stop(self, *, hard: bool = False, reason: str = "user", by: str = "") -> None:
+        """Stop k6: gracefully (teardown and summary still run) or, with hard=True, at once.
+
+        Args:
+            hard: End k6 at once.
+            reason: Why (becomes the record's `stopped_by`).
+            by: Which attached viewer asked, when one did (recorded with the event).
+        """
         if not self._state.is_active:
             return
-        self.journal.event(EventKind.STOP_REQUESTED, {"reason": reason, "hard": hard}, commit=True)
+        data: dict[str, Any] = {"reason": reason, "hard": hard}
+        if by:
+            data["by"] = by
+        self.journal.event(EventKind.STOP_REQUESTED, data, commit=True)
         self._set_state(RunState.STOPPING, f"stopping ({'hard' if hard else 'graceful'}, by {reason})")
         self.k6.request_stop(hard=hard, reason=reason)
 
@@ -215,9 +225,13 @@ class RunEngine:
         """Record a mark; committed to disk before this returns."""
         return self.journal.add_mark(note, by=by)
 
-    def save_snapshot(self, svg_path: Path | None) -> Path:
+    def save_snapshot(self, svg_path: Path | None, *, by: str = "user") -> Path:
         """Write every current value (the last frame, whole) as JSON into the run's snapshots folder."""
-        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra())
+        return self.journal.save_snapshot(self.last_frame, svg_path, self.snapshot_extra(), by=by)
+
+    def record_event(self, kind: EventKind, data: dict[str, Any]) -> None:
+        """Record an event from outside the engine (a viewer attached or left); committed at once."""
+        self.journal.event(kind, data, commit=True)
 
     def snapshot_extra(self) -> dict[str, Any]:
         """What a snapshot holds besides the frame (collectors add theirs)."""
@@ -302,7 +316,7 @@ class RunEngine:
         if change is not None:
             self.journal.event(EventKind(f"generator_{change}"), {"warning": self.generator.warning(), "box_cpu_pct": sample.box_cpu_pct,
                                                        "k6_cpu_pct": sample.k6_cpu_pct})  # fmt: skip
-            lines += (OutputLine(now, "loadwatch", self.generator.warning() or "load generator recovered"),)
+            lines += (OutputLine(now, "event", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
         live = self._without_stalls(self.stats.live(now, window_hist), now)
@@ -318,8 +332,8 @@ class RunEngine:
         verdict = self.rules.evaluate(values, load, now)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
         gauge_snap, gauge_history = self.sources.gauge_view(now)
-        lines += tuple(OutputLine(e.t, "loadwatch", f"container {e.describe()}") for e in container_events)
-        lines += tuple(OutputLine(now, "loadwatch", m) for m in verdict.messages)
+        lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
+        lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
             self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
@@ -360,6 +374,7 @@ class RunEngine:
                 generator=self.generator.view(),
                 marks=tuple(self.journal.marks),
                 events=tuple(self.journal.recent)[-50:],
+                rules=self._rule_names,
                 started_at=self.started_at,
                 run_dir=str(self.run_dir),
                 firing=self.rules.firing(),

@@ -116,14 +116,17 @@ class ReplayControl:
         if not self.playing and self.pos >= self.t_end:
             self.seek_to(self.t0)
         self.playing = not self.playing
+        self.emit()  # the header shows play/pause at once, not with the next played frame
 
     def faster(self) -> None:
         """Next speed up."""
         self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+        self.emit()
 
     def slower(self) -> None:
         """Next speed down."""
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+        self.emit()
 
     def seek(self, delta_s: float) -> None:
         """Move the playback position by delta seconds."""

@@ -117,7 +117,9 @@ class OutputLine:
     """One line k6 printed, with where it came from."""
 
     t: float
-    stream: str  # "stdout", "stderr" or "loadwatch"
+    stream: (
+        str  # "stdout", "stderr", "loadwatch" (loadwatch's notes) or "event" (rules, sources: the Events tab)
+    )
     text: str
 
 
@@ -231,6 +233,7 @@ class Frame:
     generator: GeneratorView | None = None
     marks: tuple[Mark, ...] = ()
     events: tuple[RunEvent, ...] = ()  # the most recent, oldest first (bounded)
+    rules: tuple[str, ...] = ()  # the names of the alert rules in force
     started_at: float = 0.0
     run_dir: str = ""
     replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed

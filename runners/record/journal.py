@@ -26,11 +26,28 @@ def describe_event(kind: EventKind, data: Mapping[str, Any]) -> str:
     if kind is EventKind.STATE:
         return f"{data.get('state')}: {data.get('detail', '')}"
     if kind is EventKind.STOP_REQUESTED:
-        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
+        who = f", {data['by']}" if data.get("by") else ""
+        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'}{who})"
     if kind is EventKind.SNAPSHOT:
         return f"snapshot saved: {data.get('json')}"
-    text = data.get("text") or data.get("message") or data.get("warning")
-    return str(text or data.get("kind_text") or kind.value)
+    if kind is EventKind.THRESHOLDS:
+        found = [f"{metric} {expr}" for metric, expr in data.get("thresholds") or []]
+        return "thresholds in the script: " + (", ".join(found) or "none")
+    if kind is EventKind.CAPACITY_CEILING:
+        return _describe_ceiling(data)
+    if kind is EventKind.RULE_COMMAND:
+        return (
+            f"rule {data.get('rule')} command {'ran' if data.get('ok') else 'failed'}: {data.get('message')}"
+        )
+    text = data.get("text") or data.get("message") or data.get("warning") or data.get("error")
+    return str(text or data.get("kind_text") or kind.value.replace("_", " "))
+
+
+def _describe_ceiling(data: Mapping[str, Any]) -> str:
+    vus = "? VUs" if data.get("vus") is None else f"{data['vus']:,.0f} VUs"
+    rps = "? req/s" if data.get("rps") is None else f"{data['rps']:,.0f} req/s"
+    minutes, seconds = divmod(int(data.get("elapsed_s") or 0), 60)
+    return f"capacity ceiling: {vus}, {rps} at {minutes:02d}:{seconds:02d} ({data.get('rule')}: {data.get('metric')})"
 
 
 class RunJournal:
@@ -95,7 +112,9 @@ class RunJournal:
                 self.marks[-1] if self.marks[-1].t == t else replace(mark, saved=self.recorder.error is None)
             )
 
-    def save_snapshot(self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any]) -> Path:
+    def save_snapshot(
+        self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any], *, by: str = "user"
+    ) -> Path:
         """Write every current value as JSON into `snapshots/` and record the event; returns the JSON path."""
         folder = self.snapshot_dir()
         with self.lock:
@@ -115,7 +134,7 @@ class RunJournal:
             raise
         self.event(
             EventKind.SNAPSHOT,
-            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n},
+            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n, "by": by},
             commit=True,
         )
         return path

@@ -32,8 +32,8 @@ class EventKind(enum.StrEnum):
 
     STATE = "state"  # the run's state changed: state, detail
     MARK = "mark"  # a note typed during the run: note, elapsed_s, by
-    SNAPSHOT = "snapshot"  # `s` saved the screen and every value: json, svg, n
-    STOP_REQUESTED = "stop_requested"  # reason, hard
+    SNAPSHOT = "snapshot"  # `s` saved the screen and every value: json, svg, n, by
+    STOP_REQUESTED = "stop_requested"  # reason, hard, by (the viewer that asked, when one did)
     THRESHOLDS = "thresholds"  # the script's thresholds found by `k6 inspect`: [[metric, expression]]
     BREACH = "breach"  # a rule's transition (runners.model.rule_events.Transition.as_dict)
     CAPACITY_CEILING = "capacity_ceiling"  # the load when a critical rule first fired
@@ -46,6 +46,8 @@ class EventKind(enum.StrEnum):
     LISTENER_ERROR = "listener_error"  # error
     RECORD = "record"  # the record's writes failed or work again: transition (failing, saved), text
     STALL = "stall"  # k6 alive but silent: transition (start, end), from_t, to_t, duration_s
+    VIEWER = "viewer"  # a viewer attached, detached or was lost: text, viewer, action, reason, read_only, pid
+    VIEWER_REFUSED = "viewer_refused"  # a peer of another user tried to attach: text
     OTHER = "other"  # a kind this version does not know (a newer record): `data["kind_text"]` has it
 
     @classmethod

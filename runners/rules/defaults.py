@@ -1,4 +1,4 @@
-"""The rules active without any configuration: the Critical Thresholds table of seed 001, plus the generator.
+"""The rules active without any configuration: the team's critical-thresholds table (seed 001), plus the generator.
 
 | Metric (seed 001)  | Target  | Critical | Rule here                                           |
 |--------------------|---------|----------|-----------------------------------------------------|
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from runners.model.rule_spec import Rule
 
-_SEED = "seed 001 Critical Thresholds"
-
 
 def default_rules() -> list[Rule]:
     """The default rule set (see the module docstring for the table and the reasons).
@@ -38,7 +36,7 @@ def default_rules() -> list[Rule]:
             warning=300.0,
             critical=500.0,
             for_s=10.0,
-            description=f"API latency p95, all requests ({_SEED}: target < 300 ms, critical > 500 ms: scale up)",
+            description="API latency p95, all requests (target < 300 ms, critical > 500 ms: scale up)",
             source="default",
         ),
         Rule(
@@ -48,7 +46,7 @@ def default_rules() -> list[Rule]:
             warning=1200.0,
             critical=2000.0,
             for_s=10.0,
-            description=f"p95 of each endpoint with 'search' in its name ({_SEED}: < 1.2 s, > 2 s: optimize queries)",
+            description="p95 of each endpoint with 'search' in its name (< 1.2 s, > 2 s: optimize queries)",
             source="default",
         ),
         Rule(
@@ -58,7 +56,7 @@ def default_rules() -> list[Rule]:
             warning=0.1,
             critical=1.0,
             for_s=10.0,
-            description=f"failed requests % ({_SEED}: < 0.1 %, > 1 %: investigate immediately)",
+            description="failed requests % (< 0.1 %, > 1 %: investigate immediately)",
             source="default",
         ),
         Rule(
@@ -68,7 +66,7 @@ def default_rules() -> list[Rule]:
             warning=70.0,
             critical=90.0,
             for_s=60.0,
-            description=f"CPU % of the system under test, sustained ({_SEED}: < 70 %, > 90 %: scale up)",
+            description="CPU % of the system under test, sustained (< 70 %, > 90 %: scale up)",
             source="default",
         ),
         Rule(
@@ -78,7 +76,7 @@ def default_rules() -> list[Rule]:
             warning=80.0,
             critical=90.0,
             for_s=60.0,
-            description=f"memory % of the system under test, sustained ({_SEED}: < 80 %, > 90 %: scale up)",
+            description="memory % of the system under test, sustained (< 80 %, > 90 %: scale up)",
             source="default",
         ),
         Rule(
@@ -88,7 +86,7 @@ def default_rules() -> list[Rule]:
             warning=80.0,
             critical=95.0,
             for_s=10.0,
-            description=f"DB pool / connections used % ({_SEED}: < 80 %, > 95 %: increase pool)",
+            description="DB pool / connections used % (< 80 %, > 95 %: increase pool)",
             source="default",
         ),
         Rule(
@@ -98,7 +96,7 @@ def default_rules() -> list[Rule]:
             warning=70.0,
             critical=50.0,
             for_s=60.0,
-            description=f"cache hit rate %, after a minute of warm-up ({_SEED}: > 70 %, < 50 %: review cache strategy)",
+            description="cache hit rate %, after a minute of warm-up (> 70 %, < 50 %: review cache strategy)",
             source="default",
         ),
         Rule(
