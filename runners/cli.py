@@ -250,17 +250,42 @@ def _records(args: argparse.Namespace) -> int:
             from runners.report.run_card import show_card
 
             print(show_card(record))
-        return 0
+        for problem in record["damage"]:
+            print(
+                f"loadwatch: the run record is damaged: {problem}; shown is what could be read",
+                file=sys.stderr,
+            )
+        return 1 if record["damage"] else 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
+    return _replay(folder, args.speed)
+
+
+def _replay(folder: Path, speed: float) -> int:
     from runners.engine.replay import ReplayControl
+    from runners.record.reader import RecordReader, RecordReadError
     from tui.app import LoadwatchApp
 
-    control = ReplayControl(folder, speed=args.speed)
+    try:
+        with RecordReader(folder) as reader:
+            damage, seconds = reader.check(), reader.count_seconds()
+        control = ReplayControl(folder, speed=speed)
+    except RecordReadError as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 2
+    notes = [f"loadwatch: the run record is damaged: {p}; replaying the {seconds} seconds that could be read"
+             for p in damage]  # fmt: skip
+    for note in notes:
+        print(note, file=sys.stderr)
+    if damage and not seconds:
+        control.close()
+        return 2
     LoadwatchApp(control, title="replay").run()
     control.close()
-    return 0
+    for note in notes:  # again: the screen covered them
+        print(note, file=sys.stderr)
+    return 1 if damage else 0
 
 
 def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None) -> str:

@@ -42,7 +42,7 @@ def test_a_killed_run_reads_as_crashed_with_its_summary_so_far(
 
     listed = _cli("runs", "--runs-dir", str(runs))
     assert re.search(r"\bcrashed\b", listed) and "starting" not in listed and "running" not in listed, listed
-    shown = json.loads(_cli("show", "last", "--runs-dir", str(runs)))
+    shown = json.loads(_cli("show", "last", "--json", "--runs-dir", str(runs)))
     meta = shown["meta"]
     assert meta["status"] == "crashed" and meta["recorded_status"] == "running", meta
     stamp = re.search(r"crashed at (\d\d:\d\d:\d\d)", meta["status_detail"])

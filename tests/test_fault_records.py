@@ -73,7 +73,7 @@ def test_records_on_read_only_media_read_whole(tmp_path: Path, k6_bin: str, ngin
         assert not os.access(disk.path, os.W_OK) or subprocess.run(["touch", str(disk.path / "x")],
                                                                    check=False).returncode != 0  # fmt: skip
         for copy in copies:
-            shown = _cli("show", str(copy))
+            shown = _cli("show", str(copy), "--json")
             assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
             data = json.loads(shown.stdout)
             assert data["seconds_recorded"] >= 4 and data["damage"] == [], data["seconds_recorded"]
@@ -83,7 +83,9 @@ def test_records_on_read_only_media_read_whole(tmp_path: Path, k6_bin: str, ngin
             screen = _replay_in_tmux(copy, tmp_path)
             assert "EXIT=0" in screen and "Traceback" not in screen, screen
         # The crashed copy read whole: its log was replayed from a private copy, not ignored.
-        assert json.loads(_cli("show", str(copies[1])).stdout)["seconds_recorded"] == crashed_seconds
+        assert (
+            json.loads(_cli("show", str(copies[1]), "--json").stdout)["seconds_recorded"] == crashed_seconds
+        )
     finally:
         disk.unmount()
 
@@ -105,7 +107,7 @@ def test_damaged_records_say_so_and_give_what_can_be_read(
     shutil.copytree(finished, pages)
     db = pages / DB_NAME
     _garble(db, db.stat().st_size // 2, 8192)
-    shown = _cli("show", str(pages))
+    shown = _cli("show", str(pages), "--json")
     assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
     assert "the run record is damaged" in shown.stderr, shown.stderr
     salvaged = json.loads(shown.stdout)
