@@ -64,6 +64,11 @@ def test_a_killed_run_reads_as_crashed_with_its_summary_so_far(
         recorded,
     )
 
+    print(
+        f"figures: killed at {time.strftime('%H:%M:%S', time.localtime(killed_at))}, reads "
+        f"'{meta['status_detail'][:20]}'; partial summary {summary['requests']} requests vs {recorded} in seconds; "
+        f"endpoints {sorted(names)}"
+    )
     _cli("report", str(run_dir), "--no-baseline")
     report = (run_dir / "report.md").read_text()
     assert f"crashed at {stamp.group(1)}" in report, report[:2000]

@@ -81,6 +81,11 @@ def test_screen_keeps_saying_so_and_nothing_measured_is_lost(
     assert seconds[0] < full_at - 1 and seconds[-1] > freed_at + 5 and len(seconds) >= 28, seconds
     assert record_events == ["failing", "saved"], record_events
     assert meta["marks"] == 1 and meta["status"] == "finished", meta
+    full_s = freed_at - full_at
+    print(
+        f"figures: disk full {full_s:.0f} s; banner {sum(banners)}/{len(banners)} checks; seconds kept "
+        f"{len(seconds)} of {seconds[-1] - seconds[0] + 1}"
+    )
     assert (run_dir / "summary.json").is_file()
 
 
@@ -109,6 +114,7 @@ def test_headless_says_so_every_few_seconds_and_a_full_start_is_a_clear_error(
     assert proc.returncode == 0, text
     said = [line for line in text.splitlines() if "RECORD NOT SAVED" in line]
     assert len(said) >= 3, text  # at least every 5 s over 12 s (progress lines carry it every second)
+    print(f"figures: headless 'RECORD NOT SAVED' lines over 12 s full: {len(said)}")
     assert "run record saved again" in text, text
     seconds, record_events, meta = _seconds_and_events(only_run_dir(disk.path / "runs"))
     assert seconds == list(range(seconds[0], seconds[-1] + 1)) and len(seconds) >= 23, seconds

@@ -71,6 +71,10 @@ def test_flood_long_line_and_escapes_are_handled_honestly(tmp_path: Path, k6_bin
     )
     assert said >= 1000 and shown + said + not_recorded == 2000, (shown, said, not_recorded)
     size = sum(p.stat().st_size for p in run_dir.glob(DB_NAME + "*"))
+    print(
+        f"figures: flood 2000 -> shown {shown}, said not shown {said}, not recorded {not_recorded}; "
+        f"long line kept {len(cut[0])} chars; record {size:,} bytes"
+    )
     assert size < 1_000_000, f"record is {size:,} bytes for a short run with a 2 MB line"
 
     # Replay shows the same clean record: the terminal's title stays as it was.

@@ -138,6 +138,7 @@ def test_damaged_records_say_so_and_give_what_can_be_read(
     assert frames > 20, frames
     _garble(wal, 32 + (frames // 3) * frame + 24, 512)
     shown = _cli("show", str(wal_copy))
+    print(f"figures: WAL {frames} frames, garbled frame {frames // 3}; {shown.stderr.strip()}")
     assert shown.returncode == 1 and "write-ahead log are unreadable" in shown.stderr, shown.stderr
     with RecordReader(crashed) as whole, RecordReader(wal_copy) as cut:
         assert cut.count_seconds() < whole.count_seconds()  # what the damage cost, now not silent

@@ -44,6 +44,10 @@ def test_a_frozen_k6_is_a_stall_not_zero_traffic(tmp_path: Path, k6_bin: str, ng
     breaches = reader.events(EventKind.BREACH) + reader.events(EventKind.CAPACITY_CEILING)
     reader.close()
     assert [e.transition for e in stalls] == ["start", "end"], stalls
+    print(
+        f"figures: froze {thawed_at - frozen_at:.1f} s; stall event {stalls[1]['duration_s']} s; "
+        f"max 'not responding' shown {max(stalled)} s; seconds recorded {len(seconds)}"
+    )
     assert FREEZE_S - 1.5 <= stalls[1]["duration_s"] <= FREEZE_S + 1.5, stalls
     assert abs(stalls[1]["from_t"] - frozen_at) < 1.5 and abs(stalls[1]["to_t"] - thawed_at) < 2.0, stalls
     # Missing, not zero: no second inside the freeze is in the series, and the seconds around it are.
