@@ -39,8 +39,14 @@ def nginx_binary() -> str | None:
 
 
 @contextmanager
-def local_nginx(folder: Path | None = None) -> Iterator[str]:
+def local_nginx(folder: Path | None = None, own_session: bool = False) -> Iterator[str]:
     """Run nginx answering 200 everywhere but /missing (404); yields its base URL.
+
+    Args:
+        folder: where its config and logs go (default: a temporary folder).
+        own_session: start it in a session of its own, as a target on another box would be: with the
+            kernel's autogroup scheduling every session is a CPU group, so otherwise a k6 that shares the
+            caller's session with nginx is favoured over one that does not (a loadwatch screen in tmux).
 
     Raises:
         RuntimeError: when nginx is missing or does not answer within 10 s.
@@ -53,7 +59,10 @@ def local_nginx(folder: Path | None = None) -> Iterator[str]:
         (d / "tmp").mkdir(parents=True, exist_ok=True)
         port = free_port()
         (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, port=port))
-        proc = subprocess.Popen([binary, "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"])
+        proc = subprocess.Popen(
+            [binary, "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"],
+            start_new_session=own_session,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 10

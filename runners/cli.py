@@ -45,6 +45,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--progress-every", type=float, default=5.0, metavar="S", help="headless progress period")
     p.add_argument(
+        "--transport",
+        choices=("json", "rw", "otlp"),
+        default="json",
+        help="how k6 hands samples over: json (every sample on a pipe, default), rw (Prometheus remote "
+        "write, k6 aggregates per second), otlp (OpenTelemetry); see README, Overhead",
+    )
+    p.add_argument(
         "--detach",
         action="store_true",
         help="start the run in the background and return (watch it with `loadwatch attach`)",
@@ -58,6 +65,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--engine-host", type=int, default=None, metavar="FD", help=argparse.SUPPRESS)
     p.add_argument("--engine-go", type=int, default=None, metavar="FD", help=argparse.SUPPRESS)
+
+
+def _clock_arg(text: str) -> float:
+    """Seconds from `12.5`, `1:05` or `1:02:03`."""
+    try:
+        value = 0.0
+        for part in text.split(":"):
+            value = value * 60 + float(part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
     replay.add_argument("run", help="run folder, name, prefix, or `last`")
     replay.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1x)")
+    replay.add_argument(
+        "--at", type=_clock_arg, metavar="TIME", help="start at this time into the run (seconds or mm:ss)"
+    )
+    replay.add_argument("--paused", action="store_true", help="start paused (space plays)")
     replay.add_argument("--runs-dir", type=Path, metavar="DIR")
     return parser
 
@@ -139,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _demo(args, k6_args)
 
 
-def _config(args: argparse.Namespace, *, screen: bool = True) -> RunConfig | None:
+def _config(args: argparse.Namespace, *, screen: bool = True, demo: bool = False) -> RunConfig | None:
     """The configuration, read once; None (after saying why) when it is invalid.
 
     `[keys]` is checked by every command, headless or not, so one file never passes one command and fails
@@ -154,7 +178,7 @@ def _config(args: argparse.Namespace, *, screen: bool = True) -> RunConfig | Non
 
         key_ids = LoadwatchApp.binding_ids()
     try:
-        return load_run_config(args.config, key_ids)
+        return load_run_config(args.config, key_ids, demo=demo)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return None
@@ -259,10 +283,10 @@ def _records(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    return _replay(folder, args.speed)
+    return _replay(folder, args)
 
 
-def _replay(folder: Path, speed: float) -> int:
+def _replay(folder: Path, args: argparse.Namespace) -> int:
     from runners.engine.replay import ReplayControl
     from runners.record.reader import RecordReader, RecordReadError
     from tui.app import LoadwatchApp
@@ -270,7 +294,7 @@ def _replay(folder: Path, speed: float) -> int:
     try:
         with RecordReader(folder) as reader:
             damage, seconds = reader.check(), reader.count_seconds()
-        control = ReplayControl(folder, speed=speed)
+        control = ReplayControl(folder, speed=args.speed, autoplay=not args.paused, start_s=args.at)
     except RecordReadError as exc:
         print(f"loadwatch: {exc}", file=sys.stderr)
         return 2
@@ -281,7 +305,7 @@ def _replay(folder: Path, speed: float) -> int:
     if damage and not seconds:
         control.close()
         return 2
-    LoadwatchApp(control, title="replay").run()
+    LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
     control.close()
     for note in notes:  # again: the screen covered them
         print(note, file=sys.stderr)
@@ -315,7 +339,8 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=args.engine_host is None)  # invalid: nothing starts, not even the target
+    # Invalid: nothing starts, not even the target.
+    config = _config(args, screen=args.engine_host is None, demo=True)
     if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
@@ -350,6 +375,7 @@ def _run(
         runs_dir=args.runs_dir or default_runs_dir(),
         window_s=args.window,
         extra_meta=meta,
+        transport=getattr(args, "transport", "json"),
     )
     if args.engine_host is not None:
         import psutil
@@ -470,7 +496,7 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
     if args.command == "demo" and args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args)  # invalid (the [keys] table too): nothing starts
+    config = _config(args, demo=args.command == "demo")  # invalid (the [keys] table too): nothing starts
     if config is None:
         return 2
     launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen
@@ -490,7 +516,7 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
 
     name = args.name or ("demo" if args.command == "demo" else Path(args.script).stem)
     remote = RemoteRun(lambda: open_session(launch.wait_ready().socket), run_name=name)
-    return view_run(remote, config.keymap, launcher=True)
+    return view_run(remote, config.keymap, launcher=True, docker_config=config.docker)
 
 
 def _attach(args: argparse.Namespace) -> int:
@@ -516,7 +542,7 @@ def _attach(args: argparse.Namespace) -> int:
         return 1
     from tui.session_view import view_run
 
-    return view_run(remote, config.keymap, launcher=False)
+    return view_run(remote, config.keymap, launcher=False, docker_config=config.docker)
 
 
 if __name__ == "__main__":

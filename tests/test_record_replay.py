@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -81,7 +82,19 @@ def test_runs_show_and_replay_agree_with_the_live_run(tmp_path: Path, k6_bin: st
     assert [m.note for m in end.marks] == ["half way"]
     mid = replay.frame_at(replay.t0 + 3)
     assert 0 < mid.totals.requests < live.totals.requests
-    assert mid.totals.latency.p95 is not None  # whole-run percentiles rebuilt from per-second histograms
+    # Whole-run figures at 3 s are those of the seconds recorded up to then: the requests add up to a prefix
+    # of the series, and p95 (rebuilt from the per-second histograms) lies within their per-second p95s.
+    with RecordReader(engine.run_dir) as reader:
+        seconds = sorted(reader.seconds(), key=lambda p: p.t)
+    # (the second in progress at 3 s may count in part, as it did live).
+    prefix = [0, *itertools.accumulate(p.requests for p in seconds)]
+    k = next(i for i in range(1, len(prefix)) if mid.totals.requests <= prefix[i])
+    assert prefix[k - 1] <= mid.totals.requests <= prefix[k]
+    upto = seconds[:k]
+    p95s = [p.latency.p95 for p in upto if p.requests and p.latency.p95 is not None]
+    assert p95s and mid.totals.latency.p95 is not None
+    assert min(p95s) * 0.99 <= mid.totals.latency.p95 <= max(p95s) * 1.01
+    assert sum(p.failed for p in upto[:-1]) <= mid.totals.failed <= sum(p.failed for p in upto)
 
 
 def test_unknown_run_is_a_clear_error(tmp_path: Path) -> None:

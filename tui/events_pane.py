@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from runners.model.frames import Mark, RunEvent
-from tui.units import format_clock
+from runners.model.units import format_clock
 
 MAX_GROUPS = 300
 """Event lines kept; older ones are dropped."""

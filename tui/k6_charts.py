@@ -14,7 +14,7 @@ from textual.color import Color
 from textual.content import Content
 from textual_plotext import PlotextPlot
 
-from tui.units import format_clock
+from runners.model.units import format_clock
 
 # A y-axis label plus the plot frame take about this many columns; the rest is drawable.
 _Y_AXIS_COLUMNS = 8

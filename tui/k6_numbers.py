@@ -12,8 +12,9 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from runners.model.frames import Frame
-from tui.units import (
+from runners.model.units import (
     PLACEHOLDER,
+    format_bytes,
     format_bytes_rate,
     format_clock,
     format_count,
@@ -80,18 +81,6 @@ def peak_vus(frame: Frame) -> float | None:
     """
     values = [p.vus for p in frame.series if p.vus is not None]
     return max(values) if values else frame.live.vus
-
-
-def format_bytes(value: float) -> str:
-    """A byte count with decimal units.
-
-    Args:
-        value: Bytes.
-
-    Returns:
-        The text, for example `12.3 MB`.
-    """
-    return format_bytes_rate(value).removesuffix("/s")
 
 
 Read = Callable[[Frame], str]

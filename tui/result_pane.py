@@ -11,9 +11,9 @@ from textual.widgets import Static
 
 from runners.model.frames import EndpointRow, Frame
 from runners.model.rule_events import Breach
+from runners.model.units import format_clock, format_count, format_ms, format_percent, format_rate
 from runners.report.run_card import verdict_word
 from tui.k6_numbers import active_seconds
-from tui.units import format_clock, format_count, format_ms, format_percent, format_rate
 
 _VERDICT_STYLE = {
     "PASS": "bold green",

@@ -8,7 +8,8 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from runners.model.frames import Frame, RunState
-from tui.units import format_clock, format_vus
+from runners.model.units import format_clock, format_vus
+from tui.replay_bar import playback_text
 
 STOP_NONE = ""
 """No stop was asked for by this screen."""
@@ -82,7 +83,7 @@ class RunHeader(Horizontal):
         self.vus = frame.live.vus
         self.vus_max = frame.live.vus_max
         self.detail = frame.status_detail
-        self.replay = frame.replay
+        self.replay = playback_text(frame.playback) if frame.playback else frame.replay
 
     def watch_run_name(self, run_name: str) -> None:
         """Show the run name."""

@@ -38,22 +38,64 @@ def check_user_args(args: Sequence[str]) -> None:
             raise K6ArgumentError(f"k6 flag {flag} cannot be passed: {_RESERVED[flag]}")
 
 
+TRANSPORTS = ("json", "rw", "otlp")
+_OUTPUTS = {"json": "", "rw": "experimental-prometheus-rw", "otlp": "experimental-opentelemetry"}
+PUSH_INTERVAL = "1s"  # remote write's push and OTLP's export period: freshness on screen vs k6's cost
+
+
 def build_argv(
-    binary: str, script: Path, user_args: Sequence[str], api_port: int, json_target: str, summary_export: Path
+    binary: str,
+    script: Path,
+    user_args: Sequence[str],
+    api_port: int,
+    json_target: str,
+    summary_export: Path,
+    transport: str = "json",
 ) -> list[str]:
-    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script."""
+    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script.
+
+    Args:
+        transport: how k6 hands its samples over: "json" (every sample on a pipe), "rw" (Prometheus remote
+            write to loadwatch's receiver) or "otlp" (OpenTelemetry over HTTP to loadwatch's receiver);
+            the receiver's address goes in the environment (see `transport_env`).
+    """
+    out = f"json={json_target}" if transport == "json" else _OUTPUTS[transport]
     return [
         binary,
         "run",
         "--address",
         f"127.0.0.1:{api_port}",
         "--out",
-        f"json={json_target}",
+        out,
         "--summary-export",
         str(summary_export),
         *user_args,
         str(script),
     ]
+
+
+def transport_env(transport: str, push_port: int) -> dict[str, str]:
+    """The environment k6's push output needs to reach loadwatch's receiver on 127.0.0.1."""
+    if transport == "rw":
+        return {
+            "K6_PROMETHEUS_RW_SERVER_URL": f"http://127.0.0.1:{push_port}/api/v1/write",
+            "K6_PROMETHEUS_RW_PUSH_INTERVAL": PUSH_INTERVAL,
+            "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
+            "K6_PROMETHEUS_RW_STALE_MARKERS": "false",
+        }
+    if transport == "otlp":
+        return {
+            "K6_OTEL_EXPORTER_TYPE": "http",
+            "K6_OTEL_HTTP_EXPORTER_ENDPOINT": f"127.0.0.1:{push_port}",
+            "K6_OTEL_HTTP_EXPORTER_INSECURE": "true",
+            "K6_OTEL_HTTP_EXPORTER_URL_PATH": "/v1/metrics",
+            "K6_OTEL_METRIC_PREFIX": "",
+            "K6_OTEL_FLUSH_INTERVAL": "100ms",  # k6 drops what it buffered since the last flush at the end
+            "K6_OTEL_EXPORT_INTERVAL": PUSH_INTERVAL,
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "delta",
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": "base2_exponential_bucket_histogram",
+        }
+    return {}
 
 
 def k6_env(base: Mapping[str, str] | None = None) -> dict[str, str]:

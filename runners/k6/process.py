@@ -3,7 +3,8 @@
 The JSON samples go to a dedicated pipe (`--out json=/dev/fd/N`), not to stdout: k6's stdout carries the
 banner, progress and summary, and `json=-` would splice them into the JSON (facts/k6.md §0.5). A pipe
 rather than a FIFO means k6 never blocks on a reader that is gone; the reader thread drains it without
-pause so k6 is never back-pressured. The child gets PR_SET_PDEATHSIG=SIGKILL, so a `kill -9` of
+pause so k6 is never back-pressured. k6 gets its own process group (not its own session, see `_own`),
+so Ctrl-C in the terminal reaches loadwatch alone. The child gets PR_SET_PDEATHSIG=SIGKILL, so a `kill -9` of
 loadwatch cannot leave k6 running unwatched; it is spawned from a thread that lives exactly as long as
 k6 (the death signal fires when the spawning *thread* ends).
 """
@@ -112,7 +113,10 @@ class K6Process:
                 stderr=subprocess.PIPE,
                 env=self.env,
                 pass_fds=(w,),
-                start_new_session=True,  # the terminal's signals reach loadwatch, which decides
+                # Its own process group, so the terminal's signals reach loadwatch only, which decides; not
+                # its own session: with the kernel's autogroup scheduling a new session is a new CPU group,
+                # and k6 then ran at 0.42 of its speed on a busy box (benchmarks/overhead.py, README).
+                process_group=0,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, set up before fork
             )
         except OSError as exc:

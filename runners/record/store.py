@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from runners.model.frames import OutputLine, SecondPoint
+from runners.model.run_view import FrameParts
 from runners.record import codec
 from runners.record.schema import DB_NAME, ContainerValues, EventKind, SeriesKind
+from runners.record.ticks import TickEncoder, tick_ms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,7 +87,7 @@ class RunRecorder:
         except (OSError, sqlite3.Error) as exc:
             raise RecordStartError(f"cannot create the run record in {run_dir}: {_cause(exc)}") from exc
         self._meta: dict[str, str] = {}
-        self._series: dict[tuple[str, int], str] = {}
+        self._series: dict[tuple[str, int], str | bytes] = {}
         self._events: list[tuple[float, str, str]] = []
         self._output: list[tuple[float, str, str]] = []
         self._pending_bytes = 0
@@ -93,6 +95,7 @@ class RunRecorder:
         self.failing_since: float | None = None  # wall time of the first failed commit in a row
         self.lost_rows = 0  # rows dropped from memory while the disk stayed full
         self.commits = 0
+        self._ticks = TickEncoder()
 
     @property
     def pending_rows(self) -> int:
@@ -105,7 +108,7 @@ class RunRecorder:
             self._meta[k] = json.dumps(v, default=str)
             self._pending_bytes += len(self._meta[k])
 
-    def _add_series(self, kind: SeriesKind, rows: Iterable[tuple[int, str]]) -> None:
+    def _add_series(self, kind: SeriesKind, rows: Iterable[tuple[int, str | bytes]]) -> None:
         for t, d in rows:
             self._series[(kind.value, t)] = d  # a second written again replaces the one waiting
             self._pending_bytes += len(d)
@@ -126,6 +129,10 @@ class RunRecorder:
     def add_container_values(self, t: int, per: Mapping[str, ContainerValues]) -> None:
         """Store one second of the followed containers' figures."""
         self._add_series(SeriesKind.CONTAINERS, [(t, codec.encode_container_values(per))])
+
+    def add_tick(self, t: float, parts: FrameParts) -> None:
+        """Store what the screen shows at the tick at wall time `t` (the fields that changed since the last)."""
+        self._add_series(SeriesKind.TICK, [(tick_ms(t), self._ticks.encode(parts))])
 
     def add_event(self, kind: EventKind, data: Mapping[str, Any], t: float | None = None) -> None:
         """Store an event (state change, mark, breach...)."""
@@ -150,6 +157,8 @@ class RunRecorder:
             key = next(iter(self._series))
             self._pending_bytes -= len(self._series.pop(key))
             self.lost_rows += 1
+            if key[0] == SeriesKind.TICK.value:
+                self._ticks.forget()  # tick rows hold changes: the next one must hold every field again
 
     def commit(self) -> bool:
         """Write everything waiting in one transaction; True when it is on disk.
