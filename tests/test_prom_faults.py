@@ -1,7 +1,9 @@
-"""Prometheus faults, each against real processes: absent, killed and restarted, slow, bad queries; UI stays live."""
+"""Prometheus faults, each against real processes: absent, killed and restarted, slow (a real Prometheus
+behind a link that holds answers back), bad queries; the UI stays live."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,6 @@ from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig, PrometheusSettings
 from collectors.gauges import GaugeReading, GaugeSnapshot, GaugeSpec
 from runners.demo.target import DemoTarget
-from runners.k6.command import free_port
 from tests.prometheus_support import (
     PrometheusServer,
     SlowServer,
@@ -60,7 +61,10 @@ def all_state(state: str) -> Callable[[GaugeSnapshot], bool]:
 
 def test_prometheus_absent_at_start_then_appears(tmp_path: Path, demo_target: DemoTarget) -> None:
     require_prometheus()
-    port = free_port()
+    # The port stays ours (bound, not listening: refused) until Prometheus is started on it.
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
     collector = GaugeCollector(GaugesConfig((POOL, UP), settings(f"http://127.0.0.1:{port}")))
     collector.start()
     try:
@@ -69,6 +73,7 @@ def test_prometheus_absent_at_start_then_appears(tmp_path: Path, demo_target: De
         assert [r.detail for r in snap.readings] == ["connection refused"] * 2
         assert snap.poll_s < 0.2, "no retries behind our back: a refused connection fails at once"
         assert "retry in" in snap.source_detail
+        held.close()
         prom = PrometheusServer(tmp_path, {"demo": f"127.0.0.1:{demo_target.port}"}, port=port)
         try:
             prom.wait_up()
@@ -77,6 +82,7 @@ def test_prometheus_absent_at_start_then_appears(tmp_path: Path, demo_target: De
         finally:
             prom.stop()
     finally:
+        held.close()
         collector.stop()
 
 
@@ -118,7 +124,10 @@ def test_prometheus_answering_slowly(slow_server: SlowServer) -> None:
         stop_started = time.monotonic()
         slow_server.delay_s = 0.0
         recovered = wait_for(collector, all_state("ok"), 4.0 + 2.0)
-        assert [r.value for r in recovered.readings] == [42.0, 42.0, 42.0]
+        pool, up, waiting = (r.value for r in recovered.readings)  # the real server's answers, relayed
+        assert (
+            up == 1.0 and pool is not None and 0.0 <= pool <= 100.0 and waiting is not None and waiting >= 0
+        )
         assert time.monotonic() - stop_started < 7.0
     finally:
         started = time.monotonic()
