@@ -225,3 +225,16 @@ async def test_each_g_on_the_server_tab_charts_the_next_gauge() -> None:
         await pilot.press("g", "g")
         await pilot.pause()
         assert chart.gauge_name == "db_pool"
+
+
+async def test_palette_snapshot_saves_into_the_run_record() -> None:
+    control = ScriptedRunControl([])
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit(build_frame(40))
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"snapshot", "enter")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        ((svg, values),) = control.snapshots
+        assert svg is not None and svg.read_text().startswith("<svg") and values.is_file()

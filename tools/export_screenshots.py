@@ -13,7 +13,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -97,22 +96,23 @@ def main() -> None:
         old.unlink()
     run_s = 55.0 / a.speed
     target = start_demo_process()
+    os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
+    runs = Path(".screenshot-runs")  # relative, so the Result tab shows no machine path either
     try:
-        with tempfile.TemporaryDirectory() as runs:
-            os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
-            script = Path("runners") / "demo" / "scenarios" / "demo_ramp.js"
-            spec = RunSpec(script=script, k6_args=("-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / a.speed:g}"),
-                           name="demo", runs_dir=Path(runs))  # fmt: skip
-            engine = RunEngine(spec)
-            paths = asyncio.run(capture_run(engine, run_s * a.live_at, out))
-            engine.wait(30)
-            replay = ReplayControl(engine.run_dir, autoplay=False)
-            try:
-                paths += asyncio.run(capture_replay(replay, run_s * a.live_at, out))
-            finally:
-                replay.close()
+        script = Path("runners") / "demo" / "scenarios" / "demo_ramp.js"
+        spec = RunSpec(script=script, k6_args=("-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / a.speed:g}"),
+                       name="demo", runs_dir=runs)  # fmt: skip
+        engine = RunEngine(spec)
+        paths = asyncio.run(capture_run(engine, run_s * a.live_at, out))
+        engine.wait(30)
+        replay = ReplayControl(engine.run_dir, autoplay=False)
+        try:
+            paths += asyncio.run(capture_replay(replay, run_s * a.live_at, out))
+        finally:
+            replay.close()
     finally:
         target.stop()
+        shutil.rmtree(runs, ignore_errors=True)
     converter = shutil.which("rsvg-convert")
     for svg in paths:
         if converter:

@@ -35,6 +35,7 @@ from tui.k6_pane import K6Pane
 from tui.keys import APP_BINDINGS, ENDED_ONLY, LIVE_ONLY, TAB_BINDINGS, TAB_OF_ACTION, TABS
 from tui.mark_dialog import MarkDialog
 from tui.output_pane import OutputPane
+from tui.record_banner import RecordBanner
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
 from tui.run_tabs import RunTabs
 
@@ -139,6 +140,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
+            yield RecordBanner(id="record-banner")
         yield RunTabs(self.OUTPUT_MAX_LINES, docker_config=self._docker_config, id="tabs")
         yield Footer(compact=True)
 
@@ -194,6 +196,7 @@ class LoadwatchApp(App[int]):
             # Once a live run ended nothing fires "now": the Result tab lists what fired.
             ended = not frame.state.is_active and not self.is_replay
             self.query_one(BreachBanner).show_breaches(() if ended else frame.firing)
+            self.query_one(RecordBanner).show_problem(frame.record_problem)
             self._show_active_tab(frame)
             if not frame.state.is_active and not self._ended_shown:
                 self._show_end(frame)
@@ -378,10 +381,15 @@ class LoadwatchApp(App[int]):
         return self.control.add_mark(note)
 
     def _on_mark_saved(self, mark: Mark | None) -> None:
-        if mark is not None:
-            self.notify(
-                f"mark at {format_clock(mark.elapsed_s)} saved" + (f": {mark.note}" if mark.note else "")
-            )
+        if mark is None:
+            return
+        what = f"mark at {format_clock(mark.elapsed_s)}"
+        note = f": {mark.note}" if mark.note else ""
+        if mark.saved:
+            self.notify(f"{what} saved{note}")
+        else:  # the disk refused it: say so, it is written once space returns
+            self.notify(f"{what} not saved yet{note} (the record cannot be written; kept in memory until it can)",
+                        severity="warning", timeout=10)  # fmt: skip
 
     def action_instant_mark(self) -> None:
         """Add a mark with no note, at once."""
@@ -405,9 +413,13 @@ class LoadwatchApp(App[int]):
 
     @work(thread=True, exit_on_error=False, group="snapshot", description="save a snapshot")
     def _save_snapshot(self, svg: str) -> None:
-        folder = self.control.snapshot_dir()
-        svg_path = folder / f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
-        svg_path.write_text(svg, encoding="utf-8")
+        try:  # a full disk or a closed record is a message, never a crash of the screen (and the test)
+            folder = self.control.snapshot_dir()
+            svg_path = folder / f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
+            svg_path.write_text(svg, encoding="utf-8")
+        except (RuntimeError, OSError) as exc:
+            self.call_from_thread(self.notify, f"snapshot not saved: {exc}", severity="error", timeout=10)
+            return
         try:
             json_path = self.control.save_snapshot(svg_path)
         except (RuntimeError, OSError) as exc:
