@@ -9,15 +9,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.budget import Budget, check, exit_code
 from benchmarks.record_k6_output import record
 from runners.k6.ingest import K6Ingest
 from runners.k6.stats import K6Stats
 
 BUDGET_LINES_PER_S = 1_000_000
+BUDGET = Budget("ingest median", "lines/s", full=BUDGET_LINES_PER_S, smoke=250_000, higher_is_better=True)
 CHUNK = 1 << 20
 
 
@@ -40,8 +43,8 @@ def one_pass(data: bytes) -> tuple[int, float, int]:
     return ingest.lines, time.process_time() - t0, stats.requests
 
 
-def main() -> None:
-    """Print lines/s per pass, the median, and whether the budget holds."""
+def main() -> int:
+    """Print lines/s per pass and the median; exit status 1 when the median misses the bound."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--file", type=Path)
     p.add_argument("--seconds", type=int, default=5)
@@ -59,9 +62,9 @@ def main() -> None:
         rates.append(lines / cpu)
         print(f"pass: {lines:,} lines, {requests:,} requests, {cpu:.3f} s CPU -> {lines / cpu:,.0f} lines/s")
     med = statistics.median(rates)
-    verdict = "OK" if med >= BUDGET_LINES_PER_S else "BELOW BUDGET"
-    print(f"ingest median {med:,.0f} lines/s on one core (budget {BUDGET_LINES_PER_S:,}): {verdict}")
+    print(f"ingest median {med:,.0f} lines/s on one core (budget {BUDGET_LINES_PER_S:,})")
+    return exit_code([check(BUDGET, med, a.smoke)])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -53,13 +53,15 @@ export function buy() {
 """
 
 
-def record(out: Path, seconds: int, vus: int = 10) -> Path:
+def record(out: Path, seconds: int, vus: int = 10, script: str = SCRIPT) -> Path:
     """Run k6 for `seconds` against a local nginx with `--out json=out`; returns `out`."""
     with local_nginx() as base, tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "bench.js"
-        script.write_text(SCRIPT)
-        cmd = [find_k6(), "run", "-q", "--no-summary", "-e", f"VUS={vus}", "-e", f"DUR={seconds}s",
-               "-e", f"BASE={base}", "--out", f"json={out}", str(script)]  # fmt: skip
+        path = Path(tmp) / "bench.js"
+        path.write_text(script)
+        # A script with its own scenarios reads its size from VUS/DUR; a plain one takes k6's flags.
+        size = [] if "scenarios:" in script else ["--vus", str(vus), "--duration", f"{seconds}s"]
+        cmd = [find_k6(), "run", "-q", "--no-summary", *size, "-e", f"VUS={vus}", "-e", f"DUR={seconds}s",
+               "-e", f"BASE={base}", "--out", f"json={out}", str(path)]  # fmt: skip
         subprocess.run(cmd, env=k6_env(), check=True, timeout=seconds + 60, capture_output=True)
     return out
 

@@ -1,17 +1,30 @@
 """Rule evaluation cost: CPU per evaluation (the engine evaluates once a second) for many rules over many paths.
 
+Each transition is recorded as the live engine records it: a `breach` event through the run journal into a
+real SQLite run record, committed at once (one commit per transition), inside the timed evaluation.
+
 Usage: python -m benchmarks.rules_cost [--rules 50] [--paths 200] [--seconds 300] [--smoke]
 Cases: "quiet" (values far from every level, the common case), "busy" (values wander across the levels so
 rules go pending, fire, escalate and resolve), and "all quiet" / "all busy" where every rule is a glob that
 matches every path (rules x paths pairs, the worst case; "all busy" makes about 2,000 transitions a second).
+Budgets (CPU per evaluation, commits included): the common cases within 10 ms (1 % of a core at one
+evaluation a second), the every-pair worst cases within 250 ms; --smoke checks bounds 3x looser. Exits
+non-zero when a bound is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 import time
+from pathlib import Path
 
+from benchmarks.budget import Budget, check, exit_code
 from runners.model.rule_spec import Rule
+from runners.record.journal import RunJournal
+from runners.record.schema import EventKind
+from runners.record.store import RunRecorder
 from runners.rules.defaults import default_rules
 from runners.rules.state import RuleEngine
 
@@ -48,27 +61,41 @@ def case_values(n_paths: int, step: int, busy: bool, every_pair: bool = False) -
     return values
 
 
-def measure(n_rules: int, n_paths: int, seconds: int, busy: bool, every_pair: bool) -> tuple[float, int, int]:
-    """Evaluate once per simulated second.
+def measure(
+    n_rules: int, n_paths: int, seconds: int, busy: bool, every_pair: bool, work: Path
+) -> tuple[float, int, int]:
+    """Evaluate once per simulated second, recording and committing each transition into a run record.
 
     Returns:
         (median CPU seconds per evaluation, rule-path pairs, transitions in total)
     """
     engine = RuleEngine(case_rules(n_rules, every_pair), max_tracks=50_000)
     frames = [case_values(n_paths, s, busy, every_pair) for s in range(seconds)]
+    work.mkdir()
+    recorder = RunRecorder(work)
+    journal = RunJournal(recorder, lambda: 0.0)
     costs = []
     transitions = 0
     for s, values in enumerate(frames):
         t0 = time.process_time_ns()
-        transitions += len(engine.evaluate(float(s), values, wall_t=float(s)))
+        changes = engine.evaluate(float(s), values, wall_t=float(s))
+        for tr in changes:  # as RunRules records them: one committed event per transition
+            journal.event(EventKind.BREACH, {**tr.as_dict(), "transition": tr.kind}, commit=True)
         engine.firing()  # what the frame builder reads each second
         costs.append(time.process_time_ns() - t0)
+        transitions += len(changes)
+    journal.close()
+    recorder.close()
     costs.sort()
     return costs[len(costs) // 2] / 1e9, len(engine.states()), transitions
 
 
-def main() -> None:
-    """Print the cost per evaluation and its share of one core for each case."""
+COMMON = 0.010
+WORST = 0.250
+
+
+def main() -> int:
+    """Print the cost per evaluation and its share of one core for each case; 1 when a bound is missed."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rules", type=int, default=50)
     p.add_argument("--paths", type=int, default=200)
@@ -83,13 +110,20 @@ def main() -> None:
         ("all quiet", False, True),
         ("all busy", True, True),
     )
-    for label, busy, every in cases:
-        cost, pairs, transitions = measure(a.rules, a.paths, seconds, busy, every)
-        print(
-            f"{label:>10}: {pairs:>6} rule-path pairs, {transitions:>6} transitions, "
-            f"{cost * 1e3:7.3f} ms CPU per evaluation = {cost * 100:.2f} % of one core"
-        )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, busy, every in cases:
+            work = Path(tmp) / label.replace(" ", "-")
+            cost, pairs, transitions = measure(a.rules, a.paths, seconds, busy, every, work)
+            print(
+                f"{label:>10}: {pairs:>6} rule-path pairs, {transitions:>6} transitions, "
+                f"{cost * 1e3:7.3f} ms CPU per evaluation = {cost * 100:.2f} % of one core"
+            )
+            limit = WORST if every else COMMON
+            budget = Budget(f"{label} per evaluation", "ms", full=limit * 1e3, smoke=limit * 3e3)
+            results.append(check(budget, cost * 1e3, a.smoke))
+    return exit_code(results)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

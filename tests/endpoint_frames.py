@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from runners.model.frames import CodeCount, EndpointRow, Frame, GeneratorView, HistogramBin, ThresholdRow
-from tests.tui_support import build_frame
+from runners.model.frames import (
+    CodeCount,
+    EndpointRow,
+    Frame,
+    GeneratorView,
+    HistogramBin,
+    Mark,
+    RunEvent,
+    RunState,
+    ThresholdRow,
+)
+from runners.model.rule_events import Breach
+from tests.tui_support import T0, build_frame, final_frame
 
 ENDPOINTS = (
     EndpointRow("GET /api/products", 12_400, 210.0, 35.0, 80.0, 120.0, 0.2, 70.0, 0.1, (("200", 12_380), ("503", 20)), 2100),
@@ -42,3 +53,33 @@ def endpoint_frame(i: int = 151, gen: GeneratorView | None = None) -> Frame:
         build_frame(i), endpoints=ENDPOINTS, codes=CODES, latency_bins=BINS, thresholds=THRESHOLDS,
         generator=gen or generator(35.0, False),
     )  # fmt: skip
+
+
+RULES = ("api-latency-p95", "error-rate", "db-connections", "generator-cpu")
+"""Rules in force in the ended run."""
+FINAL_THRESHOLDS = tuple(
+    dataclasses.replace(t, ok_by_k6=t.ok_by_k6 is not False, final=True) for t in THRESHOLDS
+)
+FINAL_THRESHOLDS = (
+    *FINAL_THRESHOLDS[:1],
+    dataclasses.replace(FINAL_THRESHOLDS[1], ok_by_k6=False),
+    FINAL_THRESHOLDS[2],
+)
+
+
+def error_breach(start_s: float, end_s: float | None) -> Breach:
+    """The error-rate rule firing at critical from `start_s` (seconds into the scripted run)."""
+    return Breach("error-rate", "k6.error_pct", "k6.error_pct", ">", "critical", "critical", T0 + start_s - 4,
+                  T0 + start_s, None if end_s is None else T0 + end_s, 3.4, 2.8, 1.0, False, ())  # fmt: skip
+
+
+def ended_frame(i: int = 239, state: RunState = RunState.THRESHOLDS_FAILED) -> Frame:
+    """A run that ended: endpoints with 503s over the whole run, thresholds judged, a rule that fired, a mark."""
+    live = endpoint_frame(i)
+    with_rules = dataclasses.replace(
+        live, rules=RULES, thresholds=FINAL_THRESHOLDS, breach_history=(error_breach(62, 80),),
+        marks=(Mark(T0 + 30.0, 30.0, "pool at 20/20"),), run_dir="/runs/checkout-ramp-20260101-000000",
+        events=(RunEvent(T0 + 58, "breach", "error-rate PENDING: k6.error_pct 1.4 % > 1 %"),
+                RunEvent(T0 + 62, "breach", "error-rate CRITICAL: k6.error_pct 2.8 % > 1 %")),
+    )  # fmt: skip
+    return final_frame(with_rules, state, exit_code=99, detail="k6 exited 99: thresholds crossed")

@@ -11,8 +11,9 @@ import pytest
 
 from runners.engine.live import RunEngine, RunSpec
 from runners.model.frames import Frame, RunState
-from runners.record.store import RunReader
+from runners.record.reader import RecordReader
 from tests import k6_scripts
+from tests.engine_wait import wait_for_requests
 
 pytestmark = pytest.mark.integration
 TREND_STATS = ["--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)"]
@@ -40,13 +41,13 @@ def test_totals_match_k6_summary_export(tmp_path: Path, k6_bin: str, nginx_url: 
     assert s["iterations"] == k6["iterations"]["count"] == 4000
     assert s["parse_errors"] == 0
     # The record holds the metadata, every second of the run and k6's output.
-    reader = RunReader(engine.run_dir)
+    reader = RecordReader(engine.run_dir)
     meta = reader.meta()
     assert meta["k6_version"].startswith("k6 v") and len(meta["script_sha256"]) == 64
     assert meta["k6_args"][:2] == ["-e", "BASE=***"]
-    seconds = list(reader.seconds())
-    assert sum(p["requests"] for p in seconds) == s["requests"]
-    assert any("http_reqs" in text for _, _, text in reader.output())
+    seconds = reader.seconds()
+    assert sum(p.requests for p in seconds) == s["requests"]
+    assert any("http_reqs" in line.text for line in reader.output())
 
 
 @pytest.mark.parametrize(
@@ -76,9 +77,9 @@ def test_bad_input_ends_at_once_with_k6s_message(
     assert message in engine.summary["status_detail"]
     shown = [line.text for f in frames for line in f.new_output]
     assert any(message in text for text in shown), "k6's message reaches the screen"
-    recorded = [text for _, _, text in RunReader(engine.run_dir).output()]
+    recorded = [line.text for line in RecordReader(engine.run_dir).output()]
     assert any(message in text for text in recorded), "and the record"
-    assert RunReader(engine.run_dir).meta()["status"] == "failed"
+    assert RecordReader(engine.run_dir).meta().status == "failed"
 
 
 def test_graceful_stop_runs_teardown_and_writes_k6_summary(
@@ -89,16 +90,14 @@ def test_graceful_stop_runs_teardown_and_writes_k6_summary(
         RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--duration", "60s"), runs_dir=tmp_path)
     )
     engine.start()
-    deadline = time.monotonic() + 20
-    while engine.stats.requests == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_requests(engine)
     pid = engine.k6.pid
     engine.request_stop(reason="test")
     assert engine.wait(30)
     assert engine.state == RunState.ABORTED and engine.k6.exit_code == 103
     assert "aborted by test" in engine.summary["status_detail"]
     assert engine.summary_export.is_file(), "k6 wrote its summary"
-    assert any("teardown ran" in text for _, _, text in RunReader(engine.run_dir).output())
+    assert any("teardown ran" in line.text for line in RecordReader(engine.run_dir).output())
     assert pid is not None and not psutil.pid_exists(pid)
 
 
@@ -108,7 +107,7 @@ def test_hard_stop_ends_k6_at_once(tmp_path: Path, k6_bin: str, nginx_url: str) 
         RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--duration", "60s"), runs_dir=tmp_path)
     )
     engine.start()
-    time.sleep(2)
+    wait_for_requests(engine)
     t0 = time.monotonic()
     engine.request_stop(reason="test")
     engine.request_stop(hard=True, reason="test")

@@ -24,7 +24,8 @@ LAYERS: dict[str, int] = {
     "config": 2,
     "report": 2,
     "engine": 3,
-    "cli": 4,
+    "session": 4,
+    "cli": 5,
 }
 
 

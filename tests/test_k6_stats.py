@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runners.k6.http_buckets import SecondBucket
+from runners.k6.ingest import SecondBucket
 from runners.k6.stats import K6Stats
 from runners.k6.tags import TagCache
 

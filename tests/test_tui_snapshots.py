@@ -1,4 +1,4 @@
-"""Snapshot tests of the live-run screen at 80x24 and 160x48, from fixed frames (no clock, no k6)."""
+"""Snapshot tests of the run screen at 60x20, 80x24, 120x40 and 200x60, from fixed frames (no clock, no k6)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,27 @@ import pytest
 from textual.pilot import Pilot
 
 from runners.model.frames import RunState
-from tests.tui_support import ScriptedRunControl, build_frame, final_frame
+from tests.endpoint_frames import ended_frame, endpoint_frame
+from tests.tui_support import ScriptedRunControl, build_frame
 from tui.app import LoadwatchApp
+from tui.k6_charts import SeriesChart
 from tui.k6_pane import K6Pane
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[[Pilot[int]], Awaitable[None]]
+TINY = (60, 20)
 SMALL = (80, 24)
-LARGE = (160, 48)
-SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+MEDIUM = (120, 40)
+LARGE = (200, 60)
+SIZES = pytest.mark.parametrize(
+    "size", [TINY, SMALL, MEDIUM, LARGE], ids=["60x20", "80x24", "120x40", "200x60"]
+)
+
+
+@pytest.fixture(autouse=True)
+def plot_on_the_ui_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts plot in a worker thread in the app; here on the UI thread, so every picture is complete."""
+    monkeypatch.setattr(SeriesChart, "PLOT_IN_THREAD", False)
 
 
 def scripted_app(frames: int, *, then: RunState | None = None) -> tuple[LoadwatchApp, RunBefore]:
@@ -35,9 +47,9 @@ def scripted_app(frames: int, *, then: RunState | None = None) -> tuple[Loadwatc
     async def run_before(pilot: Pilot[int]) -> None:
         for i in range(frames):
             control.emit(build_frame(i))
+        control.emit(endpoint_frame(frames))
         if then is not None:
-            last = build_frame(frames - 1)
-            control.emit(final_frame(last, then, exit_code=99, detail="k6 exited 99: thresholds crossed"))
+            control.emit(ended_frame(frames, then))
         await pilot.pause()
         # The throttle may have deferred the last chart redraw; draw now so the picture is fixed.
         app.query_one(K6Pane).redraw_charts()
@@ -52,10 +64,9 @@ def test_running(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@SIZES
-def test_first_frame(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+def test_first_frame(snap_compare: SnapCompare) -> None:
     app, run_before = scripted_app(1)
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 
 
 def test_quit_question(snap_compare: SnapCompare) -> None:
@@ -63,6 +74,19 @@ def test_quit_question(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=SMALL, press=["q"], run_before=run_before)
 
 
-def test_thresholds_failed(snap_compare: SnapCompare) -> None:
-    app, run_before = scripted_app(240, then=RunState.THRESHOLDS_FAILED)
-    assert snap_compare(app, terminal_size=LARGE, run_before=run_before)
+@SIZES
+def test_end_of_run(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app, run_before = scripted_app(239, then=RunState.THRESHOLDS_FAILED)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_end_of_run_load_tab(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app, run_before = scripted_app(239, then=RunState.THRESHOLDS_FAILED)
+    assert snap_compare(app, terminal_size=size, press=["1"], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [TINY, SMALL], ids=["60x20", "80x24"])
+def test_endpoints_tab_small(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app, run_before = scripted_app(151)
+    assert snap_compare(app, terminal_size=size, press=["2"], run_before=run_before)

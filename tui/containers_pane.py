@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, RichLog
 
@@ -87,11 +87,6 @@ class _Cell(Text):
 class ContainersPane(Vertical):
     """Shows `DockerSnapshot`s and `ContainerEvent`s; containers that die stay with their state and exit code."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "s", "cycle_sort", "Sort", id="containers-sort", tooltip="Sort containers by CPU, memory or name"
-        ),
-    ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"containers-pane--warning", "containers-pane--critical"}
     DEFAULT_CSS = """
     ContainersPane { height: 1fr; }
@@ -230,7 +225,8 @@ class ContainersPane(Vertical):
             # Counts first: at 80 columns the end of the line (the daemon's address) is what gets cut.
             running = sum(1 for c in snapshot.containers if c.state == "running")
             title += f" · {len(snapshot.containers)} containers, {running} running · sort: {self.sort_by}"
-        label.update(f"{title} · {snapshot.detail}" if snapshot.detail else title)
+        # Plain content: the detail holds text such as "[docker] host" that markup would swallow.
+        label.update(Content(f"{title} · {snapshot.detail}" if snapshot.detail else title))
         if back:
             kind = "-back"
         elif state == "ok":
@@ -253,6 +249,10 @@ class ContainersPane(Vertical):
             bad = bad or (event.action == "health_status" and event.detail == "unhealthy")
             style: Style | str = self._style("critical") if bad else ""
             log.write(Text(f"{clock} {event.describe()}", style=style, no_wrap=True, overflow="ellipsis"))
+
+    def clear_events(self) -> None:
+        """Forget the events shown (a replay jumped to another position)."""
+        self.query_one("#container-events", RichLog).clear()
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column: CPU, memory, name."""

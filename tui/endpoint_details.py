@@ -7,28 +7,33 @@ from rich.text import Text
 from textual.widgets import Static
 
 from runners.model.frames import CodeCount, HistogramBin, ThresholdRow
-from tui.units import format_count, format_ms
+from runners.model.units import format_count, format_ms
 
 
 class CodesView(Static):
     """Status classes and codes and k6's network error codes, with counts and share of the window."""
 
-    def show_codes(self, codes: tuple[CodeCount, ...]) -> None:
+    def show_codes(self, codes: tuple[CodeCount, ...], *, whole_run: bool = False) -> None:
         """Redraw from a frame's codes.
 
         Args:
             codes: Most frequent first.
+            whole_run: True once the run ended and the codes cover all of it (else the window).
         """
-        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-        for col, justify in (("code", "left"), ("kind", "left"), ("count", "right"), ("share", "right")):
-            table.add_column(col, justify=justify, style="bold" if col == "code" else "")  # type: ignore[arg-type]
+        title = "status codes (whole run)" if whole_run else "status codes (window)"
+        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, title=title,
+                      title_justify="left", title_style="bold")  # fmt: skip
+        table.add_column("code", style="bold", no_wrap=True)
+        table.add_column("count", justify="right", no_wrap=True)
+        table.add_column("share", justify="right", no_wrap=True)
+        table.add_column("kind", no_wrap=True, overflow="ellipsis", ratio=1)
         for c in codes[:8]:
             bad = c.kind in ("5xx", "network", "k6 error") or c.kind == "4xx"
             style = "red" if bad and c.share_pct >= 1 else ("yellow" if bad else "")
             label = f"{c.kind} {c.label}".strip()
-            table.add_row(c.code, label, format_count(c.count), Text(f"{c.share_pct:.1f}%", style=style))
+            table.add_row(c.code, format_count(c.count), Text(f"{c.share_pct:.1f}%", style=style), label)
         if not codes:
-            table.add_row("-", "no requests in the window", "", "")
+            table.add_row("-", "", "", "no requests in the window")
         self.update(table)
 
 

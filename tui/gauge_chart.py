@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from textual.app import RenderResult
 from textual.content import Content
 
-from tui.k6_charts import Line, SeriesChart
+from tui.k6_charts import Line, Rule, SeriesChart
 
 _COLORS = ("primary", "warning", "success", "accent", "secondary", "error")
 MAX_LINES = len(_COLORS)
@@ -79,7 +79,9 @@ class GaugeChart(SeriesChart):
         self.chart_title = f"{name} ({shown_unit})"
         values = [v for line in lines for v in line.values if v is not None]
         self.percent = unit == "%" and all(v <= 100 for v in values)
-        self.draw(xs, lines, marks, breaches)
+        self.draw(
+            xs, lines, [Rule(m, f"M{i}") for i, m in enumerate(marks, 1)], [Rule(b, "!") for b in breaches]
+        )
 
     def render(self) -> RenderResult:
         """Plot the gauge, or say what the chart is waiting for.

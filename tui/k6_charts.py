@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar
 
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
 from textual.content import Content
 from textual_plotext import PlotextPlot
 
-from tui.units import format_clock
+from runners.model.units import format_clock
 
 # A y-axis label plus the plot frame take about this many columns; the rest is drawable.
 _Y_AXIS_COLUMNS = 8
@@ -19,11 +25,32 @@ _Y_AXIS_COLUMNS = 8
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One series to draw: its values (None for a gap), legend label and theme colour variable."""
+    """One series to draw: its values (None for a gap), legend label, theme colour variable and line style.
+
+    A "solid" line is drawn with plotext's `hd` quadrant blocks at two samples per column; a "dotted" one as
+    single quadrants every other column, so two series stay apart by shape where colours are few or absent
+    (16 colours, NO_COLOR). Braille would give 2x4 dots per cell, but the usual monospaced fonts (and so
+    the SVG screenshots) lack braille and draw it at the wrong width; quadrant blocks are in all of them.
+    """
 
     values: Sequence[float | None]
     label: str
     color_variable: str
+    style: str = "solid"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A labelled line across the chart: a threshold (horizontal), a mark or a breach start (vertical)."""
+
+    at: float
+    label: str
+
+
+LEGEND_GLYPH = {"solid": "▄▄▄", "dotted": "▖ ▖"}
+MARKER = "hd"
+"""plotext's half-block marker: two samples per column and two rows per cell."""
+"""How each line style looks in the legend, matching the plot."""
 
 
 def downsample(
@@ -66,7 +93,7 @@ def time_ticks(first: int, last: int, columns: int) -> tuple[list[int], list[str
         The tick positions and their `mm:ss` labels.
     """
     span = max(1, last - first)
-    wanted = max(2, columns // 12)
+    wanted = max(3, columns // 9)
     step = next((s for s in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if span / s <= wanted), 7200)
     ticks = list(range(first - first % step + step if first % step else first, last + 1, step))
     return ticks, [format_clock(t) for t in ticks]
@@ -82,7 +109,7 @@ def value_ticks(top: float, rows: int) -> tuple[list[float], list[str]]:
     Returns:
         The tick positions (the last one is the top of the axis) and their labels.
     """
-    wanted = max(2, min(5, rows // 3))
+    wanted = max(2, min(5, rows // 2))
     raw = top / wanted if top > 0 else 1.0
     magnitude = 10.0 ** math.floor(math.log10(raw))
     mantissa = next(m for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= raw * 0.999)
@@ -95,7 +122,10 @@ def value_ticks(top: float, rows: int) -> tuple[list[float], list[str]]:
 
 
 class SeriesChart(PlotextPlot):
-    """A plotext chart redrawn from whole series; it never keeps data of its own beyond the last draw."""
+    """A plotext chart redrawn from whole series, with its title and legend on a line above the plot."""
+
+    PLOT_IN_THREAD: ClassVar[bool] = True
+    """Plot in a worker thread once a first picture exists (snapshot tests turn it off for fixed pictures)."""
 
     def __init__(self, title: str, *, percent: bool = False, id: str | None = None) -> None:
         """Create an empty chart.
@@ -108,10 +138,17 @@ class SeriesChart(PlotextPlot):
         super().__init__(id=id)
         self.chart_title = title
         self.percent = percent
+        self.hint = ""
+        """Shown after the title (the chart selector's key on small screens)."""
         self._xs: Sequence[int] = ()
         self._lines: Sequence[Line] = ()
-        self._marks: Sequence[float] = ()
-        self._breaches: Sequence[float] = ()
+        self._marks: Sequence[Rule] = ()
+        self._breaches: Sequence[Rule] = ()
+        self._limits: Sequence[Rule] = ()
+        self._version = 0
+        self._cache: tuple[tuple[object, ...], RenderResult] | None = None
+        self._pending: tuple[object, ...] | None = None
+        self._plot_lock = threading.Lock()
 
     @property
     def shown_xs(self) -> Sequence[int]:
@@ -122,62 +159,144 @@ class SeriesChart(PlotextPlot):
         self,
         xs: Sequence[int],
         lines: Sequence[Line],
-        marks: Sequence[float] = (),
-        breaches: Sequence[float] = (),
+        marks: Sequence[Rule] = (),
+        breaches: Sequence[Rule] = (),
+        limits: Sequence[Rule] = (),
     ) -> None:
         """Replace what the chart shows; it is plotted on the next render (one per refresh).
 
         Args:
             xs: Seconds since the run started, one per value in each line.
             lines: The series to draw.
-            marks: Seconds (same axis) of the engineer's marks, drawn as vertical lines.
-            breaches: Seconds when a rule started firing on this chart's metric.
+            marks: The engineer's marks (seconds, label), drawn as labelled vertical lines.
+            breaches: When a rule started firing on this chart's metric (seconds, rule name).
+            limits: k6 thresholds on this chart's metric (value, expression), drawn as horizontal lines.
         """
         self._xs = xs
         self._lines = lines
         self._marks = marks
         self._breaches = breaches
+        self._limits = limits
+        self._version += 1
         self.refresh()
 
-    def render(self) -> RenderResult:
-        """Plot the stored series at the current size (so a resize never shows stale decimation).
+    def legend(self) -> Text:
+        """The line above the plot: title, one glyph and label per series, the threshold, mark and breach keys.
+
+        Parts that do not fit the width are left out whole, least needed first, never cut in the middle.
 
         Returns:
-            The plot.
+            The legend.
+        """
+        parts: list[Text] = []
+        if len(self._lines) > 1:
+            for line in self._lines:
+                glyph = Text(LEGEND_GLYPH[line.style], style=Style(color=self._color(line.color_variable)))
+                parts.append(Text("  ") + glyph + Text(f" {line.label}"))
+        for limit in self._limits:
+            parts.append(
+                Text("  ── ", style=Style(color=self._color("warning"))) + Text(limit.label, style="dim")
+            )
+        if self.hint:
+            parts.append(Text(f"  {self.hint}", style="dim"))
+        if self._marks:
+            parts.append(Text("  │", style=Style(color=self._color("accent"))) + Text("M mark", style="dim"))
+        if self._breaches:
+            parts.append(
+                Text("  │", style=Style(color=self._color("error"))) + Text("!rule breach", style="dim")
+            )
+        text = Text(self.chart_title, style="bold")
+        for part in parts:
+            if text.cell_len + part.cell_len <= self.size.width:
+                text.append_text(part)
+        text.no_wrap = True
+        return text
+
+    def render(self) -> RenderResult:
+        """The chart's last picture; a new one is plotted off the UI thread when data, size or theme changed.
+
+        Plotext builds a chart and Rich parses its ANSI in tens of ms each (4 charts at 200x60 cost a few
+        hundred ms on a busy box): done here they would hold every key press for that long. The worker
+        thread shares the interpreter, but the UI thread gets it back within the switch interval (5 ms).
+
+        Returns:
+            The legend line and the plot (the previous picture, cropped, until the new one is ready).
         """
         xs = self._xs
         if not xs:
             # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
             return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
+        key = (self._version, self.size, self.hint, self.app.theme)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        if not self.PLOT_IN_THREAD or self._cache is None:
+            result = self._plot_locked()
+            self._cache = (key, result)
+            return result
+        if self._pending != key:
+            self._pending = key
+            self.run_worker(partial(self._plot_in_thread, key), thread=True, exclusive=True,
+                            group=f"plot-{self.id}", description="plot a chart", exit_on_error=False)  # fmt: skip
+        return self._cache[1]
+
+    def _plot_in_thread(self, key: tuple[object, ...]) -> None:
+        result = self._plot_locked()
+        self.app.call_from_thread(self._plotted, key, result)
+
+    def _plotted(self, key: tuple[object, ...], result: RenderResult) -> None:
+        self._cache = (key, result)
+        if self._pending == key:
+            self._pending = None
+        self.refresh()
+
+    def _plot_locked(self) -> RenderResult:
+        # One figure per chart: a worker still running when the next starts must not interleave with it.
+        with self._plot_lock:
+            return self._plot_now()
+
+    def _plot_now(self) -> RenderResult:
+        xs = self._xs
         plt = self.plt
         plt.clear_data()  # also resets the limits and ticks, so they are set again below
-        plt.title(self.chart_title)
         columns = max(1, self.size.width - _Y_AXIS_COLUMNS)
-        top = 0.0
-        for line in self._lines:
-            px, py = downsample(xs, line.values, columns * 2)
+        top = max((limit.at for limit in self._limits), default=0.0)
+        # Dotted lines first, so a solid line is drawn over them where they meet.
+        for line in sorted(self._lines, key=lambda ln: ln.style != "dotted"):
+            if line.style == "dotted":
+                px, py = downsample(xs, line.values, max(1, columns // 2))
+                if px:
+                    plt.scatter(px, py, color=self._rgb(line.color_variable), marker=MARKER)
+            else:
+                px, py = downsample(xs, line.values, columns * 2)
+                if px:
+                    plt.plot(px, py, color=self._rgb(line.color_variable), marker=MARKER)
             if px:
-                # A single series is named by the title; a legend would only hide data.
-                label = line.label if len(self._lines) > 1 else None
-                plt.plot(px, py, label=label, color=self._rgb(line.color_variable), marker="hd")
                 top = max(top, *py)
         first = xs[0]
         last = max(xs[-1], first + 10)
-        for m in self._marks:
-            if first <= m <= last:
-                plt.vline(m, color=self._rgb("accent"))
-        for b in self._breaches:
-            if first <= b <= last:
-                plt.vline(b, color=self._rgb("error"))
+        y_ticks, y_labels = value_ticks(min(top, 100.0) if self.percent else top, self.size.height - 5)
+        label_y = y_ticks[-1]
+        for limit in self._limits:
+            plt.hline(limit.at, color=self._rgb("warning"))
+        for items, color in ((self._marks, "accent"), (self._breaches, "error")):
+            for item in items:
+                if first <= item.at <= last:
+                    plt.vline(item.at, color=self._rgb(color))
+                    plt.text(item.label, item.at, label_y, color=self._rgb(color), alignment="left")
         plt.xlim(first, last)
         ticks, labels = time_ticks(first, last, columns)
         plt.xticks([float(t) for t in ticks], labels)
-        y_ticks, y_labels = value_ticks(min(top, 100.0) if self.percent else top, self.size.height - 4)
         plt.ylim(0, y_ticks[-1])
         plt.yticks(y_ticks, y_labels)
-        return super().render()
+        height = max(3, self.size.height - 1)  # a row for the legend
+        plt.plotsize(self.size.width, height)
+        plt._set_size(self.size.width, height)  # textual-plotext issue 5: plotsize alone is not always kept
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return Group(self.legend(), Text.from_ansi(plt.build()))
+
+    def _color(self, variable: str) -> str:
+        return self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
 
     def _rgb(self, variable: str) -> tuple[int, int, int]:
         # Plotext wants RGB; taking it from the app theme keeps the charts in the theme's palette.
-        value = self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
-        return Color.parse(value).rgb
+        return Color.parse(self._color(variable)).rgb

@@ -12,9 +12,11 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from runners.model.frames import Frame
-from tui.units import (
+from runners.model.units import (
     PLACEHOLDER,
+    format_bytes,
     format_bytes_rate,
+    format_clock,
     format_count,
     format_ms,
     format_percent,
@@ -28,6 +30,8 @@ class MetricTile(Widget):
 
     value: reactive[str] = reactive(PLACEHOLDER)
     """The formatted value."""
+    label: reactive[str] = reactive("")
+    """What the number is (it changes when the run ends: `req/s` becomes `req/s avg`)."""
 
     def __init__(self, label: str, *, id: str) -> None:
         """Create a tile.
@@ -45,29 +49,69 @@ class MetricTile(Widget):
         Returns:
             The line.
         """
-        gap = max(1, self.size.width - len(self.label) - len(self.value))
-        return Content.assemble((self.label, "dim"), " " * gap, (self.value, "bold"))
+        # The value and its unit come first: a narrow tile shortens its label, never the number.
+        label = self.label[: max(0, self.size.width - len(self.value) - 1)]
+        gap = max(1, self.size.width - len(label) - len(self.value))
+        return Content.assemble((label, "dim"), " " * gap, (self.value, "bold"))
 
 
-# Each tile: id, label and how to read its value from a frame.
-_TILES: tuple[tuple[str, str, Callable[[Frame], str]], ...] = (
-    ("live-rps", "req/s", lambda f: format_rate(f.live.rps)),
-    ("live-errors", "errors", lambda f: format_percent(f.live.error_rate)),
-    ("live-iterations", "iter/s", lambda f: format_rate(f.live.iterations_per_s)),
-    ("live-vus", "VUs", lambda f: format_vus(f.live.vus, f.live.vus_max)),
-    ("live-p50", "p50", lambda f: format_ms(f.live.latency.p50)),
-    ("live-p90", "p90", lambda f: format_ms(f.live.latency.p90)),
-    ("live-p95", "p95", lambda f: format_ms(f.live.latency.p95)),
-    ("live-p99", "p99", lambda f: format_ms(f.live.latency.p99)),
-    ("live-max", "max", lambda f: format_ms(f.live.latency.max)),
-    ("live-checks", "checks", lambda f: format_percent(f.live.checks_rate)),
-    ("live-sent", "sent", lambda f: format_bytes_rate(f.live.data_sent_per_s)),
-    ("live-received", "recv", lambda f: format_bytes_rate(f.live.data_received_per_s)),
-    ("total-requests", "run req", lambda f: format_count(f.totals.requests)),
-    ("total-failed", "run fail", lambda f: format_percent(f.totals.failed_rate)),
-    ("total-p95", "run p95", lambda f: format_ms(f.totals.latency.p95)),
-    ("total-p99", "run p99", lambda f: format_ms(f.totals.latency.p99)),
-)
+def active_seconds(frame: Frame) -> float:
+    """Seconds between the run's first and last k6 sample (at least 1), for whole-run rates.
+
+    Args:
+        frame: A frame.
+
+    Returns:
+        The seconds.
+    """
+    t = frame.totals
+    if t.first_sample_t is None or t.last_sample_t is None:
+        return 1.0
+    return max(1.0, t.last_sample_t - t.first_sample_t + 1)
+
+
+def peak_vus(frame: Frame) -> float | None:
+    """The most VUs seen in the frame's series (None when none were reported).
+
+    Args:
+        frame: A frame.
+
+    Returns:
+        The peak.
+    """
+    values = [p.vus for p in frame.series if p.vus is not None]
+    return max(values) if values else frame.live.vus
+
+
+Read = Callable[[Frame], str]
+# Each tile: id, label and value while the run is live, then label and value once it ended (whole run).
+_TILES: tuple[tuple[str, str, Read, str, Read], ...] = (
+    ("live-rps", "req/s", lambda f: format_rate(f.live.rps),
+     "req/s avg", lambda f: format_rate(f.totals.requests / active_seconds(f))),
+    ("live-errors", "errors", lambda f: format_percent(f.live.error_rate),
+     "errors", lambda f: format_percent(f.totals.failed_rate)),
+    ("live-iterations", "iter/s", lambda f: format_rate(f.live.iterations_per_s),
+     "iter/s avg", lambda f: format_rate(f.totals.iterations / active_seconds(f))),
+    ("live-vus", "VUs", lambda f: format_vus(f.live.vus, f.live.vus_max),
+     "VUs peak", lambda f: format_vus(peak_vus(f), None)),
+    ("live-p50", "p50", lambda f: format_ms(f.live.latency.p50), "p50", lambda f: format_ms(f.totals.latency.p50)),
+    ("live-p90", "p90", lambda f: format_ms(f.live.latency.p90), "p90", lambda f: format_ms(f.totals.latency.p90)),
+    ("live-p95", "p95", lambda f: format_ms(f.live.latency.p95), "p95", lambda f: format_ms(f.totals.latency.p95)),
+    ("live-p99", "p99", lambda f: format_ms(f.live.latency.p99), "p99", lambda f: format_ms(f.totals.latency.p99)),
+    ("live-max", "max", lambda f: format_ms(f.live.latency.max), "max", lambda f: format_ms(f.totals.latency.max)),
+    ("live-checks", "checks", lambda f: format_percent(f.live.checks_rate),
+     "checks", lambda f: format_percent(f.totals.checks_rate)),
+    ("live-sent", "sent", lambda f: format_bytes_rate(f.live.data_sent_per_s),
+     "sent", lambda f: format_bytes(f.totals.data_sent)),
+    ("live-received", "recv", lambda f: format_bytes_rate(f.live.data_received_per_s),
+     "recv", lambda f: format_bytes(f.totals.data_received)),
+    ("total-requests", "run req", lambda f: format_count(f.totals.requests),
+     "requests", lambda f: format_count(f.totals.requests)),
+    ("total-failed", "run fail", lambda f: format_percent(f.totals.failed_rate),
+     "failed", lambda f: format_count(f.totals.failed)),
+    ("total-p95", "run p95", lambda f: format_ms(f.totals.latency.p95), "avg", lambda f: format_ms(f.totals.latency_avg)),
+    ("total-p99", "run p99", lambda f: format_ms(f.totals.latency.p99), "min", lambda f: format_ms(f.totals.latency_min)),
+)  # fmt: skip
 _FIRST_TOTAL = "total-requests"
 
 
@@ -78,6 +122,8 @@ class K6Numbers(Grid):
     latency row, the rest, then the run totals).
     """
 
+    _heading = ""  # the live heading's text, set only when it changes
+
     def compose(self) -> ComposeResult:
         """Create the section headings and the tiles.
 
@@ -85,21 +131,32 @@ class K6Numbers(Grid):
             The children, in reading order.
         """
         yield Label("NOW", id="live-heading", classes="heading")
-        for tile_id, label, _ in _TILES:
+        for tile_id, label, *_ in _TILES:
             if tile_id == _FIRST_TOTAL:
                 yield Label("RUN TOTALS", id="total-heading", classes="heading")
             yield MetricTile(label, id=tile_id)
 
     def show_frame(self, frame: Frame) -> None:
-        """Show the numbers of a frame.
+        """Show the numbers of a frame: the window while k6 runs, the whole run once it ended.
 
         Args:
             frame: The latest frame.
         """
-        self.query_one("#live-heading", Label).update(f"NOW ({frame.live.window_s} s window)")
-        for tile_id, _, read in _TILES:
-            self.query_one(f"#{tile_id}", MetricTile).value = read(frame)
+        ended = not frame.state.is_active
+        self.set_class(ended, "-ended")
+        heading = self.query_one("#live-heading", Label)
+        if ended:
+            text = f"WHOLE RUN ({format_clock(active_seconds(frame))} of samples) · run ended"
+        else:
+            text = f"NOW ({frame.live.window_s} s window)"
+        if text != self._heading:  # Label.update lays the whole screen out again: only on a change
+            self._heading = text
+            heading.update(text)
+        for tile_id, live_label, live_read, end_label, end_read in _TILES:
+            tile = self.query_one(f"#{tile_id}", MetricTile)
+            tile.label = end_label if ended else live_label
+            tile.value = end_read(frame) if ended else live_read(frame)
         errors = self.query_one("#live-errors", MetricTile)
-        errors.set_class(frame.live.error_rate > 0, "-bad")
+        errors.set_class((frame.totals.failed_rate if ended else frame.live.error_rate) > 0, "-bad")
         failed = self.query_one("#total-failed", MetricTile)
         failed.set_class(frame.totals.failed > 0, "-bad")

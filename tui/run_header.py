@@ -8,7 +8,8 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from runners.model.frames import Frame, RunState
-from tui.units import format_clock, format_vus
+from runners.model.units import format_clock, format_vus
+from tui.replay_bar import playback_text
 
 STOP_NONE = ""
 """No stop was asked for by this screen."""
@@ -82,7 +83,7 @@ class RunHeader(Horizontal):
         self.vus = frame.live.vus
         self.vus_max = frame.live.vus_max
         self.detail = frame.status_detail
-        self.replay = frame.replay
+        self.replay = playback_text(frame.playback) if frame.playback else frame.replay
 
     def watch_run_name(self, run_name: str) -> None:
         """Show the run name."""
@@ -95,16 +96,25 @@ class RunHeader(Horizontal):
         label.add_class(f"-{new.value}")
         label.update(new.value.replace("_", " ").upper())
         self._show_stopping()
+        self._watch_vus()
+
+    def _set(self, selector: str, text: str) -> None:
+        # A label of the same length keeps its width: skip the layout pass a 2 Hz clock would cost.
+        label = self.query_one(selector, Label)
+        old = str(label.content)
+        if text != old:
+            label.update(text, layout=len(text) != len(old))
 
     def _watch_clock(self) -> None:
-        clock = f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}"
-        self.query_one("#run-clock", Label).update(clock)
+        self._set("#run-clock", f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}")
 
     watch_elapsed_s = _watch_clock
     watch_planned_s = _watch_clock
 
     def _watch_vus(self) -> None:
-        self.query_one("#run-vus", Label).update(f"VUs {format_vus(self.vus, self.vus_max)}")
+        label = self.query_one("#run-vus", Label)
+        label.display = self.state.is_active  # once k6 ended there are no VUs "now"
+        self._set("#run-vus", f"VUs {format_vus(self.vus, self.vus_max)}")
 
     watch_vus = _watch_vus
     watch_vus_max = _watch_vus
@@ -114,8 +124,12 @@ class RunHeader(Horizontal):
         self.query_one("#run-detail", Label).update(detail)
 
     def watch_paused(self, paused: bool) -> None:
-        """Show the frozen-display indicator."""
-        self.query_one("#run-paused", Label).display = paused
+        """Show the frozen-display indicator, with the instant on screen (to the tenth: `replay --at` finds it)."""
+        label = self.query_one("#run-paused", Label)
+        label.display = paused
+        if paused:
+            tenths = int(max(0.0, self.elapsed_s) * 10) % 10
+            label.update(f"PAUSED at {format_clock(self.elapsed_s)}.{tenths} (p resumes; recording goes on)")
 
     def watch_replay(self, replay: str) -> None:
         """Show the playback status of a replay."""

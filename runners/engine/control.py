@@ -73,3 +73,17 @@ class PlaybackControl(Protocol):
     def seek(self, delta_s: float) -> None:
         """Move by delta seconds."""
         ...
+
+
+@runtime_checkable
+class SessionControl(Protocol):
+    """Extra controls of a run watched from another process (runners.session.client.RemoteRun)."""
+
+    @property
+    def read_only(self) -> bool:
+        """True for a viewer that may only watch."""
+        ...
+
+    def detach(self) -> None:
+        """Leave on purpose; the run goes on without this screen."""
+        ...

@@ -4,26 +4,8 @@ taken from the ingest's raw groups for the Load tab, the endpoint table and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from runners.k6.ingest import RawBatch
-
-
-@dataclass(slots=True)
-class SecondBucket:
-    """Raw tallies for one second of k6 sample time; durations stay raw until folded."""
-
-    t: int
-    paired: dict[bytes, list[float]] = field(default_factory=dict)  # request + its duration, by tags
-    req_only: dict[bytes, int] = field(default_factory=dict)  # request lines whose duration was not seen
-    dur_only: dict[bytes, list[float]] = field(default_factory=dict)  # durations whose request was not seen
-    iterations: int = 0
-    data_sent: float = 0.0
-    data_received: float = 0.0
-    checks_pass: int = 0
-    checks_fail: int = 0
-    vus: float | None = None
-    vus_max: float | None = None
+from runners.k6.ingest import RawBatch, SecondBucket
 
 
 def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> dict[int, SecondBucket]:

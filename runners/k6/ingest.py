@@ -63,6 +63,23 @@ IterRow = tuple[bytes, bytes, bytes]  # data_sent, data_received, iteration_dura
 
 
 @dataclass(slots=True)
+class SecondBucket:
+    """Raw tallies for one second of k6 sample time; durations stay raw until folded."""
+
+    t: int
+    paired: dict[bytes, list[float]] = field(default_factory=dict)  # request + its duration, by tags
+    req_only: dict[bytes, int] = field(default_factory=dict)  # request lines whose duration was not seen
+    dur_only: dict[bytes, list[float]] = field(default_factory=dict)  # durations whose request was not seen
+    iterations: int = 0
+    data_sent: float = 0.0
+    data_received: float = 0.0
+    checks_pass: int = 0
+    checks_fail: int = 0
+    vus: float | None = None
+    vus_max: float | None = None
+
+
+@dataclass(slots=True)
 class RawBatch:
     """Everything read since the last take, grouped but not yet converted to numbers."""
 
@@ -80,9 +97,9 @@ class RawBatch:
 class K6Ingest:
     """Thread-safe sink for k6's JSON output. `feed()` from the reader; `take()` from the engine."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag_cache: TagCache | None = None) -> None:
         self.lock = threading.Lock()
-        self.tags = TagCache()  # the HTTP view's endpoint parsing, shared with K6Stats
+        self.tags = tag_cache or TagCache()  # the HTTP view's endpoint parsing, shared with K6Stats
         self._batch = RawBatch()
         self._rest = b""
         self.metrics: dict[str, MetricInfo] = {}

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from runners.k6.endpoints import OTHER, EndpointTable, EndpointTally
 from runners.k6.histogram import Histogram
-from runners.k6.http_buckets import SecondBucket, http_buckets
-from runners.k6.ingest import RawBatch
+from runners.k6.http_buckets import http_buckets
+from runners.k6.ingest import RawBatch, SecondBucket
 from runners.k6.metric_model import KEEP_S, MetricModel
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals

@@ -117,7 +117,9 @@ class OutputLine:
     """One line k6 printed, with where it came from."""
 
     t: float
-    stream: str  # "stdout", "stderr" or "loadwatch"
+    stream: (
+        str  # "stdout", "stderr", "loadwatch" (loadwatch's notes) or "event" (rules, sources: the Events tab)
+    )
     text: str
 
 
@@ -279,6 +281,7 @@ class Mark:
     elapsed_s: float
     note: str
     by: str = "user"
+    saved: bool = True  # False while the record cannot be written (disk full): kept in memory until it can
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +291,16 @@ class RunEvent:
     t: float
     kind: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Playback:
+    """Where a replay stands: position and length on the run's time axis, speed, playing or paused."""
+
+    position_s: float
+    length_s: float
+    speed: float
+    playing: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +328,7 @@ class Frame:
     generator: GeneratorView | None = None
     marks: tuple[Mark, ...] = ()
     events: tuple[RunEvent, ...] = ()  # the most recent, oldest first (bounded)
+    rules: tuple[str, ...] = ()  # the names of the alert rules in force
     started_at: float = 0.0
     run_dir: str = ""
     replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed
@@ -327,3 +341,7 @@ class Frame:
     containers: DockerSnapshot | None = None  # None when Docker is disabled
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
     metrics: MetricsView | None = None  # every k6 metric, as k6's end-of-test summary, live
+    rewound: bool = False  # replay jumped: panes that accumulate (output, container events) start over
+    playback: Playback | None = None  # None for a live run
+    stalled_s: float | None = None  # k6 alive but silent this long (a stall in progress), else None
+    record_problem: str = ""  # why the record is not being written now ("" while it is)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.record.store import DB_NAME, RunReader
+from runners.record.reader import RecordReader, RecordReadError, is_run_folder
+from runners.record.schema import EventKind
 
 
 class RunNotFoundError(LookupError):
@@ -34,7 +34,7 @@ def run_folders(runs_dir: Path) -> list[Path]:
     """Run folders under `runs_dir`, oldest first."""
     if not runs_dir.is_dir():
         return []
-    return sorted(d for d in runs_dir.iterdir() if (d / DB_NAME).is_file())
+    return sorted(d for d in runs_dir.iterdir() if is_run_folder(d))
 
 
 def resolve_run(runs_dir: Path, which: str) -> Path:
@@ -44,7 +44,7 @@ def resolve_run(runs_dir: Path, which: str) -> Path:
         RunNotFoundError: naming what was looked for and where.
     """
     direct = Path(which).expanduser()
-    if (direct / DB_NAME).is_file():
+    if is_run_folder(direct):
         return direct
     folders = run_folders(runs_dir)
     if which in ("last", "latest") and folders:
@@ -81,67 +81,77 @@ def get_baseline(runs_dir: Path) -> Path | None:
         folder = Path((runs_dir / BASELINE_FILE).read_text().strip())
     except OSError:
         return None
-    return folder if (folder / DB_NAME).is_file() else None
+    return folder if is_run_folder(folder) else None
 
 
 def listing(folder: Path) -> RunListing:
     """Read one run's line; a run still being written (or cut short by a crash) is listed too."""
-    reader = RunReader(folder)
     try:
-        meta = reader.meta()
-        seconds = list(reader.seconds())
-        events = reader.events()
-    except sqlite3.Error:
+        with RecordReader(folder) as reader:
+            meta = reader.meta()
+            seconds = reader.seconds()
+            events = reader.events()
+            damaged = bool(reader.damage)
+    except RecordReadError:
         return RunListing(folder.name, folder, None, None, "unreadable", None, None, 0, 0)
-    finally:
-        reader.close()
     summary = read_summary(folder)
-    started = meta.get("started_at")
-    ended = meta.get("ended_at") or (seconds[-1]["t"] + 1 if seconds else None)
+    started = meta.started_at
+    ended = meta.ended_at or (seconds[-1].t + 1 if seconds else None)
     p95 = (summary.get("latency_ms") or {}).get("p95") if summary else None
     if p95 is None and seconds:
-        p95 = max((s["window"]["p95"] or 0.0) for s in seconds) or None
+        p95 = max((s.window.p95 or 0.0) for s in seconds) or None
     return RunListing(
-        name=str(meta.get("name", folder.name)),
+        name=meta.name or folder.name,
         folder=folder,
         started_at=started,
         duration_s=(ended - started) if started and ended else None,
-        status=str(meta.get("status", "unknown")),
-        peak_rps=max((s["requests"] for s in seconds), default=None),
+        status=f"{meta.status} (damaged)" if damaged else meta.status,
+        peak_rps=max((s.requests for s in seconds), default=None),
         p95_ms=p95,
-        breaches=sum(1 for e in events if e["kind"] == "breach" and e.get("transition") in ("firing", None)),
-        marks=sum(1 for e in events if e["kind"] == "mark"),
+        breaches=sum(1 for e in events if e.kind is EventKind.BREACH and e.transition in ("firing", "")),
+        marks=sum(1 for e in events if e.kind is EventKind.MARK),
     )
 
 
 def read_summary(folder: Path) -> dict[str, Any] | None:
-    """The run's summary.json, if it was written."""
+    """The run's summary.json; for a run cut short, the summary so far kept in the record (`partial`)."""
     try:
         data: dict[str, Any] = json.loads((folder / "summary.json").read_text())
     except (OSError, ValueError):
-        return None
+        return _summary_so_far(folder)
     return data
+
+
+def _summary_so_far(folder: Path) -> dict[str, Any] | None:
+    try:
+        with RecordReader(folder) as reader:
+            meta = reader.meta()
+    except RecordReadError:
+        return None
+    so_far = meta.get("summary_so_far")
+    if not isinstance(so_far, dict) or not so_far:
+        return None
+    return {**so_far, "partial": True, "status": meta.status, "status_detail": meta.status_detail}
 
 
 def show(folder: Path) -> dict[str, Any]:
     """One run's record for scripts: metadata, summary, marks, breaches, events, snapshots."""
-    reader = RunReader(folder)
-    try:
+    with RecordReader(folder) as reader:
         meta = reader.meta()
         events = reader.events()
-        n_seconds = sum(1 for _ in reader.seconds())
-    finally:
-        reader.close()
+        n_seconds = reader.count_seconds()
+        damage = reader.check()
     snapshots = (
         sorted(str(p) for p in (folder / "snapshots").glob("*")) if (folder / "snapshots").is_dir() else []
     )
     return {
         "run_dir": str(folder),
-        "meta": meta,
+        "meta": dict(meta.raw),
         "summary": read_summary(folder),
-        "marks": [e for e in events if e["kind"] == "mark"],
-        "breaches": [e for e in events if e["kind"] == "breach"],
-        "events": events,
+        "marks": [e.as_dict() for e in events if e.kind is EventKind.MARK],
+        "breaches": [e.as_dict() for e in events if e.kind is EventKind.BREACH],
+        "events": [e.as_dict() for e in events],
         "snapshots": snapshots,
         "seconds_recorded": n_seconds,
+        "damage": damage,  # what could not be read: the rest above is what was salvaged
     }

@@ -6,29 +6,48 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from runners.model.frames import Frame, Mark, RunEvent
+from runners.record.schema import EventKind
 from runners.record.store import RunRecorder
 
 MAX_MARKS = 1000
 RECENT_EVENTS = 200
 
 
-def describe_event(kind: str, data: dict[str, Any]) -> str:
+def describe_event(kind: EventKind, data: Mapping[str, Any]) -> str:
     """One line for an event, as the marks pane and the headless log show it."""
-    if kind == "mark":
+    if kind is EventKind.MARK:
         return f"mark: {data.get('note') or '(instant)'}"
-    if kind == "state":
+    if kind is EventKind.STATE:
         return f"{data.get('state')}: {data.get('detail', '')}"
-    if kind == "stop_requested":
-        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'})"
-    if kind == "snapshot":
+    if kind is EventKind.STOP_REQUESTED:
+        who = f", {data['by']}" if data.get("by") else ""
+        return f"stop requested by {data.get('reason')} ({'hard' if data.get('hard') else 'graceful'}{who})"
+    if kind is EventKind.SNAPSHOT:
         return f"snapshot saved: {data.get('json')}"
-    return str(data.get("text") or data.get("message") or data.get("warning") or kind)
+    if kind is EventKind.THRESHOLDS:
+        found = [f"{metric} {expr}" for metric, expr in data.get("thresholds") or []]
+        return "thresholds in the script: " + (", ".join(found) or "none")
+    if kind is EventKind.CAPACITY_CEILING:
+        return _describe_ceiling(data)
+    if kind is EventKind.RULE_COMMAND:
+        return (
+            f"rule {data.get('rule')} command {'ran' if data.get('ok') else 'failed'}: {data.get('message')}"
+        )
+    text = data.get("text") or data.get("message") or data.get("warning") or data.get("error")
+    return str(text or data.get("kind_text") or kind.value.replace("_", " "))
+
+
+def _describe_ceiling(data: Mapping[str, Any]) -> str:
+    vus = "? VUs" if data.get("vus") is None else f"{data['vus']:,.0f} VUs"
+    rps = "? req/s" if data.get("rps") is None else f"{data['rps']:,.0f} req/s"
+    minutes, seconds = divmod(int(data.get("elapsed_s") or 0), 60)
+    return f"capacity ceiling: {vus}, {rps} at {minutes:02d}:{seconds:02d} ({data.get('rule')}: {data.get('metric')})"
 
 
 class RunJournal:
@@ -42,35 +61,60 @@ class RunJournal:
         self.recent: deque[RunEvent] = deque(maxlen=RECENT_EVENTS)
         self.closed = False
         self._snapshots = 0
+        self._unsaved_marks = 0
 
     def event(
-        self, kind: str, data: dict[str, Any], *, commit: bool = False, t: float | None = None
+        self, kind: EventKind, data: Mapping[str, Any], *, commit: bool = False, t: float | None = None
     ) -> RunEvent:
         """Record an event (committed at once when `commit`, else with the next second)."""
         t = time.time() if t is None else t
-        ev = RunEvent(t=t, kind=kind, text=describe_event(kind, data))
+        ev = RunEvent(t=t, kind=kind.value, text=describe_event(kind, data))
         with self.lock:
             self.recent.append(ev)
             if not self.closed:
                 self.recorder.add_event(kind, data, t=t)
                 if commit:
-                    self.recorder.commit()
+                    self.commit()
         return ev
+
+    def commit(self) -> bool:
+        """Write everything waiting; True when it reached the disk. Marks held in memory are then saved."""
+        with self.lock:
+            ok = self.recorder.commit()
+            if ok and self._unsaved_marks:
+                self.marks = deque((replace(m, saved=True) for m in self.marks), maxlen=MAX_MARKS)
+                self._unsaved_marks = 0
+            return ok
+
+    def named_event(self, kind_text: str, data: Mapping[str, Any]) -> RunEvent:
+        """Record, and commit at once, an event whose kind comes as text (the rule engine's callback)."""
+        kind = EventKind.parse(kind_text)
+        return self.event(
+            kind, {**data, "kind_text": kind_text} if kind is EventKind.OTHER else data, commit=True
+        )
 
     def add_mark(self, note: str, by: str = "user") -> Mark:
         """Record a mark and commit it before returning (durable against a crash of loadwatch)."""
         t = time.time()
-        mark = Mark(t=t, elapsed_s=t - self._started_at(), note=note.strip(), by=by)
+        mark = Mark(t=t, elapsed_s=t - self._started_at(), note=note.strip(), by=by, saved=False)
         with self.lock:
             if self.closed:
                 raise RuntimeError("the run record is closed: marks can only be added during a run")
             self.marks.append(mark)
-        self.event(
-            "mark", {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by}, commit=True, t=t
-        )
-        return mark
+            self._unsaved_marks += 1
+            self.event(
+                EventKind.MARK,
+                {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by},
+                commit=True,
+                t=t,
+            )
+            return (
+                self.marks[-1] if self.marks[-1].t == t else replace(mark, saved=self.recorder.error is None)
+            )
 
-    def save_snapshot(self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any]) -> Path:
+    def save_snapshot(
+        self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any], *, by: str = "user"
+    ) -> Path:
         """Write every current value as JSON into `snapshots/` and record the event; returns the JSON path."""
         folder = self.snapshot_dir()
         with self.lock:
@@ -83,9 +127,15 @@ class RunJournal:
                 "|".join(k): v for k, v in frame_dict.get("gauge_history", {}).items()
             }
         body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
-        path.write_text(json.dumps(body, default=str, separators=(",", ":")))
+        try:
+            path.write_text(json.dumps(body, default=str, separators=(",", ":")))
+        except OSError:
+            path.unlink(missing_ok=True)  # no truncated snapshot left behind (a full disk)
+            raise
         self.event(
-            "snapshot", {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n}, commit=True
+            EventKind.SNAPSHOT,
+            {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n, "by": by},
+            commit=True,
         )
         return path
 

@@ -9,10 +9,12 @@ from typing import Any
 
 from runners.k6.histogram import Histogram, bucket_value
 from runners.k6.progress import parse_duration
-from runners.record.reader import ReportData, ReportError, load_report
+from runners.record.schema import CONTAINER_METRICS
 from runners.report import events as ev
 from runners.report.compare import compare
 from runners.report.criteria import success_criteria
+from runners.report.health import sources_section_data
+from runners.report.run_data import ReportData, ReportError, load_report
 from runners.report.series import charts, gauge_units
 
 __all__ = ["REPORT_VERSION", "ReportData", "ReportError", "build_report_json", "load_report", "report_of"]
@@ -37,7 +39,7 @@ _FOR = re.compile(r"\bfor (\S+) over\b|\bfor (\S+) \(|\bfor (\S+)$")
 
 def _planned_s(data: ReportData) -> float | None:
     for candidate in (
-        data.meta.get("planned_s"),
+        data.meta.planned_s,
         ((data.summary or {}).get("capacity_ceiling") or {}).get("planned_s"),
     ):
         if isinstance(candidate, int | float):
@@ -70,16 +72,18 @@ def run_section(data: ReportData) -> dict[str, Any]:
     )
     return {
         **{k: m.get(k) for k in keys},
-        "name": m.get("name") or data.run_dir.name,
+        "name": m.name or data.run_dir.name,
         "run_dir": str(data.run_dir),
         "folder": data.run_dir.name,
         "started_at": data.t0,
-        "ended_at": m.get("ended_at"),
+        "ended_at": m.ended_at,
         "duration_s": round(data.t_end - data.t0, 3),
         "seconds_recorded": len(data.points),
+        "record_damage": list(data.damage),
         "planned_s": _planned_s(data),
-        "plan": [str(x) for x in m["plan"]] if isinstance(m.get("plan"), list) else list(data.plan),
-        "summary_written": data.summary is not None,
+        "plan": m.plan if m.plan is not None else list(data.plan),
+        "summary_written": data.summary is not None and not data.summary.get("partial"),
+        "summary_partial": bool(data.summary and data.summary.get("partial")),
     }
 
 
@@ -90,10 +94,10 @@ def _pct(num: float, den: float) -> float | None:
 def totals(data: ReportData) -> dict[str, Any]:
     """Whole-run numbers from the record's seconds; latency from summary.json, else the merged histograms."""
     pts = data.points
-    requests = sum(p["requests"] for p in pts)
-    failed = sum(p["failed"] for p in pts)
-    c_pass, c_fail = sum(p["checks_pass"] for p in pts), sum(p["checks_fail"] for p in pts)
-    busy = [p["t"] for p in pts if p["requests"]]  # k6's trailing VU samples carry no requests
+    requests = sum(p.requests for p in pts)
+    failed = sum(p.failed for p in pts)
+    c_pass, c_fail = sum(p.checks_pass for p in pts), sum(p.checks_fail for p in pts)
+    busy = [p.t for p in pts if p.requests]  # k6's trailing VU samples carry no requests
     active = float(busy[-1] - busy[0] + 1) if busy else 0.0
     rps_mean = round(requests / active, 3) if active else 0.0
     recorded_rps = (data.summary or {}).get("rps_mean")
@@ -106,26 +110,26 @@ def totals(data: ReportData) -> dict[str, Any]:
         h.counts = dict(data.hist)
         h.count = sum(data.hist.values())
         h.min = bucket_value(min(data.hist))
-        h.max = max(((p.get("latency") or {}).get("max") or 0.0) for p in pts) or bucket_value(max(data.hist))
+        h.max = max((p.latency.max or 0.0) for p in pts) or bucket_value(max(data.hist))
         p50, p90, p95, p99 = h.percentiles((0.5, 0.9, 0.95, 0.99))
         lat = {"p50": p50, "p90": p90, "p95": p95, "p99": p99, "max": h.max, "min": None, "avg": None}
         source = "histograms"
-    vus = [p["vus"] for p in pts if isinstance(p.get("vus"), int | float)]
+    vus = [p.vus for p in pts if p.vus is not None]
     return {
         "requests": requests,
         "failed_requests": failed,
         "failed_rate": round(failed / requests, 6) if requests else 0.0,
         "error_pct": _pct(failed, requests) or 0.0,
         "rps_mean": rps_mean,
-        "rps_peak": max((p["requests"] for p in pts), default=0),
+        "rps_peak": max((p.requests for p in pts), default=0),
         "active_s": active,
         "latency_ms": {k: None if v is None else round(float(v), 3) for k, v in lat.items()},
         "latency_source": source,
         "checks_pct": _pct(c_pass, c_pass + c_fail),
-        "iterations": sum(p["iterations"] for p in pts),
+        "iterations": sum(p.iterations for p in pts),
         "vus_max": max(vus) if vus else None,
-        "data_sent_bytes": sum(p["data_sent"] for p in pts),
-        "data_received_bytes": sum(p["data_received"] for p in pts),
+        "data_sent_bytes": sum(p.data_sent for p in pts),
+        "data_received_bytes": sum(p.data_received for p in pts),
     }
 
 
@@ -202,17 +206,16 @@ def system_under_test(data: ReportData) -> dict[str, Any]:
     """Min, mean, max and last of each gauge series and of each container's CPU and memory."""
     units = gauge_units(data)
     series: dict[tuple[str, str], list[float]] = {}
-    for _, row in data.gauges:
-        for key, v in row.items():
-            if isinstance(v, int | float):
-                gauge, _, name = str(key).partition("|")
-                series.setdefault((gauge, name), []).append(float(v))
+    for row in data.gauges:
+        for key, v in row.values.items():
+            series.setdefault(key, []).append(v)
     boxes: dict[tuple[str, str], list[float]] = {}
-    for _, row in data.containers:
-        for name, stats in row.items():
-            for k, v in stats.items() if isinstance(stats, dict) else ():
-                if k in ("cpu_pct", "mem_pct", "mem_bytes") and isinstance(v, int | float):
-                    boxes.setdefault((str(name), k), []).append(float(v))
+    for crow in data.containers:
+        for name, stats in crow.containers.items():
+            for k in CONTAINER_METRICS:
+                value = stats.metric(k)
+                if value is not None:
+                    boxes.setdefault((name, k), []).append(value)
     return {
         "gauges": [
             {"gauge": g, "series": n, "unit": units.get(g, ""), **_stats(v)}
@@ -241,6 +244,7 @@ def report_of(data: ReportData) -> dict[str, Any]:
         "capacity_ceiling": ev.capacity_ceiling(data),
         "marks": ev.marks(data),
         "generator": ev.generator(data),
+        "sources": sources_section_data(data),
         "charts": charts(data, spans),
         "baseline": None,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from runners.record.reader import ReportData
+from runners.report.health import fault_spans
+from runners.report.run_data import ReportData
 
 Point = list[float | None]  # [x seconds, y or None for a gap]
 
@@ -27,20 +28,17 @@ def _chart(
 
 def _k6_charts(data: ReportData) -> list[dict[str, Any]]:
     pts = data.points
-    xs = [_x(data, p["t"]) for p in pts]
-    rps = [[x, float(p["requests"])] for x, p in zip(xs, pts, strict=True)]
+    xs = [_x(data, p.t) for p in pts]
+    rps = [[x, float(p.requests)] for x, p in zip(xs, pts, strict=True)]
     err = [
-        [x, round(100.0 * p["failed"] / p["requests"], 6) if p["requests"] else None]
+        [x, round(100.0 * p.failed / p.requests, 6) if p.requests else None]
         for x, p in zip(xs, pts, strict=True)
     ]
     lat = [
-        {
-            "label": q,
-            "points": [[x, _num((p.get("window") or {}).get(q))] for x, p in zip(xs, pts, strict=True)],
-        }
+        {"label": q, "points": [[x, _num(getattr(p.window, q))] for x, p in zip(xs, pts, strict=True)]}
         for q in ("p50", "p95", "p99")
     ]
-    vus = [[x, _num(p.get("vus"))] for x, p in zip(xs, pts, strict=True)]
+    vus = [[x, _num(p.vus)] for x, p in zip(xs, pts, strict=True)]
     return [
         _chart(
             "rps",
@@ -74,36 +72,48 @@ def gauge_units(data: ReportData) -> dict[str, str]:
 
 
 def _gauge_charts(data: ReportData) -> list[dict[str, Any]]:
-    names: dict[str, dict[str, list[Point]]] = {}
-    for t, row in data.gauges:
-        for key, value in row.items():
-            gauge, _, series = str(key).partition("|")
-            names.setdefault(gauge, {}).setdefault(series, []).append([_x(data, t), _num(value)])
+    """One chart per gauge; a second a series has no value is a gap (None), never a line across it."""
+    names: dict[str, dict[str, dict[int, float | None]]] = {}
+    for row in data.gauges:
+        for (gauge, name), value in row.values.items():
+            names.setdefault(gauge, {}).setdefault(name, {})[row.t] = _num(value)
     units = gauge_units(data)
-    return [
-        _chart(
+    faults = fault_spans(data)
+    for f in faults:  # a gauge with no value at all still gets its chart, with its fault band
+        names.setdefault(f["gauge"], {})
+    first = int(data.t0)
+    last = max([int(data.t_end), *(row.t for row in data.gauges)])
+    out = []
+    for gauge, by_series in sorted(names.items()):
+        lines = []
+        for label, by_t in sorted(by_series.items()):
+            lo, hi = min(by_t), max(by_t)
+            points: list[Point] = [
+                [_x(data, t), by_t.get(t)] for t in range(max(first, lo), min(last, hi) + 1)
+            ]
+            lines.append({"label": label or gauge, "points": points})
+        chart = _chart(
             f"gauge-{gauge}",
             f"Gauge {gauge}",
             units.get(gauge, ""),
             [f"gauge.{gauge}", f"gauge.{gauge}.*", f"gauge.{gauge}|*"],
-            [{"label": s or gauge, "points": pts} for s, pts in sorted(series.items())],
+            lines,
         )
-        for gauge, series in sorted(names.items())
-    ]
+        chart["faults"] = [f for f in faults if f["gauge"] == gauge]
+        out.append(chart)
+    return out
 
 
 def _container_charts(data: ReportData) -> list[dict[str, Any]]:
     found: dict[str, dict[str, list[Point]]] = {}
-    for t, row in data.containers:
-        for name, stats in row.items():
-            if not isinstance(stats, dict):
-                continue
-            c = found.setdefault(str(name), {"cpu": [], "mem_pct": [], "mem_mb": []})
-            x = _x(data, t)
-            c["cpu"].append([x, _num(stats.get("cpu_pct"))])
-            c["mem_pct"].append([x, _num(stats.get("mem_pct"))])
-            mb = stats.get("mem_bytes")
-            c["mem_mb"].append([x, round(mb / 1e6, 3) if isinstance(mb, int | float) else None])
+    for row in data.containers:
+        for name, stats in row.containers.items():
+            c = found.setdefault(name, {"cpu": [], "mem_pct": [], "mem_mb": []})
+            x = _x(data, row.t)
+            c["cpu"].append([x, _num(stats.cpu_pct)])
+            c["mem_pct"].append([x, _num(stats.mem_pct)])
+            mb = stats.mem_bytes
+            c["mem_mb"].append([x, round(mb / 1e6, 3) if mb is not None else None])
     charts = []
     for name, c in sorted(found.items()):
         charts.append(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from runners.record.reader import ReportData
+from runners.record.schema import CONTAINER_METRICS
 from runners.report.format import GAUGE_UNIT
+from runners.report.run_data import ReportData
 from runners.report.series import gauge_units
 
 
@@ -33,29 +34,29 @@ def gauge_unit(data: ReportData, pattern: str) -> str:
 def window_values(data: ReportData, name: str) -> list[float]:
     """The k6 value a rule sees (`k6.<name>`), second by second over the run's sliding window."""
     pts = data.points
-    win = int(data.meta.get("window_s") or 10)
+    win = data.meta.window_s
     out: list[float] = []
     for i, p in enumerate(pts):
         if name in ("p50_ms", "p90_ms", "p95_ms", "p99_ms"):
-            v = (p.get("window") or {}).get(name[:3])
-            if isinstance(v, int | float):
+            v = getattr(p.window, name[:3])
+            if v is not None:
                 out.append(float(v))
             continue
         if name == "vus":
-            if isinstance(p.get("vus"), int | float):
-                out.append(float(p["vus"]))
+            if p.vus is not None:
+                out.append(float(p.vus))
             continue
         w = pts[max(0, i - win + 1) : i + 1]
-        req = sum(x["requests"] for x in w)
-        checks = sum(x["checks_pass"] + x["checks_fail"] for x in w)
+        req = sum(x.requests for x in w)
+        checks = sum(x.checks_pass + x.checks_fail for x in w)
         if name == "error_pct" and req:
-            out.append(100.0 * sum(x["failed"] for x in w) / req)
+            out.append(100.0 * sum(x.failed for x in w) / req)
         elif name == "rps":
             out.append(req / len(w))
         elif name == "iterations_per_s":
-            out.append(sum(x["iterations"] for x in w) / len(w))
+            out.append(sum(x.iterations for x in w) / len(w))
         elif name == "checks_pct" and checks:
-            out.append(100.0 * sum(x["checks_pass"] for x in w) / checks)
+            out.append(100.0 * sum(x.checks_pass for x in w) / checks)
     return out
 
 
@@ -92,15 +93,15 @@ def recorded_values(data: ReportData, metric: str) -> tuple[list[float], str]:
                 if isinstance(v, int | float) and fnmatchcase(f"endpoint.{e['name']}.{suffix}", metric):
                     out.append(float(v))
         return out, "run"
-    for _, row in data.gauges:
-        for key, v in row.items():
-            gauge, _, series = str(key).partition("|")
+    for row in data.gauges:
+        for (gauge, series), v in row.values.items():
             paths = (f"gauge.{gauge}", f"gauge.{gauge}.{series}")
-            if isinstance(v, int | float) and any(fnmatchcase(p, metric) for p in paths):
-                out.append(float(v))
-    for _, row in data.containers:
-        for name, stats in row.items():
-            for k, v in stats.items() if isinstance(stats, dict) else ():
-                if isinstance(v, int | float) and fnmatchcase(f"container.{name}.{k}", metric):
-                    out.append(float(v))
+            if any(fnmatchcase(p, metric) for p in paths):
+                out.append(v)
+    for crow in data.containers:
+        for name, stats in crow.containers.items():
+            for k in CONTAINER_METRICS:
+                cv = stats.metric(k)
+                if cv is not None and fnmatchcase(f"container.{name}.{k}", metric):
+                    out.append(cv)
     return out, "peak"
