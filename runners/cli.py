@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.window < 1 or args.window > 3600:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
-    if args.engine_host is None and not args.headless:  # the screen and --detach: the engine runs apart
+    if args.engine_host is None and (args.detach or not args.headless):  # the engine runs apart
         return _launch(args, own, k6_args)
     if args.engine_go is not None and not _host_may_go(args.engine_go):
         return 0  # the launcher found the configuration invalid: create nothing

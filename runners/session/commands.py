@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runners.record.reader import RecordReader, RecordReadError
 from runners.session.launch import HostReady
 from runners.session.registry import SessionInfo, Sessions, scan
 
@@ -91,6 +90,11 @@ def live_table(found: Sessions) -> str:
 
 def _engine_named_by(folder: Path) -> SessionInfo | None:
     """The engine process a record names (meta `engine_pid`), if it names one."""
+    from runners.record.reader import (  # only `runs` needs it: attach starts faster
+        RecordReader,
+        RecordReadError,
+    )
+
     try:
         with RecordReader(folder) as reader:
             meta = reader.meta().raw
