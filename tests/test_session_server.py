@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from runners.model.frames import Frame, OutputLine, RunState
@@ -291,3 +292,30 @@ def test_a_viewer_that_missed_more_than_the_tail_gets_the_whole_series(
     engine.emit(build_frame(302))
     wait_until(lambda: len(seen.frames) == 3, what="the whole series")
     assert seen.frames[-1].series == build_frame(302).series
+
+
+def test_attach_with_no_name_picks_the_only_live_run_or_the_one_in_this_runs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runners.session.commands import choose_session
+    from runners.session.registry import SessionInfo, register, secure_dir
+
+    rt = secure_dir(tmp_path / "rt" / "loadwatch")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "rt"))
+    me = psutil.Process()
+    mine = SessionInfo(me.pid, me.create_time(), str(rt / "1.sock"), str(tmp_path / "a" / "r1"), "r1", 1.0)
+    register(mine)
+    assert choose_session(tmp_path / "a", None)[0] == mine
+    other = SessionInfo(me.pid, me.create_time(), str(rt / "2.sock"), str(tmp_path / "b" / "r2"), "r2", 2.0)
+    register(other)
+    assert choose_session(tmp_path / "a", None)[0] == mine
+    assert choose_session(tmp_path / "b", None)[0] == other
+    info, why = choose_session(tmp_path / "c", None)
+    assert info is None and "2 live runs" in why
+    assert choose_session(tmp_path / "c", "r2")[0] == other
+    dead = SessionInfo(2**22 + 7, 1.0, str(rt / "3.sock"), str(tmp_path / "a" / "r3"), "r3", 3.0)
+    register(dead)
+    (rt / "3.sock").touch()
+    info, why = choose_session(tmp_path / "a", "r3")
+    assert info is None and "crashed" in why
+    assert not (rt / "3.sock").exists() and not (rt / "3.json").exists(), "the stale socket is cleaned"

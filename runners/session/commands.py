@@ -39,7 +39,7 @@ def _matches(info: SessionInfo, which: str) -> bool:
 
 
 def choose_session(runs_dir: Path, which: str | None) -> tuple[SessionInfo | None, str]:
-    """The live run to attach to: the one named, or the only one.
+    """The live run to attach to: the one named, or the only one (the only one in `runs_dir`, when several).
 
     Args:
         runs_dir: The runs folder in use.
@@ -51,6 +51,9 @@ def choose_session(runs_dir: Path, which: str | None) -> tuple[SessionInfo | Non
     found = scan(runs_dir)
     crashed = [c for c in found.crashed if which is None or _matches(c, which)]
     candidates = list(found.live) if which is None else [s for s in found.live if _matches(s, which)]
+    here = [c for c in candidates if Path(c.run_dir).parent == runs_dir]
+    if which is None and len(candidates) > 1 and len(here) == 1:  # several: the one in this runs folder
+        candidates = here
     if len(candidates) == 1:
         return candidates[0], ""
     if candidates:
