@@ -8,12 +8,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from collectors.gauge_config import GaugesConfig
+from collectors.gauge_config import DEADLINE_SHARE, LONG_RUN_INTERVAL_S, LONG_RUN_S, GaugesConfig
+from collectors.gauge_health import Health, HealthEvent, HealthTracker
 from collectors.gauge_source import GaugeSource, PollResult, QueryResult, series_names
 from collectors.gauges import GaugeReading, GaugeSnapshot, GaugeSpec, SeriesStats, State
 
 HISTORY_POINTS = 600
-"""Points kept per series for sparklines and the chart (20 minutes at the default 2 s)."""
+"""Points kept per series for sparklines and the chart (10 minutes at the default 1 s)."""
+MAX_EVENTS = 500
+"""Health events waiting to be drained (the engine drains them every tick)."""
 SERIES_LINGER_S = 30.0
 """How long a series missing from a good result stays on screen as stale before its row goes."""
 MAX_SERIES_PER_GAUGE = 40
@@ -62,7 +65,9 @@ class GaugeCollector:
         self.source = source if source is not None else make_source(config)
         settings = config.prometheus or config.scrape
         self.interval_s = settings.interval_s
+        self._interval_set = settings.interval_set
         self.max_backoff_s = settings.max_backoff_s
+        self.ended = False
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -78,6 +83,22 @@ class GaugeCollector:
             for s in config.gauges
         )
         self._snapshot = GaugeSnapshot(clock(), self.source.kind, pending, "pending", self.source.describe())
+        self._health = HealthTracker([s.name for s in config.gauges], self.source.describe(), clock())
+        self._events: deque[HealthEvent] = deque(maxlen=MAX_EVENTS)
+
+    @property
+    def deadline_s(self) -> float:
+        """One poll's budget: every query of it ends by then (below the interval, within the timeout)."""
+        return DEADLINE_SHARE * self.interval_s
+
+    def plan(self, planned_s: float | None) -> None:
+        """Adapt the poll interval to the run's planned length (1 s, or 2 s past 30 minutes) unless configured.
+
+        Args:
+            planned_s: k6's planned duration, once known.
+        """
+        if not self._interval_set and planned_s is not None and planned_s > LONG_RUN_S:
+            self.interval_s = max(self.interval_s, LONG_RUN_INTERVAL_S)
 
     def start(self) -> None:
         """Start polling on a daemon thread (the first poll starts at once)."""
@@ -121,11 +142,13 @@ class GaugeCollector:
             The new snapshot; `retry_in_s` is the delay before the next poll.
         """
         started = time.monotonic()
-        result = self.source.poll(self.config.gauges)
+        result = self.source.poll(self.config.gauges, deadline_s=self.deadline_s)
         poll_s = time.monotonic() - started
         t = self._clock()
         with self._lock:
             readings = tuple(r for spec in self.config.gauges for r in self._readings(spec, result, t))
+            health = {spec.name: self._health_of(spec.name, result, readings) for spec in self.config.gauges}
+            self._events.extend(self._health.update(t, health))
             if result.reachable:
                 self._down_polls = 0
                 delay = max(self.interval_s - poll_s, min(self.interval_s, 0.25))  # never overlap, never spin
@@ -147,6 +170,8 @@ class GaugeCollector:
     def _readings(self, spec: GaugeSpec, result: PollResult, t: float) -> list[GaugeReading]:
         res = result.results.get(spec.name) or QueryResult(error="down", detail=result.detail)
         known = self._last_ok.setdefault(spec.name, {})
+        if res.error == "slow":
+            res = QueryResult(error="down", detail=res.detail)  # shown as down or stale, with the reason
         if res.error == "invalid":
             known.clear()
             return [self._reading(spec, "", None, "invalid", res.detail, t)]
@@ -195,6 +220,48 @@ class GaugeCollector:
         if not out:
             out.append(self._reading(spec, "", None, "no_data", "the query returned no series", t))
         return out
+
+    @staticmethod
+    def _health_of(name: str, result: PollResult, readings: tuple[GaugeReading, ...]) -> tuple[Health, str]:
+        res = result.results.get(name) or QueryResult(error="down", detail=result.detail)
+        if res.error is not None:
+            return res.error, res.detail
+        mine = [r for r in readings if r.name == name]
+        if any(r.state == "ok" for r in mine):
+            return "ok", ""
+        return "no_data", next(
+            (r.detail for r in mine if r.state == "no_data"), "the query returned no series"
+        )
+
+    def drain_events(self) -> list[HealthEvent]:
+        """Health changes since the last call, oldest first (the engine records them)."""
+        with self._lock:
+            events = list(self._events)
+            self._events.clear()
+        return events
+
+    def health(self) -> dict[str, dict[str, object]]:
+        """Per gauge: state, reason, since, faults, seconds in fault over the run (for `--json-summary`)."""
+        with self._lock:
+            out = self._health.summary(self._clock())
+        if self.ended:
+            for entry in out.values():
+                entry["polling"] = "ended"
+        return out
+
+    def mark_ended(self) -> None:
+        """Say in the snapshot that polling stopped (values no longer move)."""
+        self.ended = True
+        with self._lock:
+            old = self._snapshot
+            ended = tuple(
+                GaugeReading(r.name, r.series, r.value, r.unit, "stale" if r.value is not None else r.state,
+                             "polling ended with the run", r.age_s, r.t, r.warning, r.critical, r.max, r.direction)
+                for r in old.readings
+            )  # fmt: skip
+            self._snapshot = GaugeSnapshot(
+                old.t, old.source, ended, old.source_state, f"{old.source_detail} · polling ended", old.poll_s
+            )
 
     def _record(self, spec: GaugeSpec, series: str, value: float, t: float) -> None:
         key = (spec.name, series)
@@ -264,7 +331,8 @@ class GaugeCollector:
     def values_for_rules(self) -> dict[str, float | None]:
         """Latest values for alert rules; None unless the reading is fresh ("ok").
 
-        Keys are `gauge.<name>` (for a split gauge: its worst series) and `gauge.<name>.<series>`.
+        Keys are `gauge.<name>` (its worst series) and `gauge.<name>.<series>` for each named series (a gauge
+        split by a label has one even with a single instance, so a rule on `gauge.<name>.*` sees it).
 
         Returns:
             Key to value.
@@ -272,10 +340,11 @@ class GaugeCollector:
         snapshot = self.latest()
         out: dict[str, float | None] = {}
         worst: dict[str, float | None] = {}
+        split = {s.name for s in self.config.gauges if s.split_by}
         for r in snapshot.readings:
             value = r.value if r.state == "ok" else None
-            if r.series:
-                out[f"gauge.{r.name}.{r.series}"] = value
+            if r.series or (r.name in split and r.state in ("ok", "stale")):
+                out[f"gauge.{r.name}.{r.series or '-'}"] = value
             current = worst.get(r.name)
             if value is not None and (current is None or (value > current) == (r.direction == "above")):
                 worst[r.name] = value

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from collectors.gauge_presets import demo_specs
 from collectors.gauges import GaugeSpec
 from collectors.prometheus_auth import AuthConfig
 
-DEFAULT_INTERVAL_S = 2.0
+DEFAULT_INTERVAL_S = 1.0
+"""Polls a second by default: a 2 s poll missed a 1 s peak; a poll costs a few ms (facts §2.5)."""
+LONG_RUN_INTERVAL_S = 2.0
+LONG_RUN_S = 1800.0
+"""Runs planned longer than this poll every LONG_RUN_INTERVAL_S unless an interval is configured."""
 DEFAULT_TIMEOUT_S = 1.5
 DEFAULT_MAX_BACKOFF_S = 30.0
+DEFAULT_TAIL_S = 5.0
+"""Seconds the gauges keep polling after k6 ends, to see the system under test settle."""
+DEADLINE_SHARE = 0.8
+"""One poll's queries all end within this share of the interval (and within the timeout)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +32,13 @@ class PrometheusSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
     auth: AuthConfig = field(default_factory=AuthConfig)
+    interval_set: bool = False  # configured: not changed for long runs
+    tail_s: float = DEFAULT_TAIL_S
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL without any user or password in it (for the run record)."""
+        return redact_url(self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,8 @@ class ScrapeSettings:
     interval_s: float = DEFAULT_INTERVAL_S
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
+    interval_set: bool = False
+    tail_s: float = DEFAULT_TAIL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +73,52 @@ class GaugesConfig:
     def interval_s(self) -> float:
         """Seconds between the end of one poll and the start of the next."""
         return self.prometheus.interval_s if self.prometheus is not None else self.scrape.interval_s
+
+    @property
+    def tail_s(self) -> float:
+        """Seconds the gauges keep polling after k6 ended."""
+        return self.prometheus.tail_s if self.prometheus is not None else self.scrape.tail_s
+
+    def record_meta(self) -> dict[str, Any]:
+        """The gauges' definitions and their source for the run record (no credentials, URLs redacted)."""
+        settings: PrometheusSettings | ScrapeSettings = self.prometheus or self.scrape
+        return {
+            "source": self.source,
+            "url": self.prometheus.redacted_url if self.prometheus else None,
+            "targets": [redact_url(t) for t in self.scrape.targets] if self.prometheus is None else [],
+            "interval_s": settings.interval_s,
+            "timeout_s": settings.timeout_s,
+            "tail_s": settings.tail_s,
+            "presets": list(self.presets),
+            "gauges": [
+                {
+                    "name": g.name,
+                    "query": g.query,
+                    "expr": g.expr,
+                    "unit": g.unit,
+                    "warning": g.warning,
+                    "critical": g.critical,
+                    "direction": g.direction,
+                    "split_by": g.split_by,
+                    "max": g.max,
+                    "title": g.title,
+                }
+                for g in self.gauges
+            ],
+        }
+
+
+def redact_url(url: str) -> str:
+    """`http://user:secret@host/x?token=abc` -> `http://***@host/x?token=***` (no credentials kept)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(
+        f"{k}=***" if any(w in k.lower() for w in ("token", "key", "secret", "pass", "auth")) else f"{k}={v}"
+        for k, _, v in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def demo_gauges(target_url: str, prometheus: PrometheusSettings | None = None) -> GaugesConfig:

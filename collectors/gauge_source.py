@@ -15,12 +15,12 @@ Labels = Mapping[str, str]
 class QueryResult:
     """One gauge's result: its series, or why there are none.
 
-    `error` is "down" (the source failed), "invalid" (the query is wrong) or "pending" (not computable yet,
-    e.g. a rate before the second scrape).
+    `error` is "down" (the source failed), "slow" (no answer before the poll's deadline), "invalid" (the
+    query is wrong) or "pending" (not computable yet, e.g. a rate before the second scrape).
     """
 
     series: tuple[tuple[Labels, float], ...] = ()
-    error: Literal["down", "invalid", "pending"] | None = None
+    error: Literal["down", "slow", "invalid", "pending"] | None = None
     detail: str = ""
 
 
@@ -42,8 +42,8 @@ class GaugeSource(Protocol):
         """A short name of the source for the pane, e.g. `Prometheus http://127.0.0.1:9090`."""
         ...
 
-    def poll(self, specs: Sequence[GaugeSpec]) -> PollResult:
-        """Query every gauge once."""
+    def poll(self, specs: Sequence[GaugeSpec], deadline_s: float | None = None) -> PollResult:
+        """Query every gauge once; the whole poll ends within `deadline_s` (late answers count as slow)."""
         ...
 
     def close(self) -> None:

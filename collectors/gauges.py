@@ -35,6 +35,7 @@ class GaugeSpec:
     split_by: str | None = None
     direction: Direction = "above"
     title: str = ""
+    for_s: float | None = None  # the `for` of the rule its levels become (None: the preset's or 10 s)
 
     @property
     def scrape_expr(self) -> str:

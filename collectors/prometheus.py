@@ -7,11 +7,13 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Literal
 
 import requests
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from prometheus_api_client.prometheus_connect import PrometheusConnect
+from requests.adapters import HTTPAdapter
 
 from collectors.gauge_config import PrometheusSettings
 from collectors.gauge_source import Labels, PollResult, QueryResult, down_result
@@ -20,6 +22,8 @@ from collectors.gauges import GaugeSpec, Source
 _STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)\Z", re.S)
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 _MAX_DETAIL = 300
+MAX_PARALLEL = 8
+"""Queries of one poll in flight at once at most."""
 
 
 class PrometheusSource:
@@ -35,6 +39,7 @@ class PrometheusSource:
         """
         self.settings = settings
         self._client: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         self._setup_error = ""
         try:
             headers, auth = settings.auth.resolve()
@@ -50,37 +55,59 @@ class PrometheusSource:
         """The source's name for the pane."""
         return f"Prometheus {self.settings.url}"
 
-    def poll(self, specs: Sequence[GaugeSpec]) -> PollResult:
-        """Run every gauge's query once; stop at the first sign the server is down or slow.
+    def poll(self, specs: Sequence[GaugeSpec], deadline_s: float | None = None) -> PollResult:
+        """Run every gauge's query at once; the poll ends by one deadline, whatever any query does.
 
         Args:
             specs: The gauges.
+            deadline_s: The whole poll's budget (below the poll interval); the timeout when None.
 
         Returns:
-            Each gauge's result; gauges after a failure that means "server unreachable" share its reason.
+            Each gauge's result; a query with no answer by the deadline is "slow" (its thread gives up at the
+            same deadline), so one slow query never delays the other gauges.
         """
         if self._client is None:
             return down_result(specs, self._setup_error)
-        results: dict[str, QueryResult] = {}
+        budget = min(self.settings.timeout_s, deadline_s or self.settings.timeout_s)
         started = time.monotonic()
-        for i, spec in enumerate(specs):
-            result = self.query(spec.query)
-            if result.error == "down":
-                return PollResult(False, result.detail, {s.name: result for s in specs[i:]} | results)
-            results[spec.name] = result
+        pool = self._executor(len(specs))
+        futures = {spec.name: pool.submit(self.query, spec.query, budget) for spec in specs}
+        wait(futures.values(), timeout=budget + 0.05)
+        results: dict[str, QueryResult] = {}
+        for name, future in futures.items():
+            if future.done():
+                results[name] = future.result()
+            else:
+                future.cancel()
+                results[name] = QueryResult(error="slow", detail=f"slow: no answer within {budget:g} s")
         elapsed_ms = (time.monotonic() - started) * 1000
-        return PollResult(True, f"{len(specs)} queries in {elapsed_ms:.0f} ms", results)
+        failed = [r for r in results.values() if r.error in ("down", "slow")]
+        if specs and len(failed) == len(specs):
+            detail = failed[0].detail
+            return PollResult(False, detail, results)
+        late = sum(r.error == "slow" for r in results.values())
+        note = f"; {late} slow" if late else ""
+        return PollResult(True, f"{len(specs)} queries in {elapsed_ms:.0f} ms{note}", results)
 
-    def query(self, promql: str) -> QueryResult:
+    def _executor(self, n: int) -> ThreadPoolExecutor:
+        if self._pool is None:
+            workers = max(1, min(MAX_PARALLEL, n))
+            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prom-query")
+            # One session shared by the workers: give it as many pooled connections (facts §2.4).
+            self._client._session.mount(self._client.url, HTTPAdapter(pool_maxsize=workers, max_retries=0))
+        return self._pool
+
+    def query(self, promql: str, timeout_s: float | None = None) -> QueryResult:
         """One instant query, its errors turned into a state.
 
         Args:
             promql: The query.
+            timeout_s: The longest wait (connect and read); the configured timeout when None.
 
         Returns:
             The series, or the error with the server's own message.
         """
-        timeout = self.settings.timeout_s
+        timeout = timeout_s if timeout_s is not None else self.settings.timeout_s
         try:
             # The `timeout` parameter also asks Prometheus to give up on its side.
             raw = self._client.custom_query(
@@ -92,7 +119,9 @@ class PrometheusSource:
         return interpret(raw)
 
     def close(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP session (queries still in flight end by their own timeout)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
 
@@ -140,7 +169,7 @@ def _series(pairs: list[tuple[Labels, Any]]) -> QueryResult:
     return QueryResult(tuple(out))
 
 
-def classify_error(exc: BaseException, timeout_s: float) -> tuple[Literal["down", "invalid"], str]:
+def classify_error(exc: BaseException, timeout_s: float) -> tuple[Literal["down", "slow", "invalid"], str]:
     """Say what a failed query means: the server is down or slow, or the query is wrong.
 
     Args:
@@ -158,7 +187,7 @@ def classify_error(exc: BaseException, timeout_s: float) -> tuple[Literal["down"
             return "down", f"HTTP {status}: not authorised (check the credentials)"
         return "down", f"HTTP {status}: {message}" if status else message
     if isinstance(exc, requests.exceptions.Timeout):
-        return "down", f"slow: no answer within {timeout_s:g} s"
+        return "slow", f"slow: no answer within {timeout_s:g} s"
     if isinstance(exc, requests.exceptions.ConnectionError):
         found = _ERRNO.search(str(exc))
         return "down", found.group(1).strip().lower() if found else f"connection failed: {_short(exc)}"

@@ -55,11 +55,12 @@ class ScrapeSource:
         targets = self.settings.targets
         return f"direct scrape {targets[0]}" + (f" +{len(targets) - 1}" if len(targets) > 1 else "")
 
-    def poll(self, specs: Sequence[GaugeSpec]) -> PollResult:
-        """Scrape every target and evaluate every gauge.
+    def poll(self, specs: Sequence[GaugeSpec], deadline_s: float | None = None) -> PollResult:
+        """Scrape every target and evaluate every gauge, all within one deadline.
 
         Args:
             specs: The gauges.
+            deadline_s: The whole poll's budget; each target gets what is left of it (and at most the timeout).
 
         Returns:
             Each gauge's series; "down" for all when no target answered, and for a gauge left with no series
@@ -67,7 +68,8 @@ class ScrapeSource:
         """
         now = time.time()
         index = SampleIndex()
-        failures = [f for f in (self._scrape(url, index) for url in self.settings.targets) if f]
+        end = time.monotonic() + min(self.settings.timeout_s, deadline_s or self.settings.timeout_s)
+        failures = [f for f in (self._scrape(url, index, end) for url in self.settings.targets) if f]
         if failures and len(failures) == len(self.settings.targets):
             return down_result(specs, "; ".join(failures))
         self._history.record(now, index, self._rate_selectors)
@@ -96,11 +98,13 @@ class ScrapeSource:
         detail = "; ".join(failures) if failures else f"{len(self.settings.targets)} target(s) scraped"
         return PollResult(True, detail, results)
 
-    def _scrape(self, url: str, index: SampleIndex) -> str:
-        """Fetch and index one target; returns "" on success, else the reason it failed."""
-        timeout = self.settings.timeout_s
+    def _scrape(self, url: str, index: SampleIndex, end: float) -> str:
+        """Fetch and index one target by `end` (monotonic); returns "" on success, else why it failed."""
+        timeout = round(end - time.monotonic(), 3)
+        if timeout <= 0:
+            return f"{url}: slow: not scraped, the poll's deadline passed"
         try:
-            response = self._client.get(url)
+            response = self._client.get(url, timeout=timeout)
             response.raise_for_status()
         except httpx.TimeoutException:
             return f"{url}: slow: no answer within {timeout:g} s"

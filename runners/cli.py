@@ -56,6 +56,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine-go", type=int, default=None, metavar="FD", help=argparse.SUPPRESS)
 
 
+def _clock_arg(text: str) -> float:
+    """Seconds from `12.5`, `1:05` or `1:02:03`."""
+    try:
+        value = 0.0
+        for part in text.split(":"):
+            value = value * 60 + float(part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds or mm:ss)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (k6 arguments go after `--` and are split off before parsing)."""
     parser = argparse.ArgumentParser(
@@ -104,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="play a recorded run back in the same screen")
     replay.add_argument("run", help="run folder, name, prefix, or `last`")
     replay.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1x)")
+    replay.add_argument(
+        "--at", type=_clock_arg, metavar="TIME", help="start at this time into the run (seconds or mm:ss)"
+    )
+    replay.add_argument("--paused", action="store_true", help="start paused (space plays)")
     replay.add_argument("--runs-dir", type=Path, metavar="DIR")
     return parser
 
@@ -133,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _demo(args, k6_args)
 
 
-def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
+def _config(args: argparse.Namespace, *, screen: bool, demo: bool = False) -> RunConfig | None:
     """The configuration, read once; None (after saying why) when it is invalid."""
     from runners.config.loader import ConfigError
     from runners.config.run_config import load_run_config
@@ -144,7 +161,7 @@ def _config(args: argparse.Namespace, *, screen: bool) -> RunConfig | None:
 
         key_ids = LoadwatchApp.binding_ids()
     try:
-        return load_run_config(args.config, key_ids)
+        return load_run_config(args.config, key_ids, demo=demo)
     except ConfigError as exc:
         print(f"loadwatch: invalid configuration: {exc}", file=sys.stderr)
         return None
@@ -245,10 +262,15 @@ def _records(args: argparse.Namespace) -> int:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
     from runners.engine.replay import ReplayControl
+    from runners.record.reader import RecordReadError
     from tui.app import LoadwatchApp
 
-    control = ReplayControl(folder, speed=args.speed)
-    LoadwatchApp(control, title="replay").run()
+    try:
+        control = ReplayControl(folder, speed=args.speed, autoplay=not args.paused, start_s=args.at)
+    except RecordReadError as exc:
+        print(f"loadwatch: {exc}", file=sys.stderr)
+        return 1
+    LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
     control.close()
     return 0
 
@@ -280,7 +302,9 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=not args.headless)  # invalid: nothing starts, not even the target
+    config = _config(
+        args, screen=not args.headless, demo=True
+    )  # invalid: nothing starts, not even the target
     if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
@@ -445,7 +469,7 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
 
     name = args.name or ("demo" if args.command == "demo" else Path(args.script).stem)
     remote = RemoteRun(lambda: open_session(launch.wait_ready().socket), run_name=name)
-    return view_run(remote, config.keymap, launcher=True)
+    return view_run(remote, config.keymap, launcher=True, docker_config=config.docker)
 
 
 def _attach(args: argparse.Namespace) -> int:
@@ -471,7 +495,7 @@ def _attach(args: argparse.Namespace) -> int:
         return 1
     from tui.session_view import view_run
 
-    return view_run(remote, config.keymap, launcher=False)
+    return view_run(remote, config.keymap, launcher=False, docker_config=config.docker)
 
 
 if __name__ == "__main__":

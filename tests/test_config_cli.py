@@ -50,12 +50,40 @@ def test_invalid_config_is_an_error_naming_file_and_key_and_nothing_starts(
 def test_rules_command_lists_defaults_and_config(tmp_path: Path) -> None:
     config = tmp_path / "loadwatch.toml"
     config.write_text(
+        'presets = ["postgres"]\n[prometheus]\nurl = "http://127.0.0.1:9"\n'
+        '[[gauges]]\nname = "queue"\nquery = "q"\nunit = "count"\ncritical = 50\nfor = "5s"\n'
         '[[rules]]\nname = "checkout"\nmetric = "endpoint.POST /checkout.p95_ms"\nop = ">"\nwarning = 400\n'
     )
     out = subprocess.run(
         [*CLI, "rules", "--config", str(config)], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "api-latency-p95" in out.stdout and "checkout" in out.stdout and "db-connections" in out.stdout
+    assert "api-latency-p95" in out.stdout and "checkout" in out.stdout
+    lines = {line.split()[0]: line for line in out.stdout.splitlines() if line.strip()}
+    assert "gauge.db_pool.*" in lines["db-connections"] and "gauge db_pool" in lines["db-connections"]
+    assert "gauge.queue" in lines["gauge-queue"] and ">= 50" in lines["gauge-queue"]
+    assert "5s" in lines["gauge-queue"]
+    assert (
+        "Waiting for data until a matching endpoint or container appears: search-latency-p95, checkout"
+        in out.stdout
+    )
+
+
+def test_a_rule_on_a_metric_no_source_gives_is_an_error_with_the_nearest(tmp_path: Path) -> None:
+    config = tmp_path / "loadwatch.toml"
+    config.write_text(
+        'presets = ["postgres"]\n[prometheus]\nurl = "http://127.0.0.1:9"\n'
+        '[[rules]]\nname = "pool"\nmetric = "gauge.db_pol"\nwarning = 50\n'
+    )
+    out = subprocess.run(
+        [*CLI, "rules", "--config", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 2
+    assert "rules[0].metric" in out.stderr and "nearest: gauge.db_pool" in out.stderr, out.stderr
+    config.write_text('[[rules]]\nname = "p"\nmetric = "k6.p59_ms"\nwarning = 50\n')
+    out = subprocess.run(
+        [*CLI, "rules", "--config", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 2 and "nearest: k6.p99_ms, k6.p95_ms" in out.stderr, out.stderr
 
 
 def test_keymap_validation() -> None:

@@ -57,7 +57,7 @@ def test_classify_errors() -> None:
         1
     ].startswith("HTTP 401: not authorised")
     assert classify_error(requests.exceptions.ReadTimeout("read timeout=1.5"), 1.5) == (
-        "down",
+        "slow",
         "slow: no answer within 1.5 s",
     )
     refused = requests.exceptions.ConnectionError(
@@ -108,7 +108,7 @@ class ScriptedSource:
         """Name."""
         return "scripted"
 
-    def poll(self, specs: Sequence[GaugeSpec]) -> PollResult:
+    def poll(self, specs: Sequence[GaugeSpec], deadline_s: float | None = None) -> PollResult:
         """The next prepared result."""
         return self.results.pop(0)
 

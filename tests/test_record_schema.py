@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from runners.model.frames import OutputLine, Percentiles, SecondPoint
+from runners.model.frames import Frame, OutputLine, Percentiles, SecondPoint
+from runners.model.run_view import FrameParts
 from runners.record.reader import RecordReader, RecordReadError
 from runners.record.schema import DB_NAME, ContainerValues, EventKind, SeriesKind
 from runners.record.store import RunRecorder
@@ -88,6 +90,16 @@ def test_not_a_run_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_every_series_kind_has_a_reader() -> None:
     # A new kind needs its reader method; this keeps the list and the reader in step.
     readers = {"k6": "seconds", "k6_hist": "histograms", "gauges": "gauge_values",
-               "containers": "container_values"}  # fmt: skip
+               "containers": "container_values", "tick": "ticks"}  # fmt: skip
     assert {k.value for k in SeriesKind} == set(readers)
     assert all(hasattr(RecordReader, m) for m in readers.values())
+
+
+def test_every_frame_field_is_recorded_or_assembled() -> None:
+    # A new pane's field goes into FrameParts (recorded, so replay shows it) or is named here on purpose.
+    assembled = {"seq", "wall_t", "run_name", "started_at", "run_dir", "series", "gauge_history", "new_output",
+                 "container_events", "bell", "replay", "rewound", "playback"}  # fmt: skip
+    frame = {f.name for f in dataclasses.fields(Frame)}
+    parts = {f.name for f in dataclasses.fields(FrameParts)}
+    assert frame - parts == assembled
+    assert parts - frame == {"series_end"}

@@ -91,7 +91,8 @@ def test_numbers_match_the_record_and_k6s_own_summary(demo_runs: DemoRuns) -> No
     assert sum(e["requests"] for e in eps.values()) == t["requests"]
     search_k6 = k6["http_req_duration{name:GET /api/search}"]["p(95)"]
     assert eps["GET /api/search"]["latency_ms"]["p95"] == pytest.approx(search_k6, rel=0.05)
-    # k6 thresholds: k6's own verdict and value; rules: failed exactly when they fired at critical.
+    # k6 thresholds: k6's own verdict and value; rules: failed when beyond the target for more than 5 % of
+    # the measured seconds, or when they fired at critical.
     rows = report["criteria"]["rows"]
     for row in (r for r in rows if r["kind"] == "threshold"):
         failed_by_k6 = k6[row["metric"]]["thresholds"][row["target"]]
@@ -100,10 +101,11 @@ def test_numbers_match_the_record_and_k6s_own_summary(demo_runs: DemoRuns) -> No
     assert set(by_rule) == {"p95-fast", "errors", "vus-sane"}
     critical = {b["rule"] for b in summary["breaches"] if b["level"] == "critical"}
     for name, row in by_rule.items():
-        assert (row["status"] == "fail") == (name in critical), row
+        assert (row["status"] == "fail") == (name in critical or row["over_target_pct"] > 5.0), row
+    assert by_rule["errors"]["status"] == "fail", "the ramp saturates the demo pool: errors beyond 0.5 %"
     assert by_rule["vus-sane"]["status"] == "pass"
     # The record keeps one VU sample per second, k6's max is over all of them: equal or a step apart.
-    assert abs(by_rule["vus-sane"]["actual"] - k6["vus"]["max"]) <= 2
+    assert abs(by_rule["vus-sane"]["worst"] - k6["vus"]["max"]) <= 2
     assert len(report["breaches"]) == len(summary["breaches"])
     assert [m["note"] for m in report["marks"]] == [MARK_NOTE, ""]
     assert report["capacity_ceiling"] == (summary["capacity_ceiling"] and {

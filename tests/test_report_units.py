@@ -133,11 +133,60 @@ def test_recorded_rules_pass_or_fail_and_show_their_actual_values(tmp_path: Path
         c["name"]: c
         for c in build_report_json(make_run(tmp_path / "a", meta={"rules": rules}))["criteria"]["rows"]
     }
-    assert rows["db-pool"]["status"] == "fail" and rows["db-pool"]["actual"] == 88.0
-    assert rows["p95"]["status"] == "pass" and rows["p95"]["actual"] == 30.0 + SECONDS - 1
+    pool = rows["db-pool"]  # 50..89 %, one a second: beyond 80 % for 9 of 40 s
+    assert (pool["status"], pool["actual"], pool["worst"], pool["over_target_pct"]) == (
+        "fail",
+        87.0,
+        89.0,
+        22.5,
+    )
+    assert pool["reason"] == "beyond 80 for 22% of 40 s measured (beyond critical 85 for 10%)"
+    assert rows["p95"]["status"] == "pass" and rows["p95"]["actual"] == 67.0 and rows["p95"]["worst"] == 69.0
     assert rows["p95"]["target"] == "≤ 300 ms (critical > 500 ms)"
-    assert rows["api-cpu"]["status"] == "pass" and rows["api-cpu"]["actual"] == 40.0 + SECONDS - 1
+    assert rows["api-cpu"]["status"] == "pass" and rows["api-cpu"]["worst"] == 40.0 + SECONDS - 1
     assert rows["redis"]["status"] == "no data" and rows["redis"]["actual"] is None
+    assert rows["redis"]["reason"] == "the gauge's query returned no series"
+
+
+def _judge(values: list[float], fired: set[str] | None = None) -> dict[str, Any]:
+    from runners.report.criteria import judge
+
+    return judge({"gauge.db_pool": values}, "per second", ">=", 80.0, 95.0, fired or set(), "%")
+
+
+def test_criteria_judge_the_run_not_whether_the_rule_fired() -> None:
+    swinging = [50.0, 100.0] * 30  # a saturated pool: the rule may never have held, the run failed
+    v = _judge(swinging)
+    assert (v["status"], v["actual"], v["worst"], v["over_target_pct"]) == ("fail", 100.0, 100.0, 50.0)
+    assert "beyond critical 95 % for 50%" in v["reason"]
+    brief = [50.0] * 58 + [90.0, 90.0]  # 3 % of the time: within the 5 % tolerance
+    assert _judge(brief)["status"] == "warn" and "within the 5% tolerance" in _judge(brief)["reason"]
+    assert _judge([50.0] * 60)["status"] == "pass"
+    assert _judge([50.0] * 60, {"critical"})["status"] == "fail"
+    assert _judge([])["status"] == "no data"
+    cache = judge_below([29.0] * 60)
+    assert cache["status"] == "fail" and cache["actual"] == 29.0
+
+
+def judge_below(values: list[float]) -> dict[str, Any]:
+    from runners.report.criteria import judge
+
+    return judge({"gauge.cache_hit": values}, "per second", "<=", 70.0, 50.0, set(), "%")
+
+
+def test_a_criterion_without_data_says_which_fault_and_how_long(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    make_run(folder, meta={"rules": [{"name": "hit", "metric": "gauge.cache_hit", "op": "<", "warning": 70.0}],
+                           "gauges": {"gauges": [{"name": "cache_hit"}, {"name": "db_pool"}]}})  # fmt: skip
+    rec = RunRecorder(folder)
+    for at, state, reason in ((5, "down", "connection refused"), (45, "ok", "")):
+        rec.add_event(EventKind.SOURCE_HEALTH, {"t": T0 + at, "gauges": ["cache_hit"], "state": state, "reason": reason,
+                                        "source": "Prometheus http://127.0.0.1:1", "text": "x"}, t=T0 + at)  # fmt: skip
+    rec.close()
+    r = build_report_json(folder)
+    row = next(c for c in r["criteria"]["rows"] if c["name"] == "hit")
+    assert row["status"] == "no data"
+    assert row["reason"] == "no data: down (connection refused) 35 s from 0:05", row["reason"]
 
 
 def test_verdicts_follow_direction_and_the_noise_band() -> None:

@@ -123,8 +123,9 @@ def test_default_overridden_by_name_keeps_other_fields(tmp_path: Path) -> None:
 
 
 def test_a_default_can_be_removed(tmp_path: Path) -> None:
-    rules = load(tmp_path, '[[rules]]\nname = "cache-hit-rate"\nenabled = false\n')
-    assert "cache-hit-rate" not in [r.name for r in rules] and len(rules) == len(DEFAULT_NAMES) - 1
+    rules = load(tmp_path, '[[rules]]\nname = "error-rate"\nenabled = false\n')
+    assert "error-rate" not in [r.name for r in rules] and len(rules) == len(DEFAULT_NAMES) - 1
+    assert load(tmp_path, '[[rules]]\nname = "cache-hit-rate"\nenabled = false\n') == default_rules()
 
 
 @pytest.mark.parametrize(

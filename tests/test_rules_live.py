@@ -69,7 +69,9 @@ def test_default_pool_rule_fires_within_its_duration_plus_2s_of_the_real_crossin
     from collectors.gauge_config import demo_gauges
     from runners.rules.defaults import default_rules
 
-    pool_rule = next(r for r in default_rules() if r.name == "db-connections")
+    pool_rule = next(
+        r for r in default_rules(demo_gauges("http://127.0.0.1:1").gauges) if r.name == "db-connections"
+    )
     assert pool_rule.critical is not None
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
@@ -102,7 +104,7 @@ def test_default_pool_rule_fires_within_its_duration_plus_2s_of_the_real_crossin
     # The crossing: the start of the first stretch above the level that lasted the rule's duration.
     crossed, run_start = None, None
     for t, pct in samples:
-        if pct > pool_rule.critical:
+        if pct >= pool_rule.critical:
             run_start = t if run_start is None else run_start
             if t - run_start >= pool_rule.for_s:
                 crossed = run_start

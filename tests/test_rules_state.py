@@ -81,16 +81,46 @@ def test_for_zero_fires_at_once_without_pending() -> None:
     assert not h.engine.critical_fired
 
 
-def test_flapping_across_the_threshold_never_fires_before_its_duration() -> None:
+def test_a_saturated_signal_that_swings_every_second_fires_after_its_duration() -> None:
+    # A real saturated pool swings 50 % <-> 100 % every second: above the level half of the time.
     h = Harness([p95_rule(for_s=5.0)])
-    h.series("k6.p95_ms", [600.0, 200.0] * 20 + [600.0, 600.0, 200.0, 600.0, 600.0, 600.0, 600.0])
-    assert not any(kind == "firing" for _, kind, _ in h.kinds())
-    assert {kind for _, kind, _ in h.kinds()} == {"pending", "cancelled"}
+    h.series("k6.p95_ms", [600.0, 200.0] * 4)
+    assert h.kinds() == [(0, "pending", "critical"), (5, "firing", "critical")]
+    assert "fires if it holds 50% of 5s" in h.log[0][1].message
+    assert h.log[1][1].crossed_t == WALL0  # the sustained crossing began with the first high value
+
+
+def test_occasional_spikes_never_fire_and_make_one_pending_and_one_cancel() -> None:
+    h = Harness([p95_rule(for_s=5.0)])
+    h.series("k6.p95_ms", [600.0, 200.0, 200.0, 200.0] * 10 + [200.0] * 6)
+    assert h.kinds() == [(0, "pending", "critical"), (41, "cancelled", None)]
     assert h.engine.firing() == []
-    h.series("k6.p95_ms", [600.0])  # the fifth second of the last run of highs (since 43)
-    assert h.kinds()[-1] == (43, "pending", "critical")
-    h.series("k6.p95_ms", [600.0])
-    assert h.kinds()[-1] == (48, "firing", "critical")
+
+
+def test_share_one_is_prometheus_for() -> None:
+    h = Harness([p95_rule(for_s=3.0, share=1.0)])
+    h.series("k6.p95_ms", [600.0, 600.0, 200.0, 600.0, 600.0, 600.0, 600.0])
+    assert h.kinds() == [(0, "pending", "critical"), (6, "firing", "critical")]
+
+
+def test_a_flapping_rule_is_one_breach_with_a_count() -> None:
+    h = Harness([p95_rule(for_s=0.0)])
+    h.series("k6.p95_ms", [400.0, 100.0, 400.0, 100.0, 600.0, 100.0])
+    assert [k for _, k, _ in h.kinds()] == ["firing", "resolved"] * 3
+    assert [tr.fires for _, tr in h.log if tr.kind == "firing"] == [1, 2, 3]
+    assert h.log[4][1].message.endswith("(fired 3 times in 4s)")
+    [ended] = h.engine.history()
+    assert (ended.fires, ended.start, ended.end, ended.max_level) == (3, WALL0, WALL0 + 5, "critical")
+    assert [s["fires"] for s in h.engine.summary()] == [3]
+    h.series("k6.p95_ms", [100.0] * 61 + [400.0])  # a minute later: a new breach
+    assert [s["fires"] for s in h.engine.summary()] == [3, 1]
+
+
+def test_nothing_opens_after_the_end_but_firing_rules_resolve() -> None:
+    h = Harness([p95_rule(for_s=0.0), Rule("err", "k6.error_pct", ">", critical=1.0)])
+    h.feed({"k6.p95_ms": 600.0})
+    out = h.engine.evaluate(h.clock.mono + 1, {"k6.p95_ms": 100.0, "k6.error_pct": 50.0}, may_open=False)
+    assert [(tr.rule, tr.kind) for tr in out] == [("p95", "resolved")]
 
 
 def test_hysteresis_holds_until_back_past_clear() -> None:
@@ -162,27 +192,25 @@ def test_critical_only_rule_stays_critical_until_clear() -> None:
 def test_below_rule_tracks_the_lowest_value_as_worst() -> None:
     rule = Rule("cache", "gauge.cache_hit", "<", warning=70.0, critical=50.0, for_s=2.0)
     h = Harness([rule])
-    h.series("gauge.cache_hit", [90.0, 65.0, 60.0, 40.0, 45.0, 30.0, 45.0, 75.0])
+    h.series("gauge.cache_hit", [90.0, 65.0, 60.0, 40.0, 45.0, 30.0, 45.0, 75.0, 75.0, 75.0])
     assert h.kinds() == [
         (1, "pending", "warning"),
         (3, "firing", "warning"),
         (5, "escalated", "critical"),
-        (7, "resolved", "critical"),
+        (9, "resolved", "critical"),  # back over 70 % and below it for less than half of the last 2 s
     ]
     [ended] = h.engine.history()
     assert ended.worst == 30.0
-    assert h.log[-1][1].message.endswith("75 % back over 70 % after 4s (worst 30 %)")
+    assert h.log[-1][1].message.endswith("75 % back over 70 % after 6s (worst 30 %)")
 
 
-def test_missing_data_cancels_pending_and_restarts_the_duration() -> None:
+def test_missing_data_never_fires_and_cancels_pending_after_a_window() -> None:
     h = Harness([p95_rule(for_s=5.0)])
-    h.series("k6.p95_ms", [600.0] * 4 + [None] * 3 + [600.0] * 4)
-    assert h.kinds() == [(0, "pending", "critical"), (4, "data_missing", None), (7, "pending", "critical")]
-    assert h.log[1][1].message == "p95 data missing: k6.p95_ms has no data; pending cancelled"
-    h.series("k6.p95_ms", [600.0])  # second 11: only 4 s since the data came back
-    assert h.kinds()[-1] == (7, "pending", "critical")
-    h.series("k6.p95_ms", [600.0])
-    assert h.kinds()[-1] == (12, "firing", "critical")
+    h.series("k6.p95_ms", [600.0] * 2 + [None] * 6)
+    assert h.kinds() == [(0, "pending", "critical"), (6, "cancelled", None)]
+    assert h.log[1][1].message == "p95 pending cancelled: k6.p95_ms did not hold: no data for 5s"
+    h.series("k6.p95_ms", [600.0] * 6)
+    assert h.kinds()[2:] == [(8, "pending", "critical"), (13, "firing", "critical")]
 
 
 def test_stale_source_never_resolves_silently() -> None:
@@ -208,7 +236,11 @@ def test_ok_rule_with_missing_data_is_silent_but_says_so_in_its_state() -> None:
     h = Harness([p95_rule()])
     h.series("k6.p95_ms", [None, None])
     assert h.log == []
+    assert [(s.phase, s.data_missing) for s in h.engine.states()] == [("waiting", True)]
+    assert h.engine.waiting() == ["p95 (k6.p95_ms)"]
+    h.series("k6.p95_ms", [100.0, None])
     assert [(s.phase, s.data_missing) for s in h.engine.states()] == [("ok", True)]
+    assert h.engine.waiting() == []
 
 
 def test_glob_rule_applies_per_path_independently() -> None:
@@ -220,10 +252,11 @@ def test_glob_rule_applies_per_path_independently() -> None:
     assert [(tr.path, tr.kind) for _, tr in h.log] == [(slow, "pending"), (slow, "firing")]
     h.feed({slow: 800.0, fast: 400.0})
     h.feed({slow: 100.0, fast: 400.0})
+    h.feed({slow: 100.0, fast: 400.0})
     assert [(tr.path, tr.kind) for _, tr in h.log][2:] == [
         (fast, "pending"),
-        (slow, "resolved"),
         (fast, "firing"),
+        (slow, "resolved"),
     ]
     assert sorted(s.path for s in h.engine.states()) == sorted([fast, slow])
 
@@ -242,6 +275,7 @@ def test_durations_use_the_monotonic_clock_and_transitions_the_wall_clock() -> N
     h.series("k6.p95_ms", [600.0] * 3)
     assert h.kinds() == [(0, "pending", "critical"), (3, "firing", "critical")]
     assert h.log[1][1].t == WALL0 + 3 - 3600
+    h.series("k6.p95_ms", [100.0] * 2)
     out = h.engine.evaluate(h.clock.mono, {"k6.p95_ms": 100.0}, wall_t=42.0)
     assert [(tr.kind, tr.t) for tr in out] == [("resolved", 42.0)]
 
@@ -277,6 +311,15 @@ def test_firing_lists_critical_first() -> None:
         ("r0", "warning"),
         ("r1", "warning"),
     ]
+
+
+def test_a_glob_takes_a_split_gauge_series_not_also_their_worst() -> None:
+    h = Harness([Rule("pool", "gauge.db_pool*", ">", warning=80.0)])
+    h.feed({"gauge.db_pool": 90.0, "gauge.db_pool.127.0.0.1:5432": 90.0, "gauge.db_pool_waiting": 0.0})
+    assert [tr.path for _, tr in h.log] == ["gauge.db_pool.127.0.0.1:5432"]
+    h2 = Harness([Rule("pool", "gauge.db_pool*", ">", warning=80.0)])
+    h2.feed({"gauge.db_pool": 90.0})  # an unsplit gauge: its one series is the gauge
+    assert [tr.path for _, tr in h2.log] == ["gauge.db_pool"]
 
 
 def test_paths_are_bounded() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
 
 from runners.rules.generator import GeneratorWatch
-from tests.endpoint_frames import endpoint_frame, generator
+from tests.endpoint_frames import ENDPOINTS, endpoint_frame, generator
 from tests.tui_support import ScriptedRunControl
 from tui.app import LoadwatchApp
 from tui.endpoints_table import EndpointsTable
@@ -48,18 +49,37 @@ async def test_worst_p95_first_and_keyboard_sorting() -> None:
         assert table.order()[:4] == sorted(table.order()[:4], reverse=True)  # reversed name order
 
 
-async def test_rows_are_diffed_not_rebuilt() -> None:
+async def test_rows_are_diffed_not_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
     app, control = await _app_with_frame()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("2")
         control.emit(endpoint_frame())
         await pilot.pause()
         table = app.query_one(EndpointsTable)
-        keys_before = {row.key for row in table.ordered_rows}
-        control.emit(endpoint_frame(152))
+        rows_before = dict(table.rows)
+        calls: list[str] = []
+        for name in ("clear", "add_row", "remove_row"):
+            original = getattr(table, name)
+
+            def spy(*args: object, _name: str = name, _original: Callable[..., object] = original,
+                    **kwargs: object) -> object:  # fmt: skip
+                calls.append(_name)
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(table, name, spy)
+        # Next frame: one row's numbers change, one endpoint is new, one is gone.
+        busier = dataclasses.replace(ENDPOINTS[0], requests=99_999)
+        new = dataclasses.replace(ENDPOINTS[2], name="GET /api/cart")
+        frame = dataclasses.replace(
+            endpoint_frame(152), endpoints=(busier, *ENDPOINTS[1:2], new, *ENDPOINTS[3:])
+        )
+        control.emit(frame)
         await pilot.pause()
-        assert {row.key for row in table.ordered_rows} == keys_before
-        assert table.row_count == 5
+        assert sorted(calls) == ["add_row", "remove_row"], "one row added, one removed, nothing rebuilt"
+        kept = [k for k in rows_before if k.value not in ("POST /api/orders",)]
+        assert all(table.rows[k] is rows_before[k] for k in kept), "the other rows are the same objects"
+        assert "99,999" in str(table.get_cell("GET /api/products", "requests"))
+        assert set(table.order()) == {e.name for e in frame.endpoints}
 
 
 async def test_generator_warning_stays_on_every_tab() -> None:

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
+from collectors.docker_config import DockerConfig
 from runners.engine.control import PlaybackControl, RunControl, SessionControl
 from runners.engine.exit_status import exit_status_for
 from runners.model.frames import Frame, Mark
@@ -90,7 +91,12 @@ class LoadwatchApp(App[int]):
             return isinstance(message, LoadwatchApp.FrameArrived)
 
     def __init__(
-        self, control: RunControl, *, title: str | None = None, on_ready: Callable[[], None] | None = None
+        self,
+        control: RunControl,
+        *,
+        title: str | None = None,
+        on_ready: Callable[[], None] | None = None,
+        docker_config: DockerConfig | None = None,
     ) -> None:
         """Create the app for one run.
 
@@ -98,15 +104,18 @@ class LoadwatchApp(App[int]):
             control: The run to watch and steer.
             title: Shown first in the header; "loadwatch" when None.
             on_ready: Called once the first screen is drawn (the CLI starts k6 there).
+            docker_config: The `[docker]` settings (their CPU and memory levels colour the containers).
         """
         super().__init__()
         self._on_ready = on_ready
+        self._docker_config = docker_config
         self._keymap: dict[str, str] = {}
         self.control = control
         self.title = title or "loadwatch"
         self._feed = FrameFeed(self.OUTPUT_MAX_LINES)
         self._stop_timer: Timer | None = None
         self._last_frame: Frame | None = None
+        self._shown_frame: Frame | None = None  # on screen: older than the last one while paused
         self._aborting = False
         self._quitting = False
         self.detached = False
@@ -129,7 +138,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
-        yield RunTabs(self.OUTPUT_MAX_LINES, id="tabs")
+        yield RunTabs(self.OUTPUT_MAX_LINES, docker_config=self._docker_config, id="tabs")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -159,15 +168,21 @@ class LoadwatchApp(App[int]):
             return
         if not frame.state.is_active and self.stop_mode != STOP_NONE:
             self.stop_mode = STOP_NONE  # an abort completed: stay, showing the final numbers
-        if frame.container_events:  # events are not repeated in later frames: hand them over even when paused
+        if frame.container_events and not frame.rewound:  # not repeated later: hand over even when paused
             self.query_one(ContainersPane).add_events(frame.container_events)
         if self.paused:
             return  # output waits in the (bounded) feed until the display resumes
         self._show(frame)
 
     def _show(self, frame: Frame) -> None:
+        self._shown_frame = frame
+        rewound = self._feed.take_rewound()
         lines, dropped = self._feed.drain_output()
         with self.batch_update():
+            if rewound:  # a replay jumped: output and container events start over at the new position
+                self.query_one(OutputPane).clear()
+                self.query_one(ContainersPane).clear_events()
+                self.query_one(ContainersPane).add_events(frame.container_events)
             self.query_one(RunHeader).show_frame(frame)
             # Rule and source events have their own tab; the output pane keeps k6's lines and loadwatch's notes.
             self.query_one(OutputPane).append([x for x in lines if x.stream != "event"], dropped)
@@ -183,7 +198,8 @@ class LoadwatchApp(App[int]):
         # Once, when k6 has ended: the Result tab comes up and the keys of a finished run replace the live ones.
         self._ended_shown = True
         self.query_one(RunTabs).show_result(frame, self.report_written, replay=self.is_replay)
-        self.query_one(TabbedContent).active = "tab-result"
+        if not self.is_replay:  # a replay seeking to its end keeps the tab the user is looking at
+            self.query_one(TabbedContent).active = "tab-result"
         self.refresh_bindings()
 
     def on_resize(self, event: Resize) -> None:
@@ -222,8 +238,8 @@ class LoadwatchApp(App[int]):
     def action_next_gauge(self) -> None:
         """Chart the next gauge on the Server tab."""
         self.query_one(RunTabs).next_gauge()
-        if self._last_frame is not None:
-            self._show_active_tab(self._last_frame)
+        if self._shown_frame is not None:
+            self._show_active_tab(self._shown_frame)
 
     def action_next_chart(self) -> None:
         """Show the next chart where the screen has room for one only."""
@@ -259,9 +275,10 @@ class LoadwatchApp(App[int]):
         self.query_one(TabbedContent).active = tab
 
     def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
-        """Draw the newly visible tab at once, and show its keys in the footer."""
-        if self._last_frame is not None:
-            self._show_active_tab(self._last_frame)
+        """Draw the newly visible tab at once (from the frame on screen: the frozen one while paused), and
+        show its keys in the footer."""
+        if self._shown_frame is not None:
+            self._show_active_tab(self._shown_frame)
         self.refresh_bindings()
 
     # ---- run keys ------------------------------------------------------------------------------------

@@ -250,6 +250,10 @@ class ContainersPane(Vertical):
             style: Style | str = self._style("critical") if bad else ""
             log.write(Text(f"{clock} {event.describe()}", style=style, no_wrap=True, overflow="ellipsis"))
 
+    def clear_events(self) -> None:
+        """Forget the events shown (a replay jumped to another position)."""
+        self.query_one("#container-events", RichLog).clear()
+
     def action_cycle_sort(self) -> None:
         """Sort by the next column: CPU, memory, name."""
         self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]

@@ -24,6 +24,7 @@ class FrameFeed:
         self._lock = threading.Lock()
         self._pending: deque[OutputLine] = deque(maxlen=max_lines)
         self._dropped = 0
+        self._rewound = False
 
     def push(self, frame: Frame) -> None:
         """Take the new output lines of a frame (called from the engine thread).
@@ -31,6 +32,11 @@ class FrameFeed:
         Args:
             frame: The frame just produced.
         """
+        if frame.rewound:  # a replay jumped: what was pending belongs to another position
+            with self._lock:
+                self._pending.clear()
+                self._dropped = 0
+                self._rewound = True
         if not frame.new_output:
             return
         with self._lock:
@@ -51,3 +57,13 @@ class FrameFeed:
             self._pending.clear()
             dropped, self._dropped = self._dropped, 0
         return lines, dropped
+
+    def take_rewound(self) -> bool:
+        """Whether a replay jumped since the last call (called from the UI thread).
+
+        Returns:
+            True once after a frame with `rewound`; panes that accumulate then start over.
+        """
+        with self._lock:
+            rewound, self._rewound = self._rewound, False
+        return rewound

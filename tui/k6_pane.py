@@ -140,11 +140,11 @@ class K6Pane(Horizontal):
             frame: The latest frame.
         """
         self.query_one(K6Numbers).show_frame(frame)
-        if not frame.series:
+        last = frame.series[-1].t if frame.series else None
+        # A replay that seeks back before the first sample has no series: the charts are cleared then.
+        if last == self._drawn_last_t and frame.state.value == self._drawn_state:
             return
-        if frame.series[-1].t == self._drawn_last_t and frame.state.value == self._drawn_state:
-            return
-        if self._origin_t is None:
+        if self._origin_t is None and frame.series:
             # Latched once so every later pane can share the axis; totals know the first sample even
             # when the series has already been trimmed (a screen attached late).
             first = frame.series[0].t
@@ -165,6 +165,10 @@ class K6Pane(Horizontal):
             self._redraw_timer = None
         frame = self._frame
         if frame is None or not frame.series or self._origin_t is None:
+            self._drawn_last_t = None
+            self._drawn_state = frame.state.value if frame is not None else ""
+            for chart in self.query(SeriesChart):
+                chart.draw((), ())
             return
         series: tuple[SecondPoint, ...] = frame.series
         self._last_redraw = time.monotonic()

@@ -71,8 +71,24 @@ APP_BINDINGS: list[BindingType] = [
         id="replay-back",
         tooltip="Replay: -10 s",
     ),
-    Binding("end", "replay_seek(1e9)", "End", show=False, id="replay-end", tooltip="Replay: go to the end"),
-    Binding("home", "replay_seek(-1e9)", "Start", show=False, id="replay-start", tooltip="Replay: the start"),
+    Binding(
+        "end",
+        "replay_seek(1e9)",
+        "End",
+        show=False,
+        priority=True,
+        id="replay-end",
+        tooltip="Replay: the end",
+    ),
+    Binding(
+        "home",
+        "replay_seek(-1e9)",
+        "Start",
+        show=False,
+        priority=True,
+        id="replay-start",
+        tooltip="Replay: start",
+    ),
 ]
 
 

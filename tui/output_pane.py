@@ -135,6 +135,15 @@ class OutputPane(ScrollView, can_focus=True):
         if texts:
             self.write_lines(texts)
 
+    def clear(self) -> None:
+        """Forget every line (a replay jumped to another position)."""
+        self._first += len(self._lines)
+        self._lines.clear()
+        self._rows = []
+        self.unseen = 0
+        self._update_size()
+        self._show_hint()
+
     def write_lines(self, texts: list[str]) -> None:
         """Add lines, wrap them at the current width and follow them when following.
 

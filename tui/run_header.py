@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from runners.model.frames import Frame, RunState
+from tui.replay_bar import playback_text
 from tui.units import format_clock, format_vus
 
 STOP_NONE = ""
@@ -82,7 +83,7 @@ class RunHeader(Horizontal):
         self.vus = frame.live.vus
         self.vus_max = frame.live.vus_max
         self.detail = frame.status_detail
-        self.replay = frame.replay
+        self.replay = playback_text(frame.playback) if frame.playback else frame.replay
 
     def watch_run_name(self, run_name: str) -> None:
         """Show the run name."""

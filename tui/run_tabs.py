@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from collectors.docker_config import DockerConfig
 from runners.model.frames import CodeCount, Frame
 from tui.breaches_pane import BreachesPane
 from tui.containers_pane import ContainersPane
@@ -54,15 +55,19 @@ def whole_run_codes(frame: Frame) -> tuple[CodeCount, ...]:
 class RunTabs(Vertical):
     """Load, Endpoints, Server, Containers, Breaches, Marks. Hidden tabs are not drawn."""
 
-    def __init__(self, output_max_lines: int, *, id: str | None = None) -> None:
+    def __init__(
+        self, output_max_lines: int, *, docker_config: DockerConfig | None = None, id: str | None = None
+    ) -> None:
         """Create the tabs.
 
         Args:
             output_max_lines: Lines of k6 output kept on screen.
+            docker_config: The `[docker]` settings whose CPU and memory levels colour the containers.
             id: The widget id.
         """
         super().__init__(id=id)
         self.output_max_lines = output_max_lines
+        self.docker_config = docker_config
         self.gauge_index = 0
         self._gauge_chart_t = 0.0
 
@@ -93,7 +98,7 @@ class RunTabs(Vertical):
                     yield GaugeChart(id="gauge-chart")
                 yield GeneratorPane(id="generator-pane")
             with TabPane(label["tab-containers"], id="tab-containers"):
-                yield ContainersPane(id="containers-pane")
+                yield ContainersPane(self.docker_config, id="containers-pane")
             with TabPane(label["tab-breaches"], id="tab-breaches"):
                 yield BreachesPane(id="breaches-pane")
             with TabPane(label["tab-events"], id="tab-events"), VerticalScroll(id="events-scroll"):
@@ -164,7 +169,7 @@ class RunTabs(Vertical):
             return
         pane.update_snapshot(snap, frame.gauge_history, now=frame.wall_t)
         names = list(dict.fromkeys(r.name for r in snap.readings))
-        if not names or frame.wall_t - self._gauge_chart_t < 1.0:  # plotext costs ms: at most once a second
+        if not names or abs(frame.wall_t - self._gauge_chart_t) < 1.0:  # plotext costs ms: once a second
             return
         self._gauge_chart_t = frame.wall_t
         name = names[self.gauge_index % len(names)]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from collectors.docker_config import DockerConfig
 from runners.engine.exit_status import EXIT_FAILED, exit_status_for
 from runners.record.index import read_summary
 from runners.report.run_card import card_lines
@@ -24,13 +25,16 @@ RECORDED_WAIT_S = 30.0
 """How long the viewer waits, once the run ended, for the engine to finish writing the record."""
 
 
-def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> int:
+def view_run(
+    remote: RemoteRun, keymap: dict[str, str], *, launcher: bool, docker_config: DockerConfig | None = None
+) -> int:
     """Show the run until the user quits or detaches, or the terminal goes away.
 
     Args:
         remote: The attached run.
         keymap: The `[keys]` remapping.
         launcher: True for the screen that launched the run (it tells the engine when to start k6).
+        docker_config: The `[docker]` settings (their CPU and memory levels colour the containers).
 
     Returns:
         The exit status for the command line.
@@ -43,7 +47,7 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
         elif launcher:
             remote.send_start()
 
-    app = LoadwatchApp(remote, title=title, on_ready=ready)
+    app = LoadwatchApp(remote, title=title, on_ready=ready, docker_config=docker_config)
     app.use_keymap(keymap)
     if launcher:
         threading.Thread(
@@ -93,7 +97,7 @@ def view_run(remote: RemoteRun, keymap: dict[str, str], *, launcher: bool) -> in
         from runners.engine.replay import ReplayControl
 
         control = ReplayControl(folder, speed=1.0)
-        LoadwatchApp(control, title="replay").run()
+        LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
         control.close()
     return exit_status_for(remote.state)
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from collectors.gauge_config import (
     DEFAULT_INTERVAL_S,
     DEFAULT_MAX_BACKOFF_S,
+    DEFAULT_TAIL_S,
     DEFAULT_TIMEOUT_S,
     GaugesConfig,
     PrometheusSettings,
@@ -20,10 +21,12 @@ from collectors.gauges import DIRECTIONS, UNITS, Direction, GaugeSpec, Unit
 from collectors.prometheus_auth import AUTH_KEYS
 from collectors.scrape_ast import ExprError
 from collectors.scrape_expr import parse_expr
+from runners.config.durations import parse_duration
 from runners.config.loader import ConfigContext, ConfigError, RawConfig
 from runners.config.prometheus_auth import parse_auth, reject_secrets
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+MAX_TAIL_S = 120.0
 
 
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -59,6 +62,7 @@ _GAUGE_KEYS = {
     "split_by",
     "direction",
     "title",
+    "for",
 }
 
 
@@ -130,7 +134,7 @@ def _prometheus(table: Any, ctx: ConfigContext) -> PrometheusSettings:
     if not isinstance(table, dict):
         raise ConfigError(ctx.path, ctx.prefix, "expected a table")
     reject_secrets(table, ctx)
-    ctx.reject_unknown(table, {"url", "interval", "timeout", "max_backoff"} | AUTH_KEYS)
+    ctx.reject_unknown(table, {"url", "interval", "timeout", "max_backoff", "tail"} | AUTH_KEYS)
     url = _check_url(ctx.require(table, "url", str), ctx, "url")
     auth = parse_auth(table, ctx)
     return PrometheusSettings(
@@ -139,13 +143,15 @@ def _prometheus(table: Any, ctx: ConfigContext) -> PrometheusSettings:
         _positive(table, ctx, "timeout", DEFAULT_TIMEOUT_S),
         _positive(table, ctx, "max_backoff", DEFAULT_MAX_BACKOFF_S),
         auth,
+        "interval" in table,
+        _tail(table, ctx),
     )
 
 
 def _scrape(table: Any, ctx: ConfigContext) -> ScrapeSettings:
     if not isinstance(table, dict):
         raise ConfigError(ctx.path, ctx.prefix, "expected a table")
-    ctx.reject_unknown(table, {"targets", "interval", "timeout", "max_backoff"})
+    ctx.reject_unknown(table, {"targets", "interval", "timeout", "max_backoff", "tail"})
     targets = ctx.get(table, "targets", list, [])
     for i, target in enumerate(targets):
         if not isinstance(target, str):
@@ -156,7 +162,13 @@ def _scrape(table: Any, ctx: ConfigContext) -> ScrapeSettings:
         _positive(table, ctx, "interval", DEFAULT_INTERVAL_S),
         _positive(table, ctx, "timeout", DEFAULT_TIMEOUT_S),
         _positive(table, ctx, "max_backoff", DEFAULT_MAX_BACKOFF_S),
+        "interval" in table,
+        _tail(table, ctx),
     )
+
+
+def _tail(table: dict[str, Any], ctx: ConfigContext) -> float:
+    return parse_duration(table["tail"], ctx, "tail", MAX_TAIL_S) if "tail" in table else DEFAULT_TAIL_S
 
 
 def _gauge(table: dict[str, Any], ctx: ConfigContext) -> GaugeSpec:
@@ -202,6 +214,7 @@ def _gauge(table: dict[str, Any], ctx: ConfigContext) -> GaugeSpec:
         split_by,
         _DIRECTION_BY_NAME[direction],
         ctx.get(table, "title", str, ""),
+        parse_duration(table["for"], ctx, "for") if "for" in table else None,
     )
 
 

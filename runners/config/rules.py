@@ -9,7 +9,8 @@
     op = ">"                   # >, >=, <, <= (or "above", "below"); default ">"
     warning = 400
     critical = 800
-    for = "30s"                # "500ms", "30s", "2m", "1m30s" or a number of seconds
+    for = "30s"                # the window: "500ms", "30s", "2m", "1m30s" or a number of seconds
+    share = 0.5                # a level holds once crossed for this share of the window (1: every evaluation)
     clear = 350                # hysteresis: resolves once back past 350 (default: the first level)
     bell = true
     command = ["notify-send", "loadwatch"]      # a list of arguments, never a shell string
@@ -17,19 +18,21 @@
     abort = "critical"         # "never", "warning", "critical" (or true = "critical")
 
 A `[[rules]]` table whose name is a default rule's overrides only the keys it gives; `enabled = false`
-removes a rule (a default one included).
+removes a rule (a default one included). Every gauge with a warning or critical level is a default rule
+(`db-connections` for the db_pool gauge, `gauge-<name>` for one of your own), overridable the same way.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from collectors.gauges import GaugeSpec
+from runners.config.durations import parse_duration
 from runners.config.loader import ConfigContext, ConfigError, RawConfig
 from runners.model.rule_spec import (
     ABORT_LEVELS,
+    DEFAULT_SHARE,
     MAX_COMMAND_TIMEOUT_S,
     OPS,
     AbortLevel,
@@ -39,6 +42,7 @@ from runners.model.rule_spec import (
     check_rule,
 )
 from runners.rules.defaults import default_rules
+from runners.rules.metrics import unknown_metrics
 
 RULE_KEYS = frozenset(
     {
@@ -48,6 +52,7 @@ RULE_KEYS = frozenset(
         "warning",
         "critical",
         "for",
+        "share",
         "clear",
         "bell",
         "command",
@@ -60,49 +65,14 @@ RULE_KEYS = frozenset(
 SETTINGS_KEYS = frozenset({"defaults"})
 OP_WORDS = {"above": ">", "below": "<"}
 MAX_RULES = 500
-MAX_FOR_S = 86_400.0
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(value: object, ctx: ConfigContext, key: str, maximum: float = MAX_FOR_S) -> float:
-    """Seconds from `"500ms"`, `"30s"`, `"2m"`, `"1m30s"`, `"1h"` or a number of seconds.
-
-    Args:
-        value: The raw TOML value.
-        ctx: Where it comes from, for errors.
-        key: Its key in `ctx`.
-        maximum: The largest duration allowed, in seconds.
-
-    Returns:
-        The duration in seconds.
-
-    Raises:
-        ConfigError: not a duration, negative, or above the maximum.
-    """
-    seconds: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(" ", "")
-        if _NUMBER.fullmatch(text):
-            seconds = float(text)
-        elif _DURATION.fullmatch(text):
-            seconds = sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(text))
-    if seconds is None:
-        raise ctx.error(key, f'expected a duration like "30s", "2m", "1m30s" or seconds, got {value!r}')
-    if not math.isfinite(seconds) or seconds < 0 or seconds > maximum:
-        raise ctx.error(key, f"must be between 0 and {maximum:g} seconds, got {value!r}")
-    return seconds
-
-
-def parse_rules(raw: RawConfig) -> list[Rule]:
+def parse_rules(raw: RawConfig, gauges: Sequence[GaugeSpec] = ()) -> list[Rule]:
     """The active rules: the defaults (unless disabled), overridden and extended by `[[rules]]`.
 
     Args:
         raw: The parsed config file (no file: the defaults).
+        gauges: The run's gauges; those with levels add default rules.
 
     Returns:
         The rules, defaults first in their order, then the config's own in file order.
@@ -120,7 +90,7 @@ def parse_rules(raw: RawConfig) -> list[Rule]:
         raise ConfigError(raw.path, "rules", "must be an array of tables: write [[rules]] once per rule")
     if len(tables) > MAX_RULES:
         raise ConfigError(raw.path, "rules", f"{len(tables)} rules; at most {MAX_RULES} are allowed")
-    defaults = {r.name: r for r in default_rules()} if use_defaults else {}
+    defaults = {r.name: r for r in default_rules(gauges)} if use_defaults else {}
     active: dict[str, Rule] = dict(defaults)
     seen: dict[str, int] = {}
     for i, table in enumerate(tables):
@@ -147,6 +117,8 @@ def parse_rules(raw: RawConfig) -> list[Rule]:
 def _parse_rule(table: Mapping[str, Any], ctx: ConfigContext, name: str, base: Rule | None) -> Rule | None:
     ctx.reject_unknown(table, set(RULE_KEYS))
     enabled = ctx.get(table, "enabled", bool, True)
+    if not enabled and base is None and "metric" not in table:
+        return None  # switching off a rule this run does not have (a gauge's, say) is fine
     if base is None:
         metric = ctx.require(table, "metric", str).strip()
     else:
@@ -171,6 +143,7 @@ def _parse_rule(table: Mapping[str, Any], ctx: ConfigContext, name: str, base: R
         critical=ctx.get(table, "critical", float, base.critical if base else None),
         for_s=parse_duration(table["for"], ctx, "for") if "for" in table else (base.for_s if base else 0.0),
         clear=ctx.get(table, "clear", float, base.clear if base else None),
+        share=ctx.get(table, "share", float, base.share if base else DEFAULT_SHARE),
         actions=RuleActions(
             bell=ctx.get(table, "bell", bool, actions.bell),
             command=command,
@@ -179,6 +152,7 @@ def _parse_rule(table: Mapping[str, Any], ctx: ConfigContext, name: str, base: R
         ),
         description=ctx.get(table, "description", str, base.description if base else ""),
         source="override" if base else "config",
+        origin=base.origin if base else "",
     )
     problem = check_rule(rule)
     if problem:
@@ -208,3 +182,21 @@ def _parse_abort(table: Mapping[str, Any], ctx: ConfigContext, default: AbortLev
     if value not in ABORT_LEVELS:
         raise ctx.error("abort", f"must be one of {', '.join(ABORT_LEVELS)} (or true, false), got {value!r}")
     return value  # checked against ABORT_LEVELS just above
+
+
+def check_rule_sources(rules: Sequence[Rule], gauges: Sequence[GaugeSpec], raw: RawConfig) -> None:
+    """Refuse a rule whose metric no source of the run can ever give (a misspelt gauge, say).
+
+    Args:
+        rules: The active rules.
+        gauges: The run's gauges.
+        raw: The config file, for the error's location.
+
+    Raises:
+        ConfigError: naming the rule, its metric and the nearest known metrics.
+    """
+    tables = raw.data.get("rules", [])
+    index = {t.get("name"): i for i, t in enumerate(tables) if isinstance(t, Mapping)}
+    for rule, problem in unknown_metrics(rules, [g.name for g in gauges]):
+        key = f"rules[{index[rule.name]}].metric" if rule.name in index else "rules"
+        raise ConfigError(raw.path, key, f'rule "{rule.name}": {problem}')

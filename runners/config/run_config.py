@@ -10,8 +10,8 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig, demo_gauges
 from runners.config.docker import parse_docker
 from runners.config.gauges import parse_gauges
-from runners.config.loader import find_config, load_raw, parse_keymap
-from runners.config.rules import parse_rules
+from runners.config.loader import RawConfig, find_config, load_raw, parse_keymap
+from runners.config.rules import check_rule_sources, parse_rules
 from runners.config.session import SessionConfig, parse_session
 from runners.model.rule_spec import Rule
 
@@ -25,32 +25,45 @@ class RunConfig:
     gauges: GaugesConfig
     docker: DockerConfig
     keymap: dict[str, str] = field(default_factory=dict)
+    raw: RawConfig | None = None
     session: SessionConfig = field(default_factory=SessionConfig)
 
     def for_demo(self, target_url: str) -> RunConfig:
-        """With no gauges configured, the demo target's own gauges."""
+        """With no gauges configured, the demo target's own gauges (and the rules their levels give)."""
         if self.gauges.gauges:
             return self
-        return replace(self, gauges=demo_gauges(target_url, self.gauges.prometheus))
+        gauges = demo_gauges(target_url, self.gauges.prometheus)
+        raw = self.raw or RawConfig(None, {})
+        rules = parse_rules(raw, gauges.gauges)
+        check_rule_sources(rules, gauges.gauges, raw)
+        return replace(self, gauges=gauges, rules=tuple(rules))
 
 
-def load_run_config(explicit: Path | None, key_ids: Set[str] | None = None) -> RunConfig:
+def load_run_config(
+    explicit: Path | None, key_ids: Set[str] | None = None, *, demo: bool = False
+) -> RunConfig:
     """Find, read and validate the configuration once.
 
     Args:
         explicit: `--config`, else ./loadwatch.toml, else the XDG config directory, else defaults.
         key_ids: The screen's binding ids when a `[keys]` table may remap them (None: headless).
+        demo: For `loadwatch demo`: with no gauges configured, rules are checked against the demo's.
 
     Raises:
         ConfigError: naming the file, the key and the problem.
     """
     path = find_config(explicit)
     raw = load_raw(path)
+    gauges = parse_gauges(raw)
+    rules = parse_rules(raw, gauges.gauges)
+    specs = gauges.gauges or (demo_gauges("http://127.0.0.1:1").gauges if demo else ())
+    check_rule_sources(parse_rules(raw, specs) if specs is not gauges.gauges else rules, specs, raw)
     return RunConfig(
         path=path,
-        rules=tuple(parse_rules(raw)),
-        gauges=parse_gauges(raw),
+        rules=tuple(rules),
+        gauges=gauges,
         docker=parse_docker(raw),
         keymap=parse_keymap(raw, set(key_ids)) if key_ids is not None else {},
+        raw=raw,
         session=parse_session(raw),
     )

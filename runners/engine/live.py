@@ -15,6 +15,9 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig
 from collectors.host import HostCollector
 from runners.engine.control import FrameListener
+from runners.engine.docker_levels import docker_levels
+from runners.engine.frame_assembly import assemble_frame
+from runners.engine.live_view import LiveView
 from runners.engine.outcome import outcome
 from runners.engine.sources import RunSources
 from runners.k6.binary import find_k6, k6_version
@@ -27,6 +30,7 @@ from runners.k6.thresholds import TaintPoller, Threshold, final_verdicts, inspec
 from runners.k6.views import code_counts, endpoint_rows, latency_bins
 from runners.model.frames import Frame, Mark, OutputLine, RunState
 from runners.model.rule_spec import Rule, rules_meta
+from runners.model.run_view import FrameParts
 from runners.record.journal import RunJournal
 from runners.record.schema import EventKind
 from runners.record.store import RunRecorder, new_run_dir
@@ -37,6 +41,7 @@ from runners.rules.generator import GeneratorWatch
 
 TICK_S = 0.5
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
+FRAME_EVENTS = 50  # recent events a frame carries (marks pane)
 RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
 RECORD_BURST = 300  # ... with bursts of up to this many lines
 
@@ -84,7 +89,9 @@ class RunEngine:
         self.taint = TaintPoller(self.api_port)
         self._final_verdicts: dict[tuple[str, str], bool] | None = None
         self.sources = RunSources(spec.gauges, spec.docker)
-        rules = list(spec.rules) if spec.rules is not None else default_rules()
+        self.view = LiveView(self._name, lambda: self.started_at, str(self.run_dir), self.sources)
+        gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
+        rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
         self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
         self._state = RunState.STARTING
@@ -94,6 +101,7 @@ class RunEngine:
         self._seq = 0
         self.started_at = 0.0
         self.ended_at: float | None = None
+        self._k6_ended_at: float | None = None
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
@@ -167,6 +175,10 @@ class RunEngine:
             "status": RunState.STARTING.value,
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
+            "docker_levels": docker_levels(self.spec.docker) if self.spec.docker else None,
+            "gauges": self.spec.gauges.record_meta()
+            if self.spec.gauges and self.spec.gauges.source
+            else None,
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
         self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
@@ -236,6 +248,7 @@ class RunEngine:
                 self._tick(time.time())
                 next_t += TICK_S
                 time.sleep(max(0.0, next_t - time.monotonic()))
+            self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
             self.journal.event(EventKind.INTERNAL_ERROR, {"text": repr(exc)}, commit=True)
@@ -246,6 +259,20 @@ class RunEngine:
                 self._finish()
             finally:
                 self._finished.set()
+
+    def _gauge_tail(self) -> None:
+        """After k6 ended, keep polling the gauges a few seconds (the system settles); no rule opens."""
+        tail = self.sources.tail_s
+        stop = self.k6.stop_info
+        if tail <= 0 or not self._state.is_active or (stop is not None and stop.hard) or self.k6.spawn_error:
+            return
+        self._k6_ended_at = time.time()
+        self.journal.event(EventKind.GAUGE_TAIL, {"text": f"k6 ended; gauges keep polling for {tail:g} s"})
+        self._set_state(self._state, f"k6 ended; gauges keep polling for {tail:g} s")
+        end = time.monotonic() + tail
+        while time.monotonic() < end:
+            self._tick(time.time())
+            time.sleep(min(TICK_S, max(0.0, end - time.monotonic())))
 
     def _tick(self, now: float) -> Frame:
         self.stats.absorb(self.ingest.take())
@@ -264,15 +291,44 @@ class RunEngine:
         values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
-        verdict = self.rules.evaluate(values, load, now)
+        verdict = self.rules.evaluate(values, load, now, may_open=self._k6_ended_at is None)
+        self.sources.plan(self.output.planned_s)
         container_events, docker_snap = self.sources.docker_tick(self.journal)
-        gauge_snap, gauge_history = self.sources.gauge_view(now)
+        lines += tuple(OutputLine(now, "event", text) for text in self.sources.gauge_events(self.journal))
         lines += tuple(OutputLine(e.t, "event", f"container {e.describe()}") for e in container_events)
         lines += tuple(OutputLine(now, "event", m) for m in verdict.messages)
         if verdict.abort_reason and self._state.is_active and self._state is not RunState.STOPPING:
             self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
             self._set_state(RunState.RUNNING, "k6 is running")
+        series = self.stats.recent_series(SERIES_IN_FRAME)
+        with self.journal.lock:  # marks and events as of this tick, whatever thread adds the next
+            marks, events = tuple(self.journal.marks), tuple(self.journal.recent)[-FRAME_EVENTS:]
+        parts = FrameParts(
+            state=self._state,
+            status_detail=self._detail,
+            elapsed_s=elapsed,
+            planned_s=self.output.planned_s,
+            live=live,
+            totals=self.stats.totals(),
+            k6_exit_code=self.k6.exit_code,
+            parse_errors=self.ingest.parse_errors,
+            dropped_output_lines=self.output.dropped,
+            series_end=series[-1].t if series else None,
+            endpoints=endpoints,
+            codes=code_counts(self.stats, now),
+            latency_bins=latency_bins(window_hist),
+            thresholds=threshold_rows(self.thresholds, self.stats, elapsed, self.taint.tainted, self._final_verdicts),
+            generator=self.generator.view(),
+            marks=marks,
+            events=events,
+            rules=self._rule_names,
+            firing=self.rules.firing(),
+            breach_history=self.rules.history(),
+            capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
+            gauges=self.sources.gauge_snapshot(),
+            containers=docker_snap,
+        )  # fmt: skip
         with self.journal.lock:
             if not self.journal.closed:
                 pending = self.stats.open_points(now)
@@ -280,48 +336,16 @@ class RunEngine:
                 self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
+                self.recorder.add_tick(now, parts)
                 if self.recorder.error and not self._reported_record_error:
                     self._reported_record_error = True
                     lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
                 self.recorder.commit()
+        self.view.set_tick(parts, series)
         with self._lock:
             self._seq += 1
-            frame = Frame(
-                seq=self._seq,
-                wall_t=now,
-                run_name=self._name,
-                state=self._state,
-                elapsed_s=elapsed,
-                planned_s=self.output.planned_s,
-                live=live,
-                totals=self.stats.totals(),
-                series=self.stats.recent_series(SERIES_IN_FRAME),
-                new_output=lines,
-                k6_exit_code=self.k6.exit_code,
-                status_detail=self._detail,
-                parse_errors=self.ingest.parse_errors,
-                dropped_output_lines=self.output.dropped,
-                endpoints=endpoints,
-                codes=code_counts(self.stats, now),
-                latency_bins=latency_bins(window_hist),
-                thresholds=threshold_rows(
-                    self.thresholds, self.stats, elapsed, self.taint.tainted, self._final_verdicts
-                ),
-                generator=self.generator.view(),
-                marks=tuple(self.journal.marks),
-                events=tuple(self.journal.recent)[-50:],
-                rules=self._rule_names,
-                started_at=self.started_at,
-                run_dir=str(self.run_dir),
-                firing=self.rules.firing(),
-                breach_history=self.rules.history(),
-                bell=verdict.bell,
-                capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
-                gauges=gauge_snap,
-                gauge_history=gauge_history,
-                containers=docker_snap,
-                container_events=container_events,
-            )
+            frame = assemble_frame(self.view, now, seq=self._seq, new_output=lines,
+                                   container_events=container_events, bell=verdict.bell)  # fmt: skip
             listeners = list(self._listeners)
         self.last_frame = frame
         for listener in listeners:
@@ -353,6 +377,8 @@ class RunEngine:
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
 
     def _finish(self) -> None:
+        if self._k6_ended_at is None:
+            self._k6_ended_at = time.time()
         self.taint.stop()
         self.sources.stop()
         self.ingest.finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from collectors.docker_collector import DockerCollector
@@ -10,11 +11,10 @@ from collectors.docker_model import ContainerEvent, DockerSnapshot
 from collectors.gauge_collector import GaugeCollector
 from collectors.gauge_config import GaugesConfig
 from collectors.gauges import GaugeSnapshot
+from runners.engine.frame_assembly import GAUGE_HISTORY_S
 from runners.record.journal import RunJournal
-from runners.record.schema import ContainerValues, EventKind
+from runners.record.schema import ContainerValues, EventKind, GaugeValuesRow
 from runners.record.store import RunRecorder
-
-GAUGE_HISTORY_S = 300  # what a frame carries for sparklines and the gauge chart
 
 
 class RunSources:
@@ -25,6 +25,8 @@ class RunSources:
         self.docker = DockerCollector(docker) if docker is not None and docker.enabled else None
         self._recorded_t = 0
         self._docker_state = ""
+        # The gauge values as recorded: the live screen's history is the one a replay reads back.
+        self.gauge_rows: deque[GaugeValuesRow] = deque(maxlen=GAUGE_HISTORY_S + 2)
 
     def start(self) -> None:
         """Start polling (each collector has its own threads)."""
@@ -34,9 +36,10 @@ class RunSources:
             self.docker.start()
 
     def stop(self) -> None:
-        """Stop polling (bounded)."""
+        """Stop polling (bounded); the gauges' snapshot then says polling ended."""
         if self.gauges is not None:
             self.gauges.stop(2.0)
+            self.gauges.mark_ended()
         if self.docker is not None:
             self.docker.stop(3.0)
 
@@ -49,14 +52,29 @@ class RunSources:
             values.update(self.docker.values_for_rules())
         return values
 
-    def gauge_view(
-        self, now: float
-    ) -> tuple[GaugeSnapshot | None, dict[tuple[str, str], tuple[tuple[float, float], ...]]]:
-        """The gauges' latest snapshot and their recent history, for a frame."""
+    def gauge_snapshot(self) -> GaugeSnapshot | None:
+        """The gauges' latest snapshot, None when no gauges are configured."""
+        return None if self.gauges is None else self.gauges.latest()
+
+    def gauge_events(self, journal: RunJournal) -> list[str]:
+        """Gauge health changes since the last tick, recorded at once; returns their lines for the log."""
         if self.gauges is None:
-            return None, {}
-        history = self.gauges.history(since=now - GAUGE_HISTORY_S)
-        return self.gauges.latest(), {k: tuple(v) for k, v in history.items()}
+            return []
+        lines = []
+        for ev in self.gauges.drain_events():
+            journal.event(EventKind.SOURCE_HEALTH, ev.as_dict(), commit=True, t=ev.t)
+            lines.append(ev.describe())
+        return lines
+
+    def plan(self, planned_s: float | None) -> None:
+        """Tell the collectors how long the run is planned to last (longer runs may poll less often)."""
+        if self.gauges is not None:
+            self.gauges.plan(planned_s)
+
+    @property
+    def tail_s(self) -> float:
+        """Seconds the gauges keep polling after k6 ended (0 without gauges)."""
+        return self.gauges.config.tail_s if self.gauges is not None else 0.0
 
     def docker_tick(self, journal: RunJournal) -> tuple[tuple[ContainerEvent, ...], DockerSnapshot | None]:
         """Container events since the last tick (recorded at once; this is their one consumer) and the snapshot."""
@@ -87,6 +105,7 @@ class RunSources:
             values = {r.key: r.value for r in snap.readings if r.state == "ok" and r.value is not None}
             if values:
                 recorder.add_gauge_values(t, values)
+                self.gauge_rows.append(GaugeValuesRow(t, values))
         if self.docker is not None:
             per = {c.name: ContainerValues(c.cpu_pct, c.mem_pct, c.mem_used, c.state)
                    for c in self.docker.latest().containers}  # fmt: skip
@@ -94,8 +113,9 @@ class RunSources:
                 recorder.add_container_values(t, per)
 
     def summary(self) -> dict[str, Any]:
-        """The `gauges` and `containers` keys of the JSON summary."""
+        """The `gauges`, `gauge_health` and `containers` keys of the JSON summary."""
         return {
             "gauges": self.gauges.summary() if self.gauges else {},
+            "gauge_health": self.gauges.health() if self.gauges else {},
             "containers": self.docker.summary() if self.docker else {},
         }

@@ -208,6 +208,16 @@ class RunEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Playback:
+    """Where a replay stands: position and length on the run's time axis, speed, playing or paused."""
+
+    position_s: float
+    length_s: float
+    speed: float
+    playing: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """Everything a consumer needs to draw the run at one instant. Produced twice a second."""
 
@@ -244,3 +254,5 @@ class Frame:
     gauge_history: GaugeHistory = field(default_factory=dict)  # (gauge, series) -> (t, value), last minutes
     containers: DockerSnapshot | None = None  # None when Docker is disabled
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
+    rewound: bool = False  # replay jumped: panes that accumulate (output, container events) start over
+    playback: Playback | None = None  # None for a live run

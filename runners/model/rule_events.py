@@ -35,6 +35,8 @@ class Transition:
     threshold: float | None
     message: str
     actions: tuple[str, ...] = ()  # due now: "bell", "command", "abort"
+    crossed_t: float | None = None  # firing/escalated: wall time the sustained crossing of this level began
+    fires: int = 1  # firing: how many times this breach has fired (a flapping breach fires again)
 
     @property
     def is_critical_firing(self) -> bool:
@@ -54,12 +56,18 @@ class Transition:
             "threshold": self.threshold,
             "message": self.message,
             "actions": list(self.actions),
+            "crossed_t": None if self.crossed_t is None else round(self.crossed_t, 3),
+            "fires": self.fires,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Breach:
-    """A rule firing on one path, from the moment it fired; `end` is None while it still fires."""
+    """A rule firing on one path, from the moment it first fired; `end` is None while it still fires.
+
+    A rule that resolves and fires again on the same path within its flap window continues the same breach:
+    `fires` counts the firings, so a flapping rule is one line with a count.
+    """
 
     rule: str
     path: str
@@ -75,6 +83,7 @@ class Breach:
     threshold: float  # of the level now
     data_missing: bool
     actions: tuple[str, ...]
+    fires: int = 1
 
     def duration_s(self, now: float) -> float:
         """Seconds it fired, up to `now` while still firing."""
@@ -94,6 +103,7 @@ class Breach:
             "crossed": round(self.crossed, 3),
             "data_missing": self.data_missing,
             "actions": list(self.actions),
+            "fires": self.fires,
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -38,6 +39,8 @@ SOURCES: dict[str, frozenset[str] | None] = {
 }
 GLOB_CHARS = ("*", "?")
 MAX_COMMAND_TIMEOUT_S = 300.0
+DEFAULT_SHARE = 0.5
+"""Share of a rule's `for` window the value must cross a level for the level to hold (README, "How rules judge")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,11 @@ class RuleActions:
 class Rule:
     """One alert rule. `metric` is a value path or a glob (`endpoint.*.p95_ms`) applied per matching path.
 
-    The rule crosses a level when `value <op> level`. `clear` is the hysteresis level: a firing rule resolves
-    only once the value no longer crosses it (default: the lowest firing level, so no hysteresis).
+    The rule crosses a level when `value <op> level`. A level holds once the value has crossed it for at least
+    `share` of the last `for_s` seconds, counted from the first crossing at least `for_s` ago (share 1: every
+    evaluation, as Prometheus' `for`). `clear` is the hysteresis level: a firing rule resolves once the value
+    no longer crosses it and has crossed it for less than `share` of the last `for_s` seconds (default: the
+    lowest firing level). `origin` says where a rule generated from a gauge's levels came from.
     """
 
     name: str
@@ -77,6 +83,8 @@ class Rule:
     actions: RuleActions = field(default_factory=RuleActions)
     description: str = ""
     source: RuleSource = "config"
+    share: float = DEFAULT_SHARE
+    origin: str = ""
 
     @property
     def is_glob(self) -> bool:
@@ -140,7 +148,9 @@ def metric_problem(metric: str) -> str | None:
         suffix = rest
     if any(c in suffix for c in GLOB_CHARS) or suffix in known:
         return None
-    return f"metric {metric!r}: unknown {source} metric {suffix!r} (known: {', '.join(sorted(known))})"
+    close = difflib.get_close_matches(suffix, sorted(known), n=2, cutoff=0.5)
+    hint = f"; nearest: {', '.join(f'{source}.{c}' for c in close)}" if close else ""
+    return f"metric {metric!r}: unknown {source} metric {suffix!r} (known: {', '.join(sorted(known))}){hint}"
 
 
 def check_rule(rule: Rule) -> tuple[str, str] | None:
@@ -179,6 +189,8 @@ def check_rule(rule: Rule) -> tuple[str, str] | None:
             )
     if not math.isfinite(rule.for_s) or rule.for_s < 0:
         return "for", f"must be 0 or more seconds, got {rule.for_s}"
+    if not (math.isfinite(rule.share) and 0 < rule.share <= 1):
+        return "share", f"must be more than 0 and at most 1 (a share of the `for` window), got {rule.share}"
     a = rule.actions
     if a.command is not None and (not a.command or not all(a.command)):
         return "command", "must be a non-empty list of non-empty strings"
@@ -196,7 +208,7 @@ def rules_meta(rules: Sequence[Rule]) -> list[dict[str, Any]]:
         rules: The run's rules.
 
     Returns:
-        JSON-ready dicts: name, metric, op, warning, critical, for_s, description.
+        JSON-ready dicts: name, metric, op, warning, critical, for_s, share, clear, description, source, origin.
     """
     return [
         {
@@ -206,7 +218,11 @@ def rules_meta(rules: Sequence[Rule]) -> list[dict[str, Any]]:
             "warning": r.warning,
             "critical": r.critical,
             "for_s": r.for_s,
+            "share": r.share,
+            "clear": r.clear,
             "description": r.description,
+            "source": r.source,
+            "origin": r.origin,
         }
         for r in rules
     ]

@@ -25,6 +25,7 @@ from runners.record.schema import (
     RunMeta,
     SeriesKind,
 )
+from runners.record.ticks import TickTimeline
 
 
 class RecordReadError(RuntimeError):
@@ -110,6 +111,11 @@ class RecordReader:
     def container_values(self) -> list[ContainerValuesRow]:
         """The containers' per-second figures in time order."""
         return [codec.decode_container_values(t, d) for t, d in self._series(SeriesKind.CONTAINERS)]
+
+    def ticks(self) -> TickTimeline:
+        """What the screen showed at every engine tick (empty for records made before ticks were kept)."""
+        rows = self._query("SELECT t, data FROM series WHERE source = ? ORDER BY t", (SeriesKind.TICK.value,))
+        return TickTimeline([(int(t), bytes(d)) for t, d in rows])
 
     def events(self, kind: EventKind | None = None) -> list[EventRow]:
         """Events in the order they were recorded, optionally of one kind."""

@@ -19,12 +19,13 @@ DB_NAME = "run.sqlite"
 
 
 class SeriesKind(enum.StrEnum):
-    """What a `series` row holds: one row per kind and second."""
+    """What a `series` row holds: one row per kind and second, except TICK (one per engine tick)."""
 
     K6 = "k6"  # a SecondPoint: what k6 did in that second
     K6_HIST = "k6_hist"  # that second's latency histogram: bucket index -> count
     GAUGES = "gauges"  # the system under test's ok gauge values: "name|series" -> value
     CONTAINERS = "containers"  # per container: cpu_pct, mem_pct, mem_bytes, state
+    TICK = "tick"  # what the screen showed at a tick: FrameParts fields that changed (runners.record.ticks)
 
 
 class EventKind(enum.StrEnum):
@@ -40,6 +41,8 @@ class EventKind(enum.StrEnum):
     RULE_COMMAND = "rule_command"  # a rule's command ran: rule, ok, message
     CONTAINER = "container"  # a container event: text, name, action, exit_code, detail, id
     DOCKER_STATE = "docker_state"  # the Docker source changed state: text
+    SOURCE_HEALTH = "source_health"  # gauges changed health (collectors.gauge_health.HealthEvent.as_dict)
+    GAUGE_TAIL = "gauge_tail"  # k6 ended; the gauges keep polling for a while: text
     GENERATOR_SATURATED = "generator_saturated"  # warning, box_cpu_pct, k6_cpu_pct
     GENERATOR_RECOVERED = "generator_recovered"
     INTERNAL_ERROR = "internal_error"  # text
@@ -80,11 +83,11 @@ class EventRow:
         return str(self.data.get("transition") or self.data.get("kind") or "")
 
     def mark(self, t0: float) -> Mark:
-        """A MARK event as the screen's Mark; `t0` is the run's start (for records without elapsed_s)."""
-        elapsed = self.data.get("elapsed_s")
+        """A MARK event as the screen showed it; `t0` is the run's start."""
+        t = self.recorded_t or self.t  # the mark's own time: the row's
         return Mark(
-            t=self.t,
-            elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else self.t - t0,
+            t=t,
+            elapsed_s=t - t0,
             note=str(self.data.get("note") or ""),
             by=str(self.data.get("by") or "user"),
         )

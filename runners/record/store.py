@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from runners.model.frames import OutputLine, SecondPoint
+from runners.model.run_view import FrameParts
 from runners.record import codec
 from runners.record.schema import DB_NAME, ContainerValues, EventKind, SeriesKind
+from runners.record.ticks import TickEncoder, tick_ms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,6 +64,7 @@ class RunRecorder:
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.error: str | None = None
+        self._ticks = TickEncoder()
 
     def _run(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
         if self.error is not None:
@@ -78,7 +81,7 @@ class RunRecorder:
             [(k, json.dumps(v, default=str)) for k, v in values.items()],
         )
 
-    def _series(self, kind: SeriesKind, rows: Iterable[tuple[int, str]]) -> None:
+    def _series(self, kind: SeriesKind, rows: Iterable[tuple[int, str | bytes]]) -> None:
         self._run(
             "INSERT OR REPLACE INTO series(source, t, data) VALUES (?, ?, ?)",
             [(kind.value, t, d) for t, d in rows],
@@ -99,6 +102,10 @@ class RunRecorder:
     def add_container_values(self, t: int, per: Mapping[str, ContainerValues]) -> None:
         """Store one second of the followed containers' figures."""
         self._series(SeriesKind.CONTAINERS, [(t, codec.encode_container_values(per))])
+
+    def add_tick(self, t: float, parts: FrameParts) -> None:
+        """Store what the screen shows at the tick at wall time `t` (the fields that changed since the last)."""
+        self._series(SeriesKind.TICK, [(tick_ms(t), self._ticks.encode(parts))])
 
     def add_event(self, kind: EventKind, data: Mapping[str, Any], t: float | None = None) -> None:
         """Store an event (state change, mark, breach...)."""

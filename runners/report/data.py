@@ -13,6 +13,7 @@ from runners.record.schema import CONTAINER_METRICS
 from runners.report import events as ev
 from runners.report.compare import compare
 from runners.report.criteria import success_criteria
+from runners.report.health import sources_section_data
 from runners.report.run_data import ReportData, ReportError, load_report
 from runners.report.series import charts, gauge_units
 
@@ -241,6 +242,7 @@ def report_of(data: ReportData) -> dict[str, Any]:
         "capacity_ceiling": ev.capacity_ceiling(data),
         "marks": ev.marks(data),
         "generator": ev.generator(data),
+        "sources": sources_section_data(data),
         "charts": charts(data, spans),
         "baseline": None,
     }

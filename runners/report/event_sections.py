@@ -141,14 +141,29 @@ def breaches(r: dict[str, Any]) -> Section:
         )
         for b in r["breaches"]
     )
+    rows = tuple(
+        (
+            *row[:2],
+            Cell(f"{row[2].text} ×{b['fires']}", row[2].cls) if (b.get("fires") or 1) > 1 else row[2],
+            *row[3:],
+        )
+        for row, b in zip(rows, r["breaches"], strict=True)
+    )
     c = r.get("capacity_ceiling")
     if c:
         u = unit_of(str(c.get("metric") or ""))
+        fired = ""
+        if isinstance(c.get("fired_elapsed_s"), int | float):
+            fired = (
+                f" The rule fired at {fmt_elapsed(c['fired_elapsed_s'])}, with {fmt_value(c.get('fired_vus'))} VUs "
+                f"and {fmt_value(c.get('fired_rps'), 'req/s')}: the ceiling is the load when the crossing began."
+            )
         ceiling = (
-            f"Capacity ceiling (load at the first critical breach): {fmt_value(c.get('vus'))} VUs and "
+            f"Capacity ceiling (load at the first sustained critical crossing): {fmt_value(c.get('vus'))} VUs and "
             f"{fmt_value(c.get('rps'), 'req/s')} at {fmt_elapsed(c.get('elapsed_s'))}"
             f"{' of ' + fmt_value(c.get('planned_s'), 's') + ' planned' if c.get('planned_s') else ''}, when "
-            f"{c.get('rule')} saw {c.get('metric')} at {fmt_value(c.get('value'), u)} (critical {fmt_value(c.get('threshold'), u)})."
+            f"{c.get('metric')} crossed {fmt_value(c.get('threshold'), u)} for {c.get('rule')} "
+            f"({fmt_value(c.get('value'), u)} when it fired).{fired}"
         )
     else:
         ceiling = "No critical rule fired: no capacity ceiling was reached in this run."
@@ -242,3 +257,35 @@ def generator(r: dict[str, Any]) -> Section:
         notes=tuple(notes),
         tables=(Table(("", "value"), tuple((Cell(k), v) for k, v in rows)),),
     )
+
+
+def sources(r: dict[str, Any]) -> Section | None:
+    """Where the gauges came from and every fault of their source (down, slow, invalid, no data) and its end."""
+    src = r.get("sources") or {}
+    if not src.get("source") and not src.get("log"):
+        return None
+    where = src.get("url") or ", ".join(src.get("targets") or []) or "?"
+    notes: list[tuple[str, str]] = [
+        (
+            f"{len(src.get('gauges') or [])} gauges from {src.get('source')} {where}, polled every "
+            f"{fmt_value(src.get('interval_s'), 's')}.",
+            "",
+        )
+    ]
+    faults = src.get("faults") or []
+    if faults:
+        total = sum(f["end_s"] - f["start_s"] for f in faults)
+        notes.append(
+            (
+                f"{len(faults)} fault spans, {total:.0f} s of gauge time without data (the gray bands on the charts).",
+                "warn",
+            )
+        )
+    else:
+        notes.append(("No source fault: every gauge answered every poll.", "info"))
+    rows = tuple(
+        (Cell(fmt_elapsed(e["elapsed_s"])), Cell(str(e["state"])), Cell(e["text"]))
+        for e in src.get("log") or []
+    )
+    tables = (Table(("at", "state", "what"), rows),) if rows else ()
+    return Section("sources", "Gauge sources", notes=tuple(notes), tables=tables)

@@ -89,7 +89,10 @@ def breaches(data: ReportData) -> list[dict[str, Any]]:
         for b in data.summary["breaches"]:
             run_end = round(data.t_end - data.t0, 3)
             start, stop = _el(data, b.get("start")), _el(data, b.get("end"))
-            stop = None if stop is None else min(stop, run_end)  # rules resolve on the closing tick
+            start = None if start is None else min(start, run_end)
+            stop = (
+                None if stop is None else max(min(stop, run_end), start or 0.0)
+            )  # never a negative duration
             end = stop if stop is not None else run_end
             rows.append(
                 {
@@ -102,6 +105,7 @@ def breaches(data: ReportData) -> list[dict[str, Any]]:
                     "worst": b.get("worst"),
                     "threshold": b.get("threshold"),
                     "op": b.get("op"),
+                    "fires": b.get("fires") or 1,
                 }
             )
         return rows
@@ -158,7 +162,8 @@ def capacity_ceiling(data: ReportData) -> dict[str, Any] | None:
         found = dict(events[0].data) if events else None
     if not found:
         return None
-    keys = ("rule", "metric", "value", "threshold", "vus", "rps", "elapsed_s", "planned_s", "stage")
+    keys = ("rule", "metric", "value", "threshold", "vus", "rps", "elapsed_s", "planned_s", "stage",
+            "fired_elapsed_s", "fired_vus", "fired_rps")  # fmt: skip
     return {k: found.get(k) for k in keys}
 
 

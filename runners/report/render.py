@@ -53,10 +53,11 @@ footer { color: #6b7280; font-size: 12px; margin-top: 36px; }
 def sections(report: dict[str, Any]) -> list[Section]:
     """The report's sections in reading order (the baseline comparison only when there is one)."""
     out = [first.headline(report), first.run_meta(report), first.criteria(report)]
-    compared, sut = first.comparison(report), later.system(report)
+    compared, sut, sources = first.comparison(report), later.system(report), later.sources(report)
     out += [compared] if compared else []
     out += [first.totals(report), Section("charts", "Charts", charts=True), later.endpoints(report)]
     out += [sut] if sut else []
+    out += [sources] if sources else []
     out += [
         later.codes(report),
         later.breaches(report),

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from runners.report.format import Cell, Section, Table, cell, fmt_diff, fmt_elapsed, fmt_value, fmt_wall
-from runners.report.values import unit_of
 
 MUST_MATCH = frozenset({"script sha256", "k6 version", "k6 arguments", "planned", "plan"})
 """Run fields that make two runs incomparable when they differ (highlighted in the side-by-side table)."""
@@ -48,11 +47,13 @@ def headline(r: dict[str, Any]) -> Section:
         )
     c = r.get("capacity_ceiling")
     if c:
+        fired = c.get("fired_elapsed_s")
+        when = f"; it fired at {fmt_elapsed(fired)}" if isinstance(fired, int | float) else ""
         notes.append(
             (
-                f"A critical rule fired: capacity ceiling at {fmt_value(c.get('vus'))} VUs, "
-                f"{fmt_value(c.get('rps'), 'req/s')} ({c.get('stage') or fmt_elapsed(c.get('elapsed_s'))}; "
-                f"{c.get('rule')}: {c.get('metric')} {fmt_value(c.get('value'), unit_of(str(c.get('metric') or '')))}).",
+                f"Capacity ceiling: {fmt_value(c.get('vus'))} VUs, {fmt_value(c.get('rps'), 'req/s')} at "
+                f"{fmt_elapsed(c.get('elapsed_s'))}, when {c.get('metric')} began crossing the critical level "
+                f"of {c.get('rule')}{when}.",
                 "fail",
             )
         )
@@ -134,7 +135,7 @@ def run_meta(r: dict[str, Any]) -> Section:
 
 
 def criteria(r: dict[str, Any]) -> Section:
-    """The success-criteria table: metric, target, actual, pass/fail."""
+    """The success-criteria table: metric, target, actual (p95, worst, time beyond), result and why."""
     crit = r["criteria"]
     rows = []
     for c in crit["rows"]:
@@ -142,27 +143,38 @@ def criteria(r: dict[str, Any]) -> Section:
         actual = fmt_value(c["actual"], c["unit"]) + (
             f" ({c['actual_is']})" if c["actual"] is not None else ""
         )
-        detail = re.split(r" \(|: ", str(c.get("detail") or ""), maxsplit=1)[
-            0
-        ]  # a rule's description, not its reasons
+        if c.get("worst") is not None and c.get("actual_is", "").startswith("p95"):
+            actual += f", worst {fmt_value(c['worst'], c['unit'])}"
+        about = re.split(r" \(|: ", str(c.get("detail") or ""), maxsplit=1)[0]  # a rule's description
+        why = str(c.get("reason") or "") or about
+        if c.get("fired"):
+            why += f"; the rule fired at {c['fired']}"
         rows.append(
             (
-                Cell(c["metric"], "code"),
+                Cell(c.get("path") or c["metric"], "code"),
                 Cell(c["target"], "code"),
                 Cell(actual, "num"),
                 Cell(c["status"], c["status"] if c["status"] in ("pass", "fail", "warn") else "muted"),
                 Cell(what),
-                Cell(detail, "muted"),
+                Cell(why, "muted"),
             )
         )
     notes: list[tuple[str, str]] = [(crit["note"], "info")] if crit["note"] else []
+    notes.append(
+        (
+            "A rule's criterion judges the whole run from its recorded values, whether or not the rule fired: "
+            "fail when the value was beyond the target for more than 5 % of the measured seconds (p95 beyond "
+            "the target) or the rule fired at critical; warn when it went beyond only briefly.",
+            "",
+        )
+    )
     if not rows:
-        notes.append(("No rule fired and the script declares no k6 thresholds.", "info"))
+        notes.append(("No rule is recorded and the script declares no k6 thresholds.", "info"))
     return Section(
         "criteria",
         "Success criteria",
         notes=tuple(notes),
-        tables=(Table(("metric", "target", "actual", "result", "criterion", "about"), tuple(rows)),)
+        tables=(Table(("metric", "target", "actual", "result", "criterion", "why"), tuple(rows)),)
         if rows
         else (),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from runners.report.health import fault_spans
 from runners.report.run_data import ReportData
 
 Point = list[float | None]  # [x seconds, y or None for a gap]
@@ -71,21 +72,36 @@ def gauge_units(data: ReportData) -> dict[str, str]:
 
 
 def _gauge_charts(data: ReportData) -> list[dict[str, Any]]:
-    names: dict[str, dict[str, list[Point]]] = {}
+    """One chart per gauge; a second a series has no value is a gap (None), never a line across it."""
+    names: dict[str, dict[str, dict[int, float | None]]] = {}
     for row in data.gauges:
-        for (gauge, series), value in row.values.items():
-            names.setdefault(gauge, {}).setdefault(series, []).append([_x(data, row.t), _num(value)])
+        for (gauge, name), value in row.values.items():
+            names.setdefault(gauge, {}).setdefault(name, {})[row.t] = _num(value)
     units = gauge_units(data)
-    return [
-        _chart(
+    faults = fault_spans(data)
+    for f in faults:  # a gauge with no value at all still gets its chart, with its fault band
+        names.setdefault(f["gauge"], {})
+    first = int(data.t0)
+    last = max([int(data.t_end), *(row.t for row in data.gauges)])
+    out = []
+    for gauge, by_series in sorted(names.items()):
+        lines = []
+        for label, by_t in sorted(by_series.items()):
+            lo, hi = min(by_t), max(by_t)
+            points: list[Point] = [
+                [_x(data, t), by_t.get(t)] for t in range(max(first, lo), min(last, hi) + 1)
+            ]
+            lines.append({"label": label or gauge, "points": points})
+        chart = _chart(
             f"gauge-{gauge}",
             f"Gauge {gauge}",
             units.get(gauge, ""),
             [f"gauge.{gauge}", f"gauge.{gauge}.*", f"gauge.{gauge}|*"],
-            [{"label": s or gauge, "points": pts} for s, pts in sorted(series.items())],
+            lines,
         )
-        for gauge, series in sorted(names.items())
-    ]
+        chart["faults"] = [f for f in faults if f["gauge"] == gauge]
+        out.append(chart)
+    return out
 
 
 def _container_charts(data: ReportData) -> list[dict[str, Any]]:

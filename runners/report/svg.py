@@ -13,6 +13,7 @@ MAX_POINTS = 1200  # per line; longer runs are thinned to the min and max of eac
 PALETTE = ("#2563eb", "#ea580c", "#7c3aed", "#0891b2", "#65a30d", "#db2777")
 LEVEL_COLOUR = {"warning": "#d97706", "critical": "#dc2626"}
 MARK_COLOUR = "#334155"
+FAULT_COLOUR = "#64748b"
 GRID = "#e5e7eb"
 INK = "#1f2937"
 MUTED = "#6b7280"
@@ -151,6 +152,14 @@ def chart_svg(
             f'height="{height - PAD_T - PAD_B}" fill="{colour}" fill-opacity="0.14"/><rect x="{x0}" y="{PAD_T}" '
             f'width="{max(x1 - x0, 1.0)}" height="4" fill="{colour}"/></g>'
         )
+    for f in chart.get("faults") or []:
+        x0, x1 = sc.x(float(f["start_s"])), sc.x(float(f["end_s"]))
+        tip = f"{f.get('gauge')}: {f.get('state')} {f.get('reason') or ''} {fmt_time(f['start_s'])}-{fmt_time(f['end_s'])}"
+        out.append(
+            f'<g class="fault"><title>{escape(tip)}</title><rect x="{x0}" y="{PAD_T}" width="{max(x1 - x0, 1.0)}" '
+            f'height="{height - PAD_T - PAD_B}" fill="{FAULT_COLOUR}" fill-opacity="0.18"/><text x="{x0 + 3}" '
+            f'y="{height - PAD_B - 6}" fill="{MUTED}" font-size="11">{escape(str(f.get("state")).replace("_", " "))}</text></g>'
+        )
     for v in ticks:
         y = sc.y(v)
         out.append(
@@ -195,6 +204,8 @@ def chart_svg(
         legend.append(("baseline", MUTED, "5 3"))
     levels = sorted({str(s.get("level")) for s in chart.get("spans") or []}, key=lambda lvl: lvl != "warning")
     legend += [(f"{lvl} breach", LEVEL_COLOUR.get(lvl, MUTED), "") for lvl in levels]
+    if chart.get("faults"):
+        legend.append(("no data (source fault)", FAULT_COLOUR, ""))
     if marks:
         legend.append(("mark", MARK_COLOUR, "4 3"))
     out += _legend(legend, 36)

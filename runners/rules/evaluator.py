@@ -11,7 +11,7 @@ from runners.model.frames import EndpointRow, LiveStats
 from runners.model.rule_events import Breach
 from runners.model.rule_spec import Rule
 from runners.rules.actions import ActionRunner
-from runners.rules.capacity import CapacityCeiling, LoadSnapshot, capacity_ceiling
+from runners.rules.capacity import CapacityCeiling, LoadHistory, LoadSnapshot, capacity_ceiling
 from runners.rules.generator import GeneratorWatch
 from runners.rules.state import RuleEngine
 
@@ -54,6 +54,10 @@ def generator_values(watch: GeneratorWatch) -> dict[str, float | None]:
     }
 
 
+SHOWN = frozenset({"firing", "escalated", "deescalated", "resolved", "data_missing", "data_back"})
+"""Transitions shown as lines in the output pane and the headless log; the record has every one."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleTick:
     """What one evaluation asks of the engine and the screen."""
@@ -74,21 +78,38 @@ class RunRules:
         self.actions = ActionRunner(self.rules, run_name=run_name)
         self._record = record
         self.ceiling: CapacityCeiling | None = None
+        self.loads = LoadHistory()
 
-    def evaluate(self, values: Mapping[str, float | None], load: LoadSnapshot, wall_t: float) -> RuleTick:
-        """One evaluation: transitions go to the record at once; returns the actions due now."""
-        transitions = self.engine.evaluate(time.monotonic(), values, wall_t=wall_t)
+    def evaluate(
+        self, values: Mapping[str, float | None], load: LoadSnapshot, wall_t: float, *, may_open: bool = True
+    ) -> RuleTick:
+        """One evaluation: transitions go to the record at once; returns the actions due now.
+
+        Args:
+            values: The values map of this tick.
+            load: The load now.
+            wall_t: Wall time of the evaluation (never later than now).
+            may_open: False once k6 has ended: firing rules may resolve, nothing new opens.
+
+        Returns:
+            The bell, an abort reason and the lines for the output pane: firings, escalations and
+            resolutions (pending and cancelled go to the record only).
+        """
+        wall_t = min(wall_t, time.time())
+        self.loads.add(LoadSnapshot(load.vus, load.rps, load.elapsed_s, load.planned_s, load.stage, wall_t))
+        transitions = self.engine.evaluate(time.monotonic(), values, wall_t=wall_t, may_open=may_open)
         bell = False
         abort: str | None = None
         messages: list[str] = []
         for tr in transitions:
             self._record("breach", {**tr.as_dict(), "transition": tr.kind})
-            messages.append(tr.message)
+            if tr.kind in SHOWN:
+                messages.append(tr.message)
             req = self.actions.handle(tr)
             bell = bell or req.bell
             abort = abort or req.abort_reason
         if self.ceiling is None and transitions:
-            self.ceiling = capacity_ceiling(transitions, load)
+            self.ceiling = capacity_ceiling(transitions, load, self.loads)
             if self.ceiling is not None:
                 self._record("capacity_ceiling", self.ceiling.as_dict())
                 messages.append(self.ceiling.describe())
@@ -110,10 +131,11 @@ class RunRules:
         return bool(self.engine.critical_fired)
 
     def summary(self) -> dict[str, Any]:
-        """The `breaches` and `capacity_ceiling` keys of the JSON summary."""
+        """The `breaches`, `capacity_ceiling` and `rules_waiting` keys of the JSON summary."""
         return {
             "breaches": self.engine.summary(),
             "capacity_ceiling": self.ceiling.as_dict() if self.ceiling else None,
+            "rules_waiting": self.engine.waiting(),
         }
 
     def close(self) -> None:

@@ -110,7 +110,7 @@ def format_rules(rules: Sequence[Rule]) -> str:
     """
     if not rules:
         return "No alert rules are active (defaults disabled and none configured).\n"
-    head = ("NAME", "METRIC", "WARNING", "CRITICAL", "FOR", "CLEAR", "ACTIONS", "SOURCE")
+    head = ("NAME", "METRIC", "WARNING", "CRITICAL", "FOR", "SHARE", "CLEAR", "ACTIONS", "SOURCE")
     rows = [head]
     for r in rules:
         clear = format_value(r.metric, r.clear_level, exact=True) if r.clear is not None else "="
@@ -121,15 +121,24 @@ def format_rules(rules: Sequence[Rule]) -> str:
                 _level(r, r.warning),
                 _level(r, r.critical),
                 format_seconds(r.for_s),
+                f"{r.share:.0%}" if r.for_s else "-",
                 clear,
                 r.actions.describe(),
-                r.source,
+                r.origin or r.source,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.append("")
-    lines.append("CLEAR '=' means the rule resolves as soon as the value is back past its first level.")
+    lines.append(
+        "A level holds once the value crossed it for SHARE of the last FOR seconds (its crossings began at least"
+    )
+    lines.append(
+        "FOR ago); it resolves once back past CLEAR ('=': its first level) and crossed for less than SHARE."
+    )
+    later = [r.name for r in rules if r.metric.split(".", 1)[0] in ("endpoint", "container")]
+    if later:
+        lines.append(f"Waiting for data until a matching endpoint or container appears: {', '.join(later)}.")
     described = [r for r in rules if r.description]
     if described:
         lines.append("")
