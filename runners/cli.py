@@ -444,12 +444,14 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
     if args.command == "demo" and args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=False)  # invalid: nothing starts
+    config = _config(args, screen=False, demo=args.command == "demo")  # invalid: nothing starts
     if config is None:
         return 2
     launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen
     if not args.detach:
-        config = _config(args, screen=True)  # the [keys] table is checked against the screen's bindings
+        config = _config(
+            args, screen=True, demo=args.command == "demo"
+        )  # the [keys] table is checked against the screen's bindings
         if config is None:
             launch.cancel()
             return 2
