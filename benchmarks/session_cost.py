@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.budget import Budget, check, exit_code
+from benchmarks.first_frame import first_frame_times
 from benchmarks.local_nginx import local_nginx
 from runners.k6.command import k6_env
 
@@ -136,6 +137,8 @@ def main() -> None:
     a = p.parse_args()
     pairs, window = (1, 4.0) if a.smoke else (a.pairs, a.window)
     alone, watched, attach, rate = measure(pairs, window, a.vus)
+    with tempfile.TemporaryDirectory(prefix="lw-session-ref-") as tmp, local_nginx() as base:
+        reference = [first_frame_times(Path(tmp), base)[0] for _ in range(1 if a.smoke else 2)]
     cost = statistics.median(watched) - statistics.median(alone)
     print(
         f"k6: {rate:,.0f} requests/s over the run ({a.vus} VUs against local nginx, {os.cpu_count()} cores)"
@@ -143,6 +146,9 @@ def main() -> None:
     print(f"engine CPU, no viewer:  {', '.join(f'{c:.1f}' for c in alone)} % of one core")
     print(f"engine CPU, one viewer: {', '.join(f'{c:.1f}' for c in watched)} % of one core")
     print(f"attach to first live frame: {', '.join(f'{t:.2f}' for t in attach)} s")
+    ratio = statistics.median(attach) / statistics.median(reference)
+    print(f"for reference, `loadwatch run` to its first frame, same box, same minutes: "
+          f"{', '.join(f'{t:.2f}' for t in reference)} s (attach / run = {ratio:.2f})")  # fmt: skip
     sys.exit(
         exit_code([check(VIEWER_COST, cost, a.smoke), check(ATTACH, statistics.median(attach), a.smoke)])
     )

@@ -297,11 +297,12 @@ def test_a_viewer_that_missed_more_than_the_tail_gets_the_whole_series(
 def test_attach_with_no_name_picks_the_only_live_run_or_the_one_in_this_runs_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from runners.session import registry
     from runners.session.commands import choose_session
     from runners.session.registry import SessionInfo, register, secure_dir
 
     rt = secure_dir(tmp_path / "rt" / "loadwatch")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "rt"))
+    monkeypatch.setattr(registry, "session_dirs", lambda _runs: [rt])  # not the machine's other live runs
     me = psutil.Process()
     mine = SessionInfo(me.pid, me.create_time(), str(rt / "1.sock"), str(tmp_path / "a" / "r1"), "r1", 1.0)
     register(mine)
