@@ -1,116 +1,150 @@
-"""Overhead budget: k6 requests/s against a local nginx, alone and with each way of watching it.
+"""Overhead budget: what watching a full-rate k6 run costs, for each way k6 can hand samples over.
 
-Variants, run in alternating order for each pair:
-  alone      k6 run (default summary), the reference
-  json-file  k6 run --out json=FILE with no reader: what k6's own JSON emission costs
-  headless   loadwatch run --headless (JSON on a pipe, parsed live, recorded)
-  tui        loadwatch run with its screen, in a 120x36 tmux terminal
-Prints each run's requests/s (from k6's own --summary-export) and the median ratio to `alone`.
+Paths: json (every sample on a pipe), rw (Prometheus remote write to loadwatch's receiver), otlp
+(OpenTelemetry over HTTP to loadwatch's receiver). For each path, in interleaved rounds against k6 alone:
+  sink      k6 with that output and a reader that drops everything: k6's own cost of the path
+  headless  loadwatch run --headless --transport PATH
+  tui       loadwatch run --transport PATH with its screen, in a 120x36 tmux terminal
+Each round runs `alone` first and last and every variant in between (the order reversed every other
+round); a variant's ratio is its k6 requests/s over the mean of its round's two `alone` runs.
+Prints per variant the median ratio and every pair, loadwatch's CPU (per second of run and per 1,000
+requests, start-up excluded), k6's peak RSS, loadwatch's percentile error against k6's own summary and
+what it counted against k6's counts; then a Markdown table for the README. Exits 1 when loadwatch's CPU
+of any variant misses the budget (0.06 core; --smoke: 0.25, for a 2 s run on a busy CI box).
 
-Usage: python -m benchmarks.overhead [--pairs 3] [--seconds 10] [--vus 10] [--smoke]
+Usage: python -m benchmarks.overhead [--pairs 7] [--seconds 10] [--vus 10] [--paths json,rw,otlp]
+                                     [--modes sink,headless,tui] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
+from benchmarks.budget import Budget, check, exit_code
 from benchmarks.local_nginx import local_nginx
-from runners.k6.binary import find_k6
-from runners.k6.command import k6_env
+from benchmarks.overhead_runs import RunResult, run_k6, run_loadwatch
 
-SCRIPT = "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE + '/'); }\n"
-VARIANTS = ("alone", "json-file", "headless", "tui")
-
-
-def run_variant(variant: str, base: str, work: Path, seconds: int, vus: int) -> float:
-    """One run; returns k6's requests/s."""
-    script = work / "load.js"
-    script.write_text(SCRIPT)
-    export = work / f"{variant}-summary.json"
-    load = ["--vus", str(vus), "--duration", f"{seconds}s", "-e", f"BASE={base}"]
-    if variant == "tui":
-        return _tui_rate(script, work, load, seconds)
-    if variant == "headless":
-        runs = work / "runs"
-        cmd = [sys.executable, "-m", "runners.cli", "run", str(script), "--headless", "--runs-dir", str(runs),
-               "--progress-every", "60", "--", *load]  # fmt: skip
-        subprocess.run(cmd, env=k6_env(), check=True, timeout=seconds + 120, capture_output=True)
-        newest = max(runs.iterdir(), key=lambda d: d.stat().st_mtime)
-        export = newest / "k6-summary.json"
-    else:
-        out = ["--out", f"json={work / 'out.json'}"] if variant == "json-file" else []
-        cmd = [find_k6(), "run", "--summary-export", str(export), *out, *load, str(script)]
-        subprocess.run(cmd, env=k6_env(), check=True, timeout=seconds + 120, capture_output=True)
-        (work / "out.json").unlink(missing_ok=True)
-    rate: float = json.loads(export.read_text())["metrics"]["http_reqs"]["rate"]
-    return rate
+BUDGET_CORE = 0.06
+SMOKE_CORE = 0.25  # a 2 s smoke on a busy CI box: start-up and scheduling noise weigh far more
 
 
-def _tui_rate(script: Path, work: Path, load: list[str], seconds: int) -> float:
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        raise RuntimeError("tmux is not installed")
-    runs = work / f"runs-tui-{uuid.uuid4().hex[:8]}"
-    sock = f"lw-overhead-{uuid.uuid4().hex[:8]}"
-    loadwatch = str(Path(sys.executable).parent / "loadwatch")
-    cmd = shlex.join([loadwatch, "run", str(script), "--runs-dir", str(runs), "--", *load])
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in k6_env({}).items())
-    subprocess.run([tmux, "-L", sock, "new-session", "-d", "-x", "120", "-y", "36", f"env {env} {cmd}; sleep 600"],
-                   check=True, timeout=10)  # fmt: skip
-    try:
-        deadline = time.monotonic() + seconds + 120
-        while time.monotonic() < deadline:
-            done = [d / "summary.json" for d in runs.glob("*") if (d / "summary.json").is_file()]
-            if done:
-                newest = max(done, key=lambda p: p.stat().st_mtime).parent
-                rate: float = json.loads((newest / "k6-summary.json").read_text())["metrics"]["http_reqs"][
-                    "rate"
-                ]
-                return rate
-            time.sleep(0.5)
-        raise RuntimeError("the TUI run did not finish")
-    finally:
-        subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True, timeout=10, check=False)
+def _cores(results: list[RunResult]) -> float | None:
+    """Median share of one core loadwatch used per second of run, None for k6-only variants."""
+    lw = [r.lw_cpu_s / r.run_s for r in results if r.lw_cpu_s is not None and r.run_s]
+    return statistics.median(lw) if lw else None
 
 
-def main() -> None:
-    """Run the pairs and print the figures."""
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--pairs", type=int, default=3)
+def _variant(name: str, base: str, work: Path, load: list[str], timeout: float) -> RunResult:
+    if name == "alone":
+        return run_k6(None, base, work, load, timeout)
+    path, mode = name.split("-")
+    if mode == "sink":
+        return run_k6(path, base, work, load, timeout)
+    return run_loadwatch(path, mode == "tui", base, work, load, timeout)
+
+
+def _mb(v: int | None) -> str:
+    return "-" if v is None else f"{v / 1e6:.0f} MB"
+
+
+def _report(variant: str, ratios: list[float], results: list[RunResult]) -> str:
+    med = statistics.median(ratios)
+    line = f"{variant:<14} ratio {med:.3f} (pairs: {', '.join(f'{r:.3f}' for r in ratios)})"
+    line += f"  k6 peak RSS {_mb(max((r.k6_peak_rss or 0) for r in results) or None)}"
+    lw = [r for r in results if r.lw_cpu_s is not None and r.run_s]
+    if not lw:
+        return line
+    cores = statistics.median(r.lw_cpu_s / r.run_s for r in lw if r.lw_cpu_s is not None and r.run_s)
+    per_k = statistics.median(1000 * (r.lw_cpu_s or 0) / max(1, r.k6_requests) for r in lw)
+    errs = {
+        q: statistics.median(abs(r.pct_error[q]) for r in lw if r.pct_error) for q in ("p50", "p90", "p95")
+    }
+    counted = statistics.median((r.lw_requests or 0) / max(1, r.k6_requests) for r in lw)
+    checks = [r.checks for r in lw if r.checks and r.checks[0]]
+    checked = statistics.median(c[1] / c[0] for c in checks) if checks else float("nan")
+    verdict = "OK" if cores <= BUDGET_CORE else "OVER"
+    line += (
+        f"\n{'':<14} loadwatch {cores:.3f} core ({verdict}, budget {BUDGET_CORE}), {per_k:.4f} CPU-s per 1,000"
+        f" requests; percentile error p50 {errs['p50']:.1%} p90 {errs['p90']:.1%} p95 {errs['p95']:.1%};"
+        f" requests counted {counted:.2%}, checks counted {checked:.2%}"
+    )
+    stages = lw[-1].stages or {}
+    line += f"\n{'':<14} stages (last run, CPU-s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+    return line
+
+
+def main() -> int:
+    """Run the rounds and print the figures; exit status 1 when loadwatch's CPU misses the bound."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--pairs", type=int, default=7)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--vus", type=int, default=10)
-    p.add_argument("--smoke", action="store_true", help="one short pair, for CI")
+    p.add_argument("--paths", default="json,rw,otlp")
+    p.add_argument("--modes", default="sink,headless,tui")
+    p.add_argument("--smoke", action="store_true", help="one short round of headless runs, for CI")
     a = p.parse_args()
     pairs, seconds = (1, 2) if a.smoke else (a.pairs, a.seconds)
-    ratios: dict[str, list[float]] = {v: [] for v in VARIANTS[1:]}
-    with local_nginx() as base, tempfile.TemporaryDirectory() as tmp:
+    modes = ["headless"] if a.smoke else a.modes.split(",")
+    variants = [f"{path}-{mode}" for path in a.paths.split(",") for mode in modes]
+    load = ["--vus", str(a.vus), "--duration", f"{seconds}s"]
+    timeout = seconds + 120.0
+    ratios: dict[str, list[float]] = {v: [] for v in variants}
+    results: dict[str, list[RunResult]] = {v: [] for v in variants}
+    with local_nginx(own_session=True) as base, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        args = [*load, "-e", f"BASE={base}"]
         for i in range(pairs):
-            order = VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS))
-            rates = {v: run_variant(v, base, Path(tmp), seconds, a.vus) for v in order}
-            line = "  ".join(f"{v}={rates[v]:,.0f}" for v in VARIANTS)
-            print(f"pair {i + 1}: {line} req/s", flush=True)
-            for v in VARIANTS[1:]:
-                ratios[v].append(rates[v] / rates["alone"])
-    for v, rs in ratios.items():
-        print(
-            f"{v}: median ratio to k6 alone {statistics.median(rs):.3f} (runs: {', '.join(f'{r:.3f}' for r in rs)})"
+            order = variants if i % 2 == 0 else list(reversed(variants))
+            first = _variant("alone", base, work, args, timeout)
+            got = {v: _variant(v, base, work, args, timeout) for v in order}
+            last = _variant("alone", base, work, args, timeout)
+            alone = (first.rate + last.rate) / 2
+            print(f"round {i + 1}: alone {first.rate:,.0f} / {last.rate:,.0f} req/s; "
+                  + "  ".join(f"{v} {got[v].rate:,.0f}" for v in order), flush=True)  # fmt: skip
+            for v in variants:
+                ratios[v].append(got[v].rate / alone)
+                results[v].append(got[v])
+    print()
+    for v in variants:
+        print(_report(v, ratios[v], results[v]))
+    print()
+    print(markdown_table(variants, ratios, results))
+    checks = []
+    for v in variants:
+        cores = _cores(results[v])
+        if cores is not None:
+            checks.append(
+                check(Budget(f"{v} loadwatch CPU", "core", BUDGET_CORE, SMOKE_CORE), cores, a.smoke)
+            )
+    return exit_code(checks)
+
+
+def markdown_table(
+    variants: list[str], ratios: dict[str, list[float]], results: dict[str, list[RunResult]]
+) -> str:
+    """The README's table: one row per variant."""
+    rows = ["| path | mode | k6 req/s vs alone (median) | loadwatch core | CPU-s / 1k req | k6 peak RSS | p95 error |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for v in variants:
+        path, mode = v.split("-")
+        rs = [r for r in results[v] if r.lw_cpu_s is not None and r.run_s]
+        core = f"{statistics.median((r.lw_cpu_s or 0) / (r.run_s or 1) for r in rs):.3f}" if rs else "-"
+        per_k = (
+            f"{statistics.median(1000 * (r.lw_cpu_s or 0) / max(1, r.k6_requests) for r in rs):.4f}"
+            if rs
+            else "-"
         )
-    own = statistics.median(ratios["json-file"])
-    for v in ("headless", "tui"):
-        print(
-            f"{v}: loadwatch's own cost on top of k6's JSON emission: {(own - statistics.median(ratios[v])) * 100:.1f} points (budget 3)"
+        err = f"{statistics.median(abs(r.pct_error['p95']) for r in rs if r.pct_error):.1%}" if rs else "-"
+        rss = _mb(max((r.k6_peak_rss or 0) for r in results[v]) or None)
+        rows.append(
+            f"| {path} | {mode} | {statistics.median(ratios[v]):.3f} | {core} | {per_k} | {rss} | {err} |"
         )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

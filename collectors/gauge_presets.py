@@ -5,7 +5,10 @@ postgres_exporter (collector/pg_stat_activity.go, pg_setting.go), pgbouncer_expo
 HikariCP (MicrometerMetricsTracker.java, HikariCPCollector.java), redis_exporter (exporter/exporter.go:
 connected_clients, config maxclients, keyspace_hits/misses counters) and cAdvisor (docs/storage/prometheus.md).
 Gauge names are a contract with the alert rules: cpu, memory, db_pool, redis_clients, cache_hit,
-container_cpu, container_memory. Levels follow the Critical Thresholds table of the seed procedures.
+container_cpu, container_memory. Levels follow the Critical Thresholds table of the seed procedures, and
+each gauge's levels become a rule (runners/rules/defaults.py). Rates use `irate` over 30 s: the last two
+samples, so a 1 s poll of 1 s scrapes sees a 1 s peak (a 1-minute `rate` read a flat 67.7 % while the box was
+100 % busy), and 30 s still covers two scrapes at Prometheus' common 15 s interval.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ PRESETS: dict[str, tuple[GaugeSpec, ...]] = {
     "host": (
         _spec(
             "cpu",
-            '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])))',
+            '100 * (1 - avg by (instance) (irate(node_cpu_seconds_total{mode="idle"}[30s])))',
             split_by="instance",
             title="host CPU (node_exporter)",
             kind=_CPU,
@@ -137,8 +140,8 @@ PRESETS: dict[str, tuple[GaugeSpec, ...]] = {
         ),
         _spec(
             "cache_hit",
-            "100 * rate(redis_keyspace_hits_total[1m])"
-            " / (rate(redis_keyspace_hits_total[1m]) + rate(redis_keyspace_misses_total[1m]))",
+            "100 * irate(redis_keyspace_hits_total[30s])"
+            " / (irate(redis_keyspace_hits_total[30s]) + irate(redis_keyspace_misses_total[30s]))",
             split_by="instance",
             title="Redis keyspace hit rate",
             kind=_CACHE,
@@ -147,7 +150,7 @@ PRESETS: dict[str, tuple[GaugeSpec, ...]] = {
     "cadvisor": (
         _spec(
             "container_cpu",
-            'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[1m])) * 100',
+            'sum by (name) (irate(container_cpu_usage_seconds_total{name!=""}[30s])) * 100',
             split_by="name",
             title="container CPU, % of one core (cAdvisor)",
             kind=_CPU,

@@ -38,6 +38,13 @@ class HostCollector:
         self._me.cpu_percent(None)
         psutil.cpu_percent(None)  # the first call only sets the baseline
         self.cores = psutil.cpu_count() or 1
+        self.k6_peak_rss: int | None = None  # the largest k6 RSS any sample saw
+        self.k6_cpu_s: float | None = None  # k6's CPU seconds at the last sample
+
+    def own_cpu_s(self) -> float:
+        """CPU seconds (user + system) this process has used, its children excluded."""
+        t = self._me.cpu_times()
+        return float(t.user + t.system)
 
     def watch_k6(self, pid: int | None) -> None:
         """Follow this k6 process from now on."""
@@ -63,6 +70,9 @@ class HostCollector:
                 with self._k6.oneshot():
                     k6_cpu = self._k6.cpu_percent(None)
                     k6_rss = self._k6.memory_info().rss
+                    times = self._k6.cpu_times()
+                self.k6_cpu_s = float(times.user + times.system)
+                self.k6_peak_rss = max(self.k6_peak_rss or 0, k6_rss)
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 self._k6 = None
             except psutil.Error as exc:

@@ -28,7 +28,10 @@ T = TypeVar("T")
 IMAGE = "loadwatch-bbx:test"
 """The busybox-static image the tests import (no registry here)."""
 TEST_LABEL = "loadwatch.test"
-"""Every container a test creates carries this label, so teardown removes exactly those."""
+RUN_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+"""Every container this test run creates carries `loadwatch.test=RUN_ID`, so teardown removes exactly
+those: not another run's on a shared daemon."""
+RUN_LABEL = f"{TEST_LABEL}={RUN_ID}"
 BUSYBOX = Path("/usr/bin/busybox")
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -114,15 +117,15 @@ class Daemon:
             The container id.
         """
         name = name or f"lwt-{uuid.uuid4().hex[:8]}"
-        base = ["run", "-d", "--network", "none", "--label", f"{TEST_LABEL}=1", "--name", name]
+        base = ["run", "-d", "--network", "none", "--label", RUN_LABEL, "--name", name]
         cid = self.cli(*base, *options, image, *command)
         self.containers.append(cid)
         return cid
 
     def remove_test_containers(self) -> None:
-        """Remove every container carrying the test label (fast shutdown, clean reuse)."""
+        """Remove every container this test run created (its label value), and only those."""
         try:
-            ids = self.cli("ps", "-aq", "--filter", f"label={TEST_LABEL}", timeout=15).split()
+            ids = self.cli("ps", "-aq", "--filter", f"label={RUN_LABEL}", timeout=15).split()
             if ids:
                 self.cli("rm", "-f", *ids, timeout=60)
         except (RuntimeError, subprocess.TimeoutExpired):

@@ -17,7 +17,7 @@ from collectors.docker_collector import DockerCollector
 from collectors.docker_config import DockerConfig
 from collectors.docker_model import DockerSnapshot
 from tests.components import need_program
-from tests.docker_support import CollectorFactory, Daemon, make_collector, private_daemon, wait_for
+from tests.docker_support import RUN_LABEL, CollectorFactory, Daemon, make_collector, private_daemon, wait_for
 
 __all__ = ["make_collector", "private_daemon"]  # fixtures
 REPO = Path(__file__).resolve().parent.parent
@@ -135,7 +135,7 @@ def test_daemon_stopped_mid_run_and_started_again(
     daemon = private_daemon
     keeper = "keeper"
     daemon.run(["sleep", "3600"], "--restart", "always", name=keeper)
-    collector = make_collector(daemon.host, labels=("loadwatch.test",))
+    collector = make_collector(daemon.host, labels=(RUN_LABEL,))
 
     def measured(name: str) -> bool:
         c = collector.latest().by_name(name)

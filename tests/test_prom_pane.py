@@ -6,8 +6,9 @@ import pytest
 from textual.app import App, ComposeResult
 
 from collectors.gauges import GaugeReading, GaugeSnapshot, SourceState, State
+from runners.model.units import format_gauge_value
 from tui.gauge_chart import GaugeChart, gauge_lines
-from tui.gauges_pane import GaugeRow, GaugesPane, bar_text, format_gauge_value, sparkline_text
+from tui.gauges_pane import GaugeRow, GaugesPane, bar_text, sparkline_text
 
 T = 1_800_000_000.0
 

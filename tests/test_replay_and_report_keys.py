@@ -17,12 +17,12 @@ LOADWATCH = str(Path(sys.executable).parent / "loadwatch")
 ENV = {"K6_NO_USAGE_REPORT": "true", "TERM": "xterm-256color"}
 SIZE = (120, 36)
 RUN_S = 14
-_CLOCK = re.compile(r"(\d\d):(\d\d) / (\d\d):(\d\d)")
+_POSITION = re.compile(r"REPLAY [▶⏸] [\d.]+x (\d\d):(\d\d)")
 
 
 def clock(screen: str) -> int | None:
-    """The header's elapsed seconds (`mm:ss / mm:ss`), None when not on screen."""
-    m = _CLOCK.search(screen)
+    """The replay's position in whole seconds (header: `REPLAY ▶ 2x 00:23 ━━●── 00:46`), None if not shown."""
+    m = _POSITION.search(screen)
     return None if m is None else int(m.group(1)) * 60 + int(m.group(2))
 
 

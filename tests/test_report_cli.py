@@ -28,13 +28,23 @@ def run_once(tmp_path: Path, nginx_url: str, name: str) -> Path:
 def test_report_uses_the_baseline_set_with_runs(tmp_path: Path, k6_bin: str, nginx_url: str) -> None:
     before = run_once(tmp_path, nginx_url, "before")
     after = run_once(tmp_path, nginx_url, "after")
+    before_summary = json.loads((before / "summary.json").read_text())
+    after_summary = json.loads((after / "summary.json").read_text())
     runs = str(tmp_path / "runs")
     out = subprocess.run([*CLI, "runs", "--runs-dir", runs, "--set-baseline", before.name], capture_output=True,
                          text=True, timeout=60, check=True).stdout  # fmt: skip
     assert f"*{before.name}" in out
     report = json.loads(subprocess.run([*CLI, "report", "last", "--format", "json", "--runs-dir", runs],
                                        capture_output=True, text=True, timeout=120, check=True).stdout)  # fmt: skip
-    assert report["baseline"] is not None
+    base = report["baseline"]
+    assert base["run"]["name"] == "before" and report["run"]["name"] == "after"
+    assert base["comparable"] is True and base["warnings"] == [], "same script, k6 and plan"
+    rows = {m["metric"]: m for m in base["metrics"]}
+    assert rows["requests"]["baseline"] == before_summary["requests"]
+    assert rows["requests"]["current"] == after_summary["requests"]
+    assert all(m["verdict"] in ("better", "same", "worse", "n/a") for m in base["metrics"])
+    assert sum(base["counts"].values()) == len(base["metrics"])
+    assert {e["name"] for e in base["endpoints"]} >= {"item"}
     written = subprocess.run([*CLI, "report", after.name, "--runs-dir", runs, "--no-baseline"], capture_output=True,
                              text=True, timeout=120, check=True).stdout.split()  # fmt: skip
     assert {Path(p).name for p in written} >= {"report.md", "report.html"}

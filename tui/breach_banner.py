@@ -8,7 +8,8 @@ from typing import ClassVar
 from textual.widgets import Static
 
 from runners.model.rule_events import Breach
-from runners.rules.format import breach_label, format_value
+from runners.model.units import format_value
+from runners.rules.format import breach_label
 
 
 def banner_text(critical: Sequence[Breach], limit: int = 4) -> str:

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from runners.model.rule_events import Breach
-from runners.rules.format import breach_label, format_seconds, format_value
-from tui.units import format_clock
+from runners.model.units import format_clock, format_seconds, format_value
+from runners.rules.format import breach_label
 
 TAGS = {"critical": "CRIT", "warning": "WARN"}
 LABEL_WIDTH = 30

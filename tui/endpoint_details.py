@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from runners.model.frames import CodeCount, HistogramBin, ThresholdRow
-from tui.units import format_count, format_ms
+from runners.model.units import format_count, format_ms
 
 
 class CodesView(Static):

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from runners.model.frames import EndpointRow
-from tui.units import format_count, format_ms, format_rate
+from runners.model.units import format_count, format_ms, format_rate
 
 # column key, label (units in the label, so a narrow cell never loses them), sort key (bigger is "worse" and
 # comes first by default), width, and priority: the narrower the table, the fewer columns, lowest dropped first.

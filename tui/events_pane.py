@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from runners.model.frames import Mark, RunEvent
-from tui.units import format_clock
+from runners.model.units import format_clock
 
 MAX_GROUPS = 300
 """Event lines kept; older ones are dropped."""
@@ -107,7 +107,8 @@ class EventsPane(Static):
         table.add_row("", Text("marks", style="bold"))
         for m in self._marks:
             note = Text(m.note) if m.note else Text("(instant mark)", style="dim")
-            table.add_row(format_clock(m.elapsed_s), Text("⚑ ", style="bold") + note)
+            unsaved = Text("" if m.saved else "  (not saved yet)", style="bold")
+            table.add_row(format_clock(m.elapsed_s), Text("⚑ ", style="bold") + note + unsaved)
         if not self._marks:
             table.add_row("", Text("no marks yet: m adds one with a note, M an instant one", style="dim"))
         table.add_row("", "")

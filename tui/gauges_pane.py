@@ -11,8 +11,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from collectors.gauges import GaugeReading, GaugeSnapshot, Unit
-from tui.units import PLACEHOLDER
+from collectors.gauges import GaugeReading, GaugeSnapshot
+from runners.model.units import format_gauge_value
 
 SPARK_WINDOW_S = 300.0
 """The sparkline shows at most the last five minutes."""
@@ -32,32 +32,6 @@ _STATE_CLASSES = (
     "-pending",
 )
 History = Mapping[tuple[str, str], Sequence[tuple[float, float]]]
-
-
-def format_gauge_value(value: float | None, unit: Unit) -> str:
-    """Format a gauge value with its unit.
-
-    Args:
-        value: The value; None when unknown.
-        unit: Its unit.
-
-    Returns:
-        The text, for example `85.0 %`, `31.5 MB`, `120 ms` or `1,234`.
-    """
-    if value is None or not math.isfinite(value):
-        return PLACEHOLDER
-    if unit == "%":
-        return f"{value:.1f} %"
-    if unit == "ratio":
-        return f"{value:.3f}"
-    if unit == "seconds":
-        return f"{value * 1000:.0f} ms" if abs(value) < 1 else f"{value:.2f} s"
-    if unit == "bytes":
-        for suffix in ("B", "kB", "MB", "GB", "TB"):
-            if abs(value) < 1000 or suffix == "TB":
-                return f"{value:.0f} B" if suffix == "B" else f"{value:.1f} {suffix}"
-            value /= 1000
-    return f"{value:,.0f}" if value == int(value) or abs(value) >= 100 else f"{value:,.2f}"
 
 
 def bar_text(value: float | None, maximum: float | None, width: int = _BAR_WIDTH) -> str:
@@ -144,11 +118,17 @@ class GaugeRow(Horizontal):
         name, series = key
         self._label = Static(f"{name} {series}".strip(), classes="gauge-label", markup=False)
         self._parts = {part: Static("", classes=f"gauge-{part}", markup=False) for part in _PARTS}
+        self._shown: tuple[GaugeReading, Sequence[tuple[float, float]], float] | None = None
 
     def compose(self) -> ComposeResult:
         """The columns: label, value, bar, sparkline and state."""
         yield self._label
         yield from self._parts.values()
+
+    def on_resize(self) -> None:
+        """Fit the sparkline to the new width (a row first drawn before its layout, or a paused replay)."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, reading: GaugeReading, points: Sequence[tuple[float, float]], now: float) -> None:
         """Show a reading and its recent points.
@@ -158,6 +138,7 @@ class GaugeRow(Horizontal):
             points: `(t, value)` history of this series.
             now: The time now.
         """
+        self._shown = (reading, points, now)
         has_levels = reading.warning is not None or reading.critical is not None
         level = reading.level if reading.state == "ok" else None
         state_class = ("-plain" if not has_levels else f"-{level}") if level else f"-{reading.state}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runners.model.frames import Playback
-from tui.units import format_clock
+from runners.model.units import format_clock
 
 BAR_WIDTH = 20
 

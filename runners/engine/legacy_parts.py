@@ -10,7 +10,7 @@ import bisect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from runners.k6.histogram import Histogram
+from runners.k6.histogram import Histogram, bucket_value
 from runners.k6.stats import percentiles_of
 from runners.model.frames import (
     EndpointRow,
@@ -104,6 +104,8 @@ class LegacyParts:
             for k, v in (self.hists.get(p.t) or {}).items():
                 h.counts[k] = h.counts.get(k, 0) + v
                 h.count += v
+        if h.count:  # the record keeps bucket counts only: min and max are their buckets' values
+            h.min, h.max = bucket_value(min(h.counts)), bucket_value(max(h.counts))
         lat = percentiles_of(h) if h.count else Percentiles()
         s = self.summary.get("latency_ms") or {}
         if at_end and s:  # the recorded summary has the exact figures

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-REDACTED = "***"
-_SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASS(WORD|WD)?|API[_-]?KEY|(^|_)KEY($|_)|AUTH|CREDENTIAL|PRIVATE)", re.I
-)
+from runners.model.redact import REDACTED, strip_userinfo
+
 # Flags loadwatch sets itself; a user value would take k6 out of loadwatch's control.
 _RESERVED = {"--address": "loadwatch runs k6's REST API on a free 127.0.0.1 port itself", "-a": ""}
 _RESERVED["-a"] = _RESERVED["--address"]
@@ -41,22 +38,64 @@ def check_user_args(args: Sequence[str]) -> None:
             raise K6ArgumentError(f"k6 flag {flag} cannot be passed: {_RESERVED[flag]}")
 
 
+TRANSPORTS = ("json", "rw", "otlp")
+_OUTPUTS = {"json": "", "rw": "experimental-prometheus-rw", "otlp": "experimental-opentelemetry"}
+PUSH_INTERVAL = "1s"  # remote write's push and OTLP's export period: freshness on screen vs k6's cost
+
+
 def build_argv(
-    binary: str, script: Path, user_args: Sequence[str], api_port: int, json_target: str, summary_export: Path
+    binary: str,
+    script: Path,
+    user_args: Sequence[str],
+    api_port: int,
+    json_target: str,
+    summary_export: Path,
+    transport: str = "json",
 ) -> list[str]:
-    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script."""
+    """The full `k6 run` argument list: loadwatch's flags, then the user's, then the script.
+
+    Args:
+        transport: how k6 hands its samples over: "json" (every sample on a pipe), "rw" (Prometheus remote
+            write to loadwatch's receiver) or "otlp" (OpenTelemetry over HTTP to loadwatch's receiver);
+            the receiver's address goes in the environment (see `transport_env`).
+    """
+    out = f"json={json_target}" if transport == "json" else _OUTPUTS[transport]
     return [
         binary,
         "run",
         "--address",
         f"127.0.0.1:{api_port}",
         "--out",
-        f"json={json_target}",
+        out,
         "--summary-export",
         str(summary_export),
         *user_args,
         str(script),
     ]
+
+
+def transport_env(transport: str, push_port: int) -> dict[str, str]:
+    """The environment k6's push output needs to reach loadwatch's receiver on 127.0.0.1."""
+    if transport == "rw":
+        return {
+            "K6_PROMETHEUS_RW_SERVER_URL": f"http://127.0.0.1:{push_port}/api/v1/write",
+            "K6_PROMETHEUS_RW_PUSH_INTERVAL": PUSH_INTERVAL,
+            "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
+            "K6_PROMETHEUS_RW_STALE_MARKERS": "false",
+        }
+    if transport == "otlp":
+        return {
+            "K6_OTEL_EXPORTER_TYPE": "http",
+            "K6_OTEL_HTTP_EXPORTER_ENDPOINT": f"127.0.0.1:{push_port}",
+            "K6_OTEL_HTTP_EXPORTER_INSECURE": "true",
+            "K6_OTEL_HTTP_EXPORTER_URL_PATH": "/v1/metrics",
+            "K6_OTEL_METRIC_PREFIX": "",
+            "K6_OTEL_FLUSH_INTERVAL": "100ms",  # k6 drops what it buffered since the last flush at the end
+            "K6_OTEL_EXPORT_INTERVAL": PUSH_INTERVAL,
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "delta",
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": "base2_exponential_bucket_histogram",
+        }
+    return {}
 
 
 def k6_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -66,11 +105,6 @@ def k6_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env.setdefault("K6_WEB_DASHBOARD_HOST", "127.0.0.1")
     env.pop("K6_ADDRESS", None)
     return env
-
-
-def looks_secret(name: str) -> bool:
-    """True when a variable name looks like it holds a token, password or key."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def redact_args(args: Sequence[str]) -> list[str]:
@@ -90,36 +124,10 @@ def redact_args(args: Sequence[str]) -> list[str]:
         elif a.startswith("-e") and "=" in a and not a.startswith("--"):
             out.append("-e" + _mask_env(a[2:]))
         else:
-            out.append(a)
+            out.append(strip_userinfo(a))
     return out
 
 
 def _mask_env(pair: str) -> str:
     name, sep, _value = pair.partition("=")
     return f"{name}={REDACTED}" if sep else pair
-
-
-def redact_text(text: str, secrets: Sequence[str]) -> str:
-    """Replace every known secret value in a line of output."""
-    for s in secrets:
-        if len(s) >= 4:
-            text = text.replace(s, REDACTED)
-    return text
-
-
-def secret_values(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
-    """Values that must never reach a record: `-e` values and secret-looking environment variables."""
-    values: list[str] = []
-    it = iter(args)
-    for a in it:
-        pair = ""
-        if a in ("-e", "--env"):
-            pair = next(it, "")
-        elif a.startswith(("-e=", "--env=")):
-            pair = a.split("=", 1)[1]
-        elif a.startswith("-e") and not a.startswith("--"):
-            pair = a[2:]
-        if "=" in pair:
-            values.append(pair.split("=", 1)[1])
-    values += [v for k, v in env.items() if looks_secret(k) and v]
-    return values

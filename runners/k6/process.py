@@ -3,7 +3,8 @@
 The JSON samples go to a dedicated pipe (`--out json=/dev/fd/N`), not to stdout: k6's stdout carries the
 banner, progress and summary, and `json=-` would splice them into the JSON (facts/k6.md §0.5). A pipe
 rather than a FIFO means k6 never blocks on a reader that is gone; the reader thread drains it without
-pause so k6 is never back-pressured. The child gets PR_SET_PDEATHSIG=SIGKILL, so a `kill -9` of
+pause so k6 is never back-pressured. k6 gets its own process group (not its own session, see `_own`),
+so Ctrl-C in the terminal reaches loadwatch alone. The child gets PR_SET_PDEATHSIG=SIGKILL, so a `kill -9` of
 loadwatch cannot leave k6 running unwatched; it is spawned from a thread that lives exactly as long as
 k6 (the death signal fires when the spawning *thread* ends).
 """
@@ -43,7 +44,7 @@ def _widen_pipe(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
-LineSink = Callable[[str, str], None]  # (stream, text)
+LineSink = Callable[[str, str, int], None]  # (stream, text, characters cut off its end)
 ChunkSink = Callable[[bytes], None]
 
 
@@ -60,6 +61,7 @@ class K6Process:
     """A running (or finished) k6. All methods are safe to call from any thread."""
 
     READ_SIZE = 1 << 20
+    MAX_LINE_BYTES = 64 * 1024
 
     def __init__(
         self, argv: list[str], env: dict[str, str], api_port: int, on_json: ChunkSink, on_line: LineSink
@@ -111,7 +113,10 @@ class K6Process:
                 stderr=subprocess.PIPE,
                 env=self.env,
                 pass_fds=(w,),
-                start_new_session=True,  # the terminal's signals reach loadwatch, which decides
+                # Its own process group, so the terminal's signals reach loadwatch only, which decides; not
+                # its own session: with the kernel's autogroup scheduling a new session is a new CPU group,
+                # and k6 then ran at 0.42 of its speed on a busy box (benchmarks/overhead.py, README).
+                process_group=0,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, set up before fork
             )
         except OSError as exc:
@@ -153,9 +158,16 @@ class K6Process:
             os.close(fd)
 
     def _read_lines(self, stream: IO[bytes], name: str) -> None:
+        # A script can print one line of any size; keep the first MAX_LINE_BYTES of it and count the rest
+        # while reading on, so memory stays bounded whatever it prints.
         with stream:
-            for raw in stream:
-                self._on_line(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+            while raw := stream.readline(self.MAX_LINE_BYTES):
+                cut = 0
+                if not raw.endswith(b"\n"):
+                    while (more := stream.readline(self.MAX_LINE_BYTES)) and not more.endswith(b"\n"):
+                        cut += len(more)
+                    cut += len(more.rstrip(b"\r\n"))
+                self._on_line(name, raw.decode("utf-8", "replace").rstrip("\r\n"), cut)
 
     # ---- control -----------------------------------------------------------------------------------
     def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:

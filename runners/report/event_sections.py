@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runners.report.format import GAUGE_UNIT, Cell, Section, Table, cell, fmt_elapsed, fmt_value
+from runners.model.units import format_elapsed, format_unit_value
+from runners.report.format import GAUGE_UNIT, Cell, Section, Table, cell
 from runners.report.values import unit_of
 
 LEVEL_CLS = {"critical": "fail", "warning": "warn"}
@@ -133,11 +134,13 @@ def breaches(r: dict[str, Any]) -> Section:
             Cell(str(b["rule"])),
             Cell(str(b["metric"]), "code"),
             Cell(str(b["level"]), LEVEL_CLS.get(str(b["level"]), "")),
-            Cell(fmt_elapsed(b["start_s"])),
-            Cell(fmt_elapsed(b["end_s"]) if b["end_s"] is not None else "still firing"),
+            Cell(format_elapsed(b["start_s"])),
+            Cell(format_elapsed(b["end_s"]) if b["end_s"] is not None else "still firing"),
             cell(b.get("duration_s"), "s"),
             cell(b.get("worst"), unit_of(str(b["metric"]))),
-            Cell(f"{b.get('op') or ''} {fmt_value(b.get('threshold'), unit_of(str(b['metric'])))}".strip()),
+            Cell(
+                f"{b.get('op') or ''} {format_unit_value(b.get('threshold'), unit_of(str(b['metric'])))}".strip()
+            ),
         )
         for b in r["breaches"]
     )
@@ -155,15 +158,15 @@ def breaches(r: dict[str, Any]) -> Section:
         fired = ""
         if isinstance(c.get("fired_elapsed_s"), int | float):
             fired = (
-                f" The rule fired at {fmt_elapsed(c['fired_elapsed_s'])}, with {fmt_value(c.get('fired_vus'))} VUs "
-                f"and {fmt_value(c.get('fired_rps'), 'req/s')}: the ceiling is the load when the crossing began."
+                f" The rule fired at {format_elapsed(c['fired_elapsed_s'])}, with {format_unit_value(c.get('fired_vus'))} VUs "
+                f"and {format_unit_value(c.get('fired_rps'), 'req/s')}: the ceiling is the load when the crossing began."
             )
         ceiling = (
-            f"Capacity ceiling (load at the first sustained critical crossing): {fmt_value(c.get('vus'))} VUs and "
-            f"{fmt_value(c.get('rps'), 'req/s')} at {fmt_elapsed(c.get('elapsed_s'))}"
-            f"{' of ' + fmt_value(c.get('planned_s'), 's') + ' planned' if c.get('planned_s') else ''}, when "
-            f"{c.get('metric')} crossed {fmt_value(c.get('threshold'), u)} for {c.get('rule')} "
-            f"({fmt_value(c.get('value'), u)} when it fired).{fired}"
+            f"Capacity ceiling (load at the first sustained critical crossing): {format_unit_value(c.get('vus'))} VUs and "
+            f"{format_unit_value(c.get('rps'), 'req/s')} at {format_elapsed(c.get('elapsed_s'))}"
+            f"{' of ' + format_unit_value(c.get('planned_s'), 's') + ' planned' if c.get('planned_s') else ''}, when "
+            f"{c.get('metric')} crossed {format_unit_value(c.get('threshold'), u)} for {c.get('rule')} "
+            f"({format_unit_value(c.get('value'), u)} when it fired).{fired}"
         )
     else:
         ceiling = "No critical rule fired: no capacity ceiling was reached in this run."
@@ -184,7 +187,7 @@ def breach_log(r: dict[str, Any]) -> Section:
     """Every transition of every rule, in time order."""
     rows = tuple(
         (
-            Cell(fmt_elapsed(e["elapsed_s"])),
+            Cell(format_elapsed(e["elapsed_s"])),
             Cell(str(e["rule"])),
             Cell(
                 str(e["transition"]),
@@ -207,7 +210,7 @@ def marks(r: dict[str, Any]) -> Section:
     rows = tuple(
         (
             Cell(f"M{m['n']}"),
-            Cell(fmt_elapsed(m["elapsed_s"])),
+            Cell(format_elapsed(m["elapsed_s"])),
             Cell(m["note"] or "(no note)"),
             Cell(m["by"], "muted"),
         )
@@ -247,7 +250,7 @@ def generator(r: dict[str, Any]) -> Section:
     for e in g["episodes"]:
         notes.append(
             (
-                f"{fmt_elapsed(e['elapsed_s'])} {e['state']}: {e['warning'] or ''}".strip(),
+                f"{format_elapsed(e['elapsed_s'])} {e['state']}: {e['warning'] or ''}".strip(),
                 "warn" if e["state"] == "saturated" else "",
             )
         )
@@ -268,7 +271,7 @@ def sources(r: dict[str, Any]) -> Section | None:
     notes: list[tuple[str, str]] = [
         (
             f"{len(src.get('gauges') or [])} gauges from {src.get('source')} {where}, polled every "
-            f"{fmt_value(src.get('interval_s'), 's')}.",
+            f"{format_unit_value(src.get('interval_s'), 's')}.",
             "",
         )
     ]
@@ -284,7 +287,7 @@ def sources(r: dict[str, Any]) -> Section | None:
     else:
         notes.append(("No source fault: every gauge answered every poll.", "info"))
     rows = tuple(
-        (Cell(fmt_elapsed(e["elapsed_s"])), Cell(str(e["state"])), Cell(e["text"]))
+        (Cell(format_elapsed(e["elapsed_s"])), Cell(str(e["state"])), Cell(e["text"]))
         for e in src.get("log") or []
     )
     tables = (Table(("at", "state", "what"), rows),) if rows else ()

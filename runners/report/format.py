@@ -1,13 +1,13 @@
-"""How the report prints numbers, times and verdicts, the same in Markdown and HTML."""
+"""The report's building blocks (cells, tables, sections) and its comparison text; numbers come from
+runners.model.units, as on the screen."""
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from runners.report.svg import fmt_time
+from runners.model.units import format_unit_value
 
 __all__ = [
     "GAUGE_UNIT",
@@ -16,9 +16,6 @@ __all__ = [
     "Table",
     "cell",
     "fmt_diff",
-    "fmt_time",
-    "fmt_value",
-    "fmt_wall",
     "safe_id",
 ]
 
@@ -56,29 +53,7 @@ class Section:
 
 def cell(value: Any, unit: str = "", cls: str = "num") -> Cell:
     """A numeric cell, formatted for its unit."""
-    return Cell(fmt_value(value, unit), cls if value is not None else "muted")
-
-
-def fmt_value(v: Any, unit: str = "") -> str:
-    """A value with its unit: `519.98 ms`, `3.57 %`, `217.3 req/s`, `12,168`; a dash when missing."""
-    if v is None or isinstance(v, bool) or not isinstance(v, int | float):
-        return "–" if v is None else str(v)
-    if unit == "ms":
-        return f"{v:.3g} ms" if abs(v) < 10 else f"{v:,.1f} ms"
-    if unit == "ratio":
-        return f"{100.0 * v:.2f} %"
-    if unit == "%":
-        return f"{v:.2f} %"
-    if unit == "req/s":
-        return f"{v:,.1f} req/s"
-    if unit == "s":
-        return f"{v:,.1f} s"
-    if unit == "bytes":
-        return f"{v / 1e6:,.2f} MB"
-    if unit == "MB":
-        return f"{v:,.1f} MB"
-    text = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3g}" if abs(v) < 100 else f"{v:,.1f}"
-    return f"{text} {unit}".strip()
+    return Cell(format_unit_value(value, unit), cls if value is not None else "muted")
 
 
 def fmt_diff(row: dict[str, Any]) -> str:
@@ -90,18 +65,6 @@ def fmt_diff(row: dict[str, Any]) -> str:
     if row.get("diff_pct") is None:
         return f"{row['diff']:+g}"
     return f"{row['diff_pct']:+.1f} %"
-
-
-def fmt_wall(t: Any) -> str:
-    """A unix time as local date and time with its zone."""
-    if not isinstance(t, int | float):
-        return "–"
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(t))
-
-
-def fmt_elapsed(v: Any) -> str:
-    """Seconds since the start as m:ss; a dash when missing."""
-    return fmt_time(float(v)) if isinstance(v, int | float) else "–"
 
 
 def safe_id(text: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runners.report.format import Cell, Section, Table, cell, fmt_diff, fmt_elapsed, fmt_value, fmt_wall
+from runners.model.units import format_elapsed, format_unit_value, format_wall
+from runners.report.format import Cell, Section, Table, cell, fmt_diff
 
 MUST_MATCH = frozenset({"script sha256", "k6 version", "k6 arguments", "planned", "plan"})
 """Run fields that make two runs incomparable when they differ (highlighted in the side-by-side table)."""
@@ -37,7 +38,14 @@ def headline(r: dict[str, Any]) -> Section:
         notes.append(("The two runs may not be comparable: " + "; ".join(base["warnings"]) + ".", "warn"))
     if run.get("status") not in ("finished", "thresholds_failed"):
         notes.append((f"The run ended as {run.get('status')}: {run.get('status_detail') or ''}", "warn"))
-    if not run.get("summary_written"):
+    for problem in run.get("record_damage") or []:
+        notes.append(
+            (f"The run record is damaged ({problem}); this report covers what could be read", "warn")
+        )
+    if run.get("summary_partial"):
+        notes.append(("The run was cut short: per-endpoint numbers and status codes are as the record kept "
+                      "them each second, up to its last second; k6's own verdicts are missing.", "warn"))  # fmt: skip
+    elif not run.get("summary_written"):
         notes.append(
             (
                 "No summary.json: the run was cut short. Per-endpoint numbers and k6's verdicts are missing; "
@@ -48,11 +56,11 @@ def headline(r: dict[str, Any]) -> Section:
     c = r.get("capacity_ceiling")
     if c:
         fired = c.get("fired_elapsed_s")
-        when = f"; it fired at {fmt_elapsed(fired)}" if isinstance(fired, int | float) else ""
+        when = f"; it fired at {format_elapsed(fired)}" if isinstance(fired, int | float) else ""
         notes.append(
             (
-                f"Capacity ceiling: {fmt_value(c.get('vus'))} VUs, {fmt_value(c.get('rps'), 'req/s')} at "
-                f"{fmt_elapsed(c.get('elapsed_s'))}, when {c.get('metric')} began crossing the critical level "
+                f"Capacity ceiling: {format_unit_value(c.get('vus'))} VUs, {format_unit_value(c.get('rps'), 'req/s')} at "
+                f"{format_elapsed(c.get('elapsed_s'))}, when {c.get('metric')} began crossing the critical level "
                 f"of {c.get('rule')}{when}.",
                 "fail",
             )
@@ -62,8 +70,8 @@ def headline(r: dict[str, Any]) -> Section:
         (
             f"{crit['passed']} criteria passed, {crit['failed']} failed, {crit['warned']} warned"
             + (f", {crit['no_data']} without data" if crit["no_data"] else "")
-            + f". {t['requests']:,} requests, {fmt_value(t['error_pct'], '%')} failed, "
-            f"{fmt_value(t['rps_mean'], 'req/s')} on average, p95 {fmt_value(t['latency_ms'].get('p95'), 'ms')}.",
+            + f". {t['requests']:,} requests, {format_unit_value(t['error_pct'], '%')} failed, "
+            f"{format_unit_value(t['rps_mean'], 'req/s')} on average, p95 {format_unit_value(t['latency_ms'].get('p95'), 'ms')}.",
             "fail" if crit["failed"] else "warn" if crit["warned"] else "ok",
         )
     )
@@ -89,15 +97,15 @@ def _run_rows(run: dict[str, Any]) -> list[tuple[str, str]]:
         ("k6 version", str(run.get("k6_version") or "–")),
         ("k6 arguments", " ".join(run.get("k6_args") or []) or "(none)"),
         ("host", str(run.get("host") or "–")),
-        ("started", fmt_wall(run.get("started_at"))),
-        ("ended", fmt_wall(run.get("ended_at"))),
-        ("duration", fmt_value(run.get("duration_s"), "s")),
-        ("planned", fmt_value(run.get("planned_s"), "s")),
+        ("started", format_wall(run.get("started_at"))),
+        ("ended", format_wall(run.get("ended_at"))),
+        ("duration", format_unit_value(run.get("duration_s"), "s")),
+        ("planned", format_unit_value(run.get("planned_s"), "s")),
         ("plan", " / ".join(run.get("plan") or []) or "–"),
         ("status", f"{run.get('status')}: {run.get('status_detail') or ''}"),
         ("k6 exit code", str(run.get("k6_exit_code"))),
         ("stopped by", str(run.get("stopped_by") or "–")),
-        ("window", fmt_value(run.get("window_s"), "s")),
+        ("window", format_unit_value(run.get("window_s"), "s")),
     ]
 
 
@@ -140,11 +148,11 @@ def criteria(r: dict[str, Any]) -> Section:
     rows = []
     for c in crit["rows"]:
         what = f"rule {c['name']}" if c["kind"] == "rule" else "k6 threshold"
-        actual = fmt_value(c["actual"], c["unit"]) + (
+        actual = format_unit_value(c["actual"], c["unit"]) + (
             f" ({c['actual_is']})" if c["actual"] is not None else ""
         )
         if c.get("worst") is not None and c.get("actual_is", "").startswith("p95"):
-            actual += f", worst {fmt_value(c['worst'], c['unit'])}"
+            actual += f", worst {format_unit_value(c['worst'], c['unit'])}"
         about = re.split(r" \(|: ", str(c.get("detail") or ""), maxsplit=1)[0]  # a rule's description
         why = str(c.get("reason") or "") or about
         if c.get("fired"):
@@ -219,7 +227,7 @@ def totals(r: dict[str, Any]) -> Section:
 
 def _pair(f: dict[str, Any]) -> Cell:
     unit = f.get("unit", "")
-    text = f"{fmt_value(f['baseline'], unit)} → {fmt_value(f['current'], unit)}"
+    text = f"{format_unit_value(f['baseline'], unit)} → {format_unit_value(f['current'], unit)}"
     return Cell(
         text + (f" ({fmt_diff(f)})" if f.get("diff") is not None else ""), SOFT_CLS.get(f["verdict"], "")
     )

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from runners.model.units import format_clock
+
 WIDTH, HEIGHT = 960, 256
 PAD_L, PAD_R, PAD_T, PAD_B = 62, 18, 52, 30
 MAX_POINTS = 1200  # per line; longer runs are thinned to the min and max of each slice, so spikes survive
@@ -19,13 +21,6 @@ INK = "#1f2937"
 MUTED = "#6b7280"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', 'DejaVu Sans', Arial, sans-serif"
 _TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
-
-
-def fmt_time(seconds: float) -> str:
-    """`m:ss`, or `h:mm:ss` from an hour on."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 def fmt_tick(v: float) -> str:
@@ -146,7 +141,7 @@ def chart_svg(
     for s in chart.get("spans") or []:
         x0, x1 = sc.x(float(s["start_s"])), sc.x(float(s["end_s"]))
         colour = LEVEL_COLOUR.get(str(s.get("level")), MUTED)
-        tip = f"{s.get('rule')} ({s.get('metric')}) {s.get('level')} {fmt_time(s['start_s'])}-{fmt_time(s['end_s'])}"
+        tip = f"{s.get('rule')} ({s.get('metric')}) {s.get('level')} {format_clock(s['start_s'], short=True)}-{format_clock(s['end_s'], short=True)}"
         out.append(
             f'<g class="breach"><title>{escape(tip)}</title><rect x="{x0}" y="{PAD_T}" width="{max(x1 - x0, 1.0)}" '
             f'height="{height - PAD_T - PAD_B}" fill="{colour}" fill-opacity="0.14"/><rect x="{x0}" y="{PAD_T}" '
@@ -154,7 +149,7 @@ def chart_svg(
         )
     for f in chart.get("faults") or []:
         x0, x1 = sc.x(float(f["start_s"])), sc.x(float(f["end_s"]))
-        tip = f"{f.get('gauge')}: {f.get('state')} {f.get('reason') or ''} {fmt_time(f['start_s'])}-{fmt_time(f['end_s'])}"
+        tip = f"{f.get('gauge')}: {f.get('state')} {f.get('reason') or ''} {format_clock(f['start_s'], short=True)}-{format_clock(f['end_s'], short=True)}"
         out.append(
             f'<g class="fault"><title>{escape(tip)}</title><rect x="{x0}" y="{PAD_T}" width="{max(x1 - x0, 1.0)}" '
             f'height="{height - PAD_T - PAD_B}" fill="{FAULT_COLOUR}" fill-opacity="0.18"/><text x="{x0 + 3}" '
@@ -168,7 +163,7 @@ def chart_svg(
         )
     for t in time_ticks(sc.x_end):
         out.append(
-            f'<text x="{sc.x(t)}" y="{height - PAD_B + 17}" text-anchor="middle" fill="{MUTED}">{fmt_time(t)}</text>'
+            f'<text x="{sc.x(t)}" y="{height - PAD_B + 17}" text-anchor="middle" fill="{MUTED}">{format_clock(t, short=True)}</text>'
         )
     mid = (PAD_T + height - PAD_B) // 2
     out.append(
@@ -193,7 +188,7 @@ def chart_svg(
             )
     for m in marks:
         x = sc.x(float(m.get("elapsed_s") or 0.0))
-        tip = f"M{m.get('n')} at {fmt_time(float(m.get('elapsed_s') or 0.0))}: {m.get('note') or '(no note)'}"
+        tip = f"M{m.get('n')} at {format_clock(float(m.get('elapsed_s') or 0.0), short=True)}: {m.get('note') or '(no note)'}"
         out.append(
             f'<g class="mark"><title>{escape(tip)}</title><line x1="{x}" y1="{PAD_T}" x2="{x}" y2="{height - PAD_B}" '
             f'stroke="{MARK_COLOUR}" stroke-width="1.2" stroke-dasharray="4 3"/><text x="{x + 3}" y="{PAD_T + 16}" '

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runners.model.rule_events import Transition
-from runners.rules.format import format_value
+from runners.model.units import format_value
 
 LOAD_HISTORY = 4 * 3600
 """Load snapshots kept (two per second: the last half hour; a crossing is at most a `for` window old)."""

@@ -1,87 +1,11 @@
-"""Text for rules and breaches: values with the unit their path implies, durations, the `loadwatch rules` table."""
+"""Text for rules and breaches: conditions, glob matches and the `loadwatch rules` table (numbers: runners.model.units)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from runners.model.rule_spec import Rule
-
-_BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-PERCENT_GAUGES = frozenset({"cpu", "memory", "db_pool", "redis_clients", "cache_hit"})
-"""The preset gauges, all in percent (the Prometheus side's contract)."""
-
-
-def _number(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    size = abs(value)
-    if size >= 100 or value == int(value):
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:.1f}"
-    if size >= 0.1:
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
-
-
-def _exact(value: float) -> str:
-    return format(value, ",.10g") if math.isfinite(value) else str(value)
-
-
-def format_value(path: str, value: float | None, *, exact: bool = False) -> str:
-    """Format a value with the unit its metric path implies.
-
-    Args:
-        path: The metric path or glob (`k6.p95_ms`, `container.*.mem_bytes`, `gauge.cpu`).
-        value: The value; None when there is no data.
-        exact: Keep every significant digit (for thresholds); else round for reading.
-
-    Returns:
-        For example `612 ms`, `1.5 %`, `1.2 GiB`, `830/s`, or `no data`.
-    """
-    if value is None:
-        return "no data"
-    number = _exact if exact else _number
-    suffix = path.rsplit(".", 1)[-1]
-    if path.startswith("gauge.") and path.split(".")[1].rstrip("*?") in PERCENT_GAUGES:
-        return f"{number(value)} %"
-    if suffix.endswith("_ms"):
-        return f"{number(value)} ms"
-    if suffix.endswith("_pct"):
-        return f"{number(value)} %"
-    if suffix.endswith("_mb"):
-        return f"{number(value)} MB"
-    if suffix == "rps" or suffix.endswith("_per_s"):
-        return f"{number(value)}/s"
-    if suffix.endswith("_bytes"):
-        size, unit = float(value), 0
-        while abs(size) >= 1024 and unit < len(_BYTE_UNITS) - 1:
-            size /= 1024
-            unit += 1
-        return f"{number(size)} {_BYTE_UNITS[unit]}"
-    return number(value)
-
-
-def format_seconds(seconds: float) -> str:
-    """Format a duration compactly: `0s`, `10s`, `1m30s`, `2h5m`.
-
-    Args:
-        seconds: The duration in seconds.
-
-    Returns:
-        The text.
-    """
-    if 0 < seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m{secs}s" if secs else f"{minutes}m"
-    return f"{secs}s"
+from runners.model.units import format_seconds, format_value
 
 
 def describe_condition(rule: Rule) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from runners.model.rule_events import Breach, Transition
 from runners.model.rule_spec import Rule, check_rule, glob_regex
-from runners.rules.format import format_seconds
+from runners.model.units import format_seconds
 from runners.rules.track import FIRING, Track
 
 MAX_TRACKS = 10_000

@@ -23,7 +23,7 @@ from collections import deque
 
 from runners.model.rule_events import LEVEL_RANK, Breach, Transition, TransitionKind, due_actions
 from runners.model.rule_spec import COMPARE, Level, Rule
-from runners.rules.format import format_seconds, format_value
+from runners.model.units import format_seconds, format_value
 
 OK, PENDING, FIRING, RESOLVED = "ok", "pending", "firing", "resolved"
 DEESCALATE_MIN_S = 5.0

@@ -1,0 +1,92 @@
+"""What a k6 push output (remote write, OTLP) hands over: per-series deltas since the previous push."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import Enum
+
+Tags = tuple[tuple[str, str], ...]  # sorted (name, value) pairs, the sample's tags
+
+
+class Kind(Enum):
+    """The k6 metric type a series carries."""
+
+    COUNTER = "counter"
+    GAUGE = "gauge"
+    RATE = "rate"
+    TREND = "trend"
+
+
+@dataclass(frozen=True, slots=True)
+class HistDelta:
+    """Observations of one interval, in exponential buckets.
+
+    `buckets` holds (representative value, count) with the value at the bucket's geometric middle,
+    already in k6's unit (milliseconds for time metrics); `zero` counts observations at or near 0.
+    """
+
+    count: int
+    total: float
+    buckets: tuple[tuple[float, int], ...]
+    zero: int = 0
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesDelta:
+    """One series' change over one push interval.
+
+    COUNTER: `value` is the increase. GAUGE: `value` is the last value. RATE: `value` counts non-zero
+    samples and `total` all samples (`total` is -1 when only the cumulative ratio is known, then `value`
+    is that ratio). TREND: `hist` holds the interval's observations.
+    """
+
+    metric: str
+    tags: Tags
+    kind: Kind
+    t: float  # unix seconds the interval is attributed to (its middle)
+    value: float = 0.0
+    total: int = 0
+    hist: HistDelta | None = None
+
+
+def exp_bucket_value(index: int, scale: int) -> float:
+    """The geometric middle of exponential bucket `index` at `scale`, i.e. of (base**index, base**(index+1)].
+
+    OTLP's exponential histograms and Prometheus native histograms share this layout (Prometheus's
+    `schema` is OTLP's `scale`; its bucket `index` is OTLP's `index + 1`).
+    """
+    return float(2.0 ** ((index + 0.5) * 2.0**-scale))
+
+
+@dataclass(slots=True)
+class PushInbox:
+    """Thread-safe hand-over from a receiver (HTTP thread) to the engine's tick."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[SeriesDelta] = field(default_factory=list)
+    pushes: int = 0
+    bad_pushes: int = 0
+    last_error: str = ""
+    bytes_in: int = 0
+
+    def put(self, deltas: list[SeriesDelta], size: int) -> None:
+        """Add one decoded push."""
+        with self.lock:
+            self.pending.extend(deltas)
+            self.pushes += 1
+            self.bytes_in += size
+
+    def reject(self, why: str) -> None:
+        """Count a push that could not be read."""
+        with self.lock:
+            self.bad_pushes += 1
+            self.last_error = why[:200]
+
+    def take(self) -> list[SeriesDelta]:
+        """Every delta received since the last call."""
+        with self.lock:
+            out, self.pending = self.pending, []
+        return out
