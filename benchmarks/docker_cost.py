@@ -5,6 +5,8 @@ namespace), follows them with `DockerCollector` while a loop reads it like the U
 `latest()`, `drain_events()`, `values_for_rules()`), and prints this process's CPU % of one core per second,
 the CPU it spends per UI tick, how long the readers took, and the daemon's own CPU when it is private.
 The containers are removed at the end. `--smoke` follows 5 containers for 3 s.
+Budgets (exit status 1 when missed): loadwatch's CPU while following at most 3 % of one core (half the
+0.06-core overhead budget) and the UI tick's reads at most 5 ms (median); --smoke: 10 % and 20 ms.
 
 Usage: python -m benchmarks.docker_cost [--containers 50] [--seconds 20] [--smoke]
 """
@@ -14,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
+from benchmarks.budget import Budget, check, exit_code
 from collectors.docker_collector import DockerCollector
 from collectors.docker_config import DockerConfig
 from tests.docker_support import (
@@ -97,8 +101,12 @@ def measure(collector: DockerCollector, seconds: float, dockerd: psutil.Process 
     return figures
 
 
-def main() -> None:
-    """Start the containers, follow them, print the figures, clean up."""
+CPU = Budget("loadwatch CPU while following", "% of a core", full=3.0, smoke=10.0)
+READS = Budget("UI tick reads, median", "ms", full=5.0, smoke=20.0)
+
+
+def main() -> int:
+    """Start the containers, follow them, print the figures, clean up; 1 when a budget is missed."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--containers", type=int, default=50)
     p.add_argument("--seconds", type=float, default=20.0)
@@ -135,6 +143,9 @@ def main() -> None:
         for key, value in figures.items():
             print(f"{key:32} {value}")
         print(json.dumps(figures))
+        cpu, reads = figures["loadwatch_cpu_pct_mean"], figures["reader_ms_per_tick_median"]
+        assert isinstance(cpu, float) and isinstance(reads, float)
+        return exit_code([check(CPU, cpu, a.smoke), check(READS, reads, a.smoke)])
     finally:
         if collector is not None:
             collector.stop(5.0)
@@ -142,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

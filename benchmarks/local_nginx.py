@@ -1,4 +1,4 @@
-"""A throwaway nginx (one worker, its own config and folder) on a free 127.0.0.1 port."""
+"""A throwaway nginx (one worker, its own config and folder) on a free 127.0.0.1 port it is seen to hold."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from runners.k6.command import free_port
+from benchmarks.listen import start_listening
 
 NGINX_CONF = """
 worker_processes 1;
@@ -57,12 +57,16 @@ def local_nginx(folder: Path | None = None, own_session: bool = False) -> Iterat
     with tempfile.TemporaryDirectory(prefix="lw-nginx-") as tmp:
         d = folder or Path(tmp)
         (d / "tmp").mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, port=port))
-        proc = subprocess.Popen(
-            [binary, "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"],
-            start_new_session=own_session,
-        )
+
+        def launch(port: int) -> subprocess.Popen[bytes]:
+            (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, port=port))
+            return subprocess.Popen(
+                [binary, "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"],
+                stderr=subprocess.DEVNULL,
+                start_new_session=own_session,
+            )
+
+        port, proc = start_listening(launch)  # its master process holds the port: nobody else answers
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 10

@@ -9,7 +9,8 @@ Each round runs `alone` first and last and every variant in between (the order r
 round); a variant's ratio is its k6 requests/s over the mean of its round's two `alone` runs.
 Prints per variant the median ratio and every pair, loadwatch's CPU (per second of run and per 1,000
 requests, start-up excluded), k6's peak RSS, loadwatch's percentile error against k6's own summary and
-what it counted against k6's counts; then a Markdown table for the README.
+what it counted against k6's counts; then a Markdown table for the README. Exits 1 when loadwatch's CPU
+of any variant misses the budget (0.06 core; --smoke: 0.25, for a 2 s run on a busy CI box).
 
 Usage: python -m benchmarks.overhead [--pairs 7] [--seconds 10] [--vus 10] [--paths json,rw,otlp]
                                      [--modes sink,headless,tui] [--smoke]
@@ -19,13 +20,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.budget import Budget, check, exit_code
 from benchmarks.local_nginx import local_nginx
 from benchmarks.overhead_runs import RunResult, run_k6, run_loadwatch
 
 BUDGET_CORE = 0.06
+SMOKE_CORE = 0.25  # a 2 s smoke on a busy CI box: start-up and scheduling noise weigh far more
+
+
+def _cores(results: list[RunResult]) -> float | None:
+    """Median share of one core loadwatch used per second of run, None for k6-only variants."""
+    lw = [r.lw_cpu_s / r.run_s for r in results if r.lw_cpu_s is not None and r.run_s]
+    return statistics.median(lw) if lw else None
 
 
 def _variant(name: str, base: str, work: Path, load: list[str], timeout: float) -> RunResult:
@@ -67,8 +77,8 @@ def _report(variant: str, ratios: list[float], results: list[RunResult]) -> str:
     return line
 
 
-def main() -> None:
-    """Run the rounds and print the figures."""
+def main() -> int:
+    """Run the rounds and print the figures; exit status 1 when loadwatch's CPU misses the bound."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pairs", type=int, default=7)
     p.add_argument("--seconds", type=int, default=10)
@@ -103,6 +113,14 @@ def main() -> None:
         print(_report(v, ratios[v], results[v]))
     print()
     print(markdown_table(variants, ratios, results))
+    checks = []
+    for v in variants:
+        cores = _cores(results[v])
+        if cores is not None:
+            checks.append(
+                check(Budget(f"{v} loadwatch CPU", "core", BUDGET_CORE, SMOKE_CORE), cores, a.smoke)
+            )
+    return exit_code(checks)
 
 
 def markdown_table(
@@ -129,4 +147,4 @@ def markdown_table(
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -12,8 +13,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runners.config.run_config import RunConfig
     from runners.engine.live import RunEngine, RunSpec
+    from runners.engine.terminal_watch import TerminalWatch
 
 VERSION = "0.1.0"
 
@@ -136,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadwatch` console script."""
     own, k6_args = _split_k6_args(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(own)
+    # Records, snapshots, reports and k6's own summary are the user's only: folders 0700, files 0600.
+    os.umask(0o077)
     if args.command in ("runs", "show", "replay"):
         return _records(args)
     if args.command == "report":
@@ -152,18 +158,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.engine_go is not None and not _host_may_go(args.engine_go):
         return 0  # the launcher found the configuration invalid: create nothing
     if args.command == "run":
-        config = _config(args, screen=not args.headless)
+        config = _config(args, screen=args.engine_host is None)
         return 2 if config is None else _run(args, Path(args.script), k6_args, config, {})
     return _demo(args, k6_args)
 
 
-def _config(args: argparse.Namespace, *, screen: bool, demo: bool = False) -> RunConfig | None:
-    """The configuration, read once; None (after saying why) when it is invalid."""
+def _config(args: argparse.Namespace, *, screen: bool = True, demo: bool = False) -> RunConfig | None:
+    """The configuration, read once; None (after saying why) when it is invalid.
+
+    `[keys]` is checked by every command, headless or not, so one file never passes one command and fails
+    another; only an engine host skips it (`screen=False` there: its launcher checked the file already).
+    """
     from runners.config.loader import ConfigError
     from runners.config.run_config import load_run_config
 
     key_ids = None
-    if screen and getattr(args, "engine_host", None) is None:
+    if screen:
         from tui.app import LoadwatchApp
 
         key_ids = LoadwatchApp.binding_ids()
@@ -177,7 +187,7 @@ def _config(args: argparse.Namespace, *, screen: bool, demo: bool = False) -> Ru
 def _rules(args: argparse.Namespace) -> int:
     from runners.rules.format import format_rules
 
-    config = _config(args, screen=False)
+    config = _config(args)
     if config is None:
         return 2
     path = config.path
@@ -264,22 +274,42 @@ def _records(args: argparse.Namespace) -> int:
             from runners.report.run_card import show_card
 
             print(show_card(record))
-        return 0
+        for problem in record["damage"]:
+            print(
+                f"loadwatch: the run record is damaged: {problem}; shown is what could be read",
+                file=sys.stderr,
+            )
+        return 1 if record["damage"] else 0
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
+    return _replay(folder, args)
+
+
+def _replay(folder: Path, args: argparse.Namespace) -> int:
     from runners.engine.replay import ReplayControl
-    from runners.record.reader import RecordReadError
+    from runners.record.reader import RecordReader, RecordReadError
     from tui.app import LoadwatchApp
 
     try:
+        with RecordReader(folder) as reader:
+            damage, seconds = reader.check(), reader.count_seconds()
         control = ReplayControl(folder, speed=args.speed, autoplay=not args.paused, start_s=args.at)
     except RecordReadError as exc:
         print(f"loadwatch: {exc}", file=sys.stderr)
-        return 1
+        return 2
+    notes = [f"loadwatch: the run record is damaged: {p}; replaying the {seconds} seconds that could be read"
+             for p in damage]  # fmt: skip
+    for note in notes:
+        print(note, file=sys.stderr)
+    if damage and not seconds:
+        control.close()
+        return 2
     LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
     control.close()
-    return 0
+    for note in notes:  # again: the screen covered them
+        print(note, file=sys.stderr)
+    return 1 if damage else 0
 
 
 def _runs_table(rows: list[object], runs_dir: Path, baseline: Path | None = None) -> str:
@@ -309,9 +339,8 @@ def _demo(args: argparse.Namespace, k6_args: list[str]) -> int:
     if args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(
-        args, screen=not args.headless, demo=True
-    )  # invalid: nothing starts, not even the target
+    # Invalid: nothing starts, not even the target.
+    config = _config(args, screen=args.engine_host is None, demo=True)
     if config is None:
         return 2
     kwargs = {} if args.pool_size is None else {"pool_size": args.pool_size}
@@ -349,8 +378,6 @@ def _run(
         transport=getattr(args, "transport", "json"),
     )
     if args.engine_host is not None:
-        import os
-
         import psutil
 
         spec = replace(
@@ -373,6 +400,8 @@ def _run(
     if args.engine_host is not None:
         return _host(engine, args, config)  # writes the JSON summary before its viewers are let go
     code = _headless(engine, args)
+    for note in engine.notes:  # what happened after the last frame (a record that could not be completed)
+        print(f"loadwatch: {note}", file=sys.stderr)
     if args.json_summary is not None:
         from runners.engine.summary import write_summary
 
@@ -386,28 +415,43 @@ def _make_engine(spec: RunSpec) -> RunEngine:
     return RunEngine(spec)
 
 
-def _install_stop_signals(engine: RunEngine, on_stop: object = None) -> None:
+def _install_stop_signals(engine: RunEngine, on_stop: Callable[[], None] | None = None) -> TerminalWatch:
+    """Ctrl+C and SIGTERM stop the run (a second time: at once); a lost terminal, by SIGHUP or by any other
+    route the returned watch notices (a hang-up with no signal, EOF or EIO), stops it too, once."""
+    from runners.engine.terminal_watch import TerminalWatch, quiet_std_streams
+
     presses = {"n": 0}
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
+    def stop(reason: str) -> None:
         presses["n"] += 1
-        reason = {signal.SIGHUP: "terminal lost (SIGHUP)", signal.SIGTERM: "SIGTERM"}.get(
-            signal.Signals(signum), "ctrl+c"
-        )
         engine.request_stop(hard=presses["n"] > 1, reason=reason)
-        if callable(on_stop):
+        if on_stop is not None:
             on_stop()
+
+    def terminal_lost(how: str) -> None:
+        quiet_std_streams()  # nothing left to read or write: no spinning on EOF, no blocking on a dead pty
+        stop(f"terminal lost ({how})")
+
+    watch = TerminalWatch(terminal_lost)
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            watch.lost("SIGHUP")
+        else:
+            stop("SIGTERM" if signum == signal.SIGTERM else "ctrl+c")
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, handler)
+    return watch.start()
 
 
 def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     from runners.engine.exit_status import exit_status_for
     from runners.engine.headless import HeadlessPrinter
 
-    engine.add_listener(HeadlessPrinter(every_s=args.progress_every))
-    _install_stop_signals(engine)
+    printer = HeadlessPrinter(every_s=args.progress_every)
+    engine.add_listener(printer)
+    printer.on_lost = _install_stop_signals(engine).lost  # EIO or EPIPE on stdout: the terminal is gone
     engine.start()
     print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
     while not engine.wait(0.5):
@@ -452,15 +496,10 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
     if args.command == "demo" and args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, screen=False)  # invalid: nothing starts
+    config = _config(args, demo=args.command == "demo")  # invalid (the [keys] table too): nothing starts
     if config is None:
         return 2
     launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen
-    if not args.detach:
-        config = _config(args, screen=True)  # the [keys] table is checked against the screen's bindings
-        if config is None:
-            launch.cancel()
-            return 2
     launch.go()
     if args.detach:
         from runners.session.commands import detached_message

@@ -1,9 +1,10 @@
-"""Real Prometheus and node exporter on free 127.0.0.1 ports, a slow stand-in, and their pytest fixtures."""
+"""Real Prometheus and node exporter on free 127.0.0.1 ports, a slow link to them, and their fixtures."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -17,8 +18,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from benchmarks.listen import start_listening
 from runners.demo.target import DemoTarget
-from runners.k6.command import free_port
 from tests.components import need_program
 
 SCRAPE_INTERVAL_S = 1.0
@@ -46,11 +47,14 @@ class NodeExporter:
             workdir: Where its log goes.
         """
         binary = need_program("prometheus-node-exporter")
-        self.port = free_port()
         self.log = workdir / "node_exporter.log"
-        argv = [binary, f"--web.listen-address=127.0.0.1:{self.port}", "--no-collector.systemd"]
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+        def launch(port: int) -> subprocess.Popen[bytes]:
+            argv = [binary, f"--web.listen-address=127.0.0.1:{port}", "--no-collector.systemd"]
+            with self.log.open("ab") as log:
+                return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+        self.port, self.proc = start_listening(launch)
         _wait_http(f"http://127.0.0.1:{self.port}/metrics", self.proc, self.log)
 
     @property
@@ -76,7 +80,7 @@ class PrometheusServer:
         """
         self.binary = need_program("prometheus")
         self.workdir = workdir
-        self.port = port or free_port()
+        self.port = port or 0  # 0: the first start finds a free port and holds it
         self.targets = targets
         jobs = [
             {"job_name": job, "static_configs": [{"targets": [target]}]}
@@ -97,17 +101,23 @@ class PrometheusServer:
         """Base URL of the HTTP API."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        """Start (or restart after `kill`) on the same port and storage; waits until it is ready."""
+    def _launch(self, port: int) -> subprocess.Popen[bytes]:
         argv = [
             self.binary,
             f"--config.file={self.config_path}",
             f"--storage.tsdb.path={self.workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--web.listen-address=127.0.0.1:{port}",
             "--storage.tsdb.retention.time=1d",
         ]
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+    def start(self) -> None:
+        """Start (or restart after `kill`) on the same port and storage; waits until it is ready."""
+        if self.port:
+            self.proc = self._launch(self.port)
+        else:
+            self.port, self.proc = start_listening(self._launch, timeout_s=30.0)
         _wait_http(f"{self.url}/-/ready", self.proc, self.log)
 
     def wait_up(self, timeout: float = UP_TIMEOUT_S) -> None:
@@ -152,41 +162,41 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 class SlowServer:
-    """A Prometheus stand-in on 127.0.0.1 that waits `delay_s` before answering every query with 42."""
+    """A real Prometheus reached through a slow link: a proxy on 127.0.0.1 that holds each request back
+    `delay_s` seconds, then forwards it to the real server and returns that server's own answer."""
 
-    def __init__(self, delay_s: float) -> None:
+    def __init__(self, upstream: str, delay_s: float) -> None:
         """Start serving.
 
         Args:
-            delay_s: Seconds to wait before each answer (change it any time).
+            upstream: The real Prometheus's base URL.
+            delay_s: Seconds to hold each request back (change it any time).
         """
+        self.upstream = upstream
         self.delay_s = delay_s
         self.requests = 0
         self._closing = threading.Event()
+        self._client = httpx.Client(timeout=10)  # kept-alive connections: the link adds only the delay
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            """Waits, then answers a one-series vector."""
+            """Waits, then relays the real server's answer."""
 
             def do_GET(self) -> None:
-                """Answer any GET."""
+                """Relay any GET."""
                 server.requests += 1
-                server._closing.wait(server.delay_s)  # ends early at shutdown
-                body = json.dumps(
-                    {
-                        "status": "success",
-                        "data": {
-                            "resultType": "vector",
-                            "result": [{"metric": {"job": "slow"}, "value": [time.time(), "42"]}],
-                        },
-                    }
-                ).encode()
+                if server._closing.wait(server.delay_s):  # ends early at shutdown
+                    return
+                try:
+                    answer = server._client.get(server.upstream + self.path)
+                except httpx.HTTPError:
+                    return
                 with contextlib.suppress(OSError):  # the client may have given up already
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_response(answer.status_code)
+                    self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
+                    self.send_header("Content-Length", str(len(answer.content)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    self.wfile.write(answer.content)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -208,6 +218,7 @@ class SlowServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+        self._client.close()
 
 
 class RampExporter(Collector):
@@ -221,8 +232,8 @@ class RampExporter(Collector):
         self.t0 = time.time()
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
-        self.port = free_port()
-        self._httpd, self._thread = start_http_server(self.port, addr="127.0.0.1", registry=registry)
+        self._httpd, self._thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+        self.port = int(self._httpd.server_address[1])  # bound here: read back, no race
 
     def collect(self) -> Iterator[Metric]:
         """The three metrics, computed at scrape time."""
@@ -274,16 +285,25 @@ def prometheus_stack(
 
 
 @pytest.fixture
-def slow_server() -> Iterator[SlowServer]:
-    """A slow Prometheus stand-in (3 s per answer until changed)."""
-    server = SlowServer(3.0)
-    yield server
-    server.close()
+def slow_server(prometheus_stack: PrometheusServer) -> Iterator[SlowServer]:
+    """The real Prometheus (scraping the demo target) behind a slow link: 3 s per answer until changed."""
+    server = SlowServer(prometheus_stack.url, 3.0)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+_HELD: list[socket.socket] = []
 
 
 def no_server_url() -> str:
-    """A 127.0.0.1 URL where nothing listens (a free port, closed again)."""
-    return f"http://127.0.0.1:{free_port()}"
+    """A 127.0.0.1 URL where nothing listens: a port this process keeps bound without listening, so no
+    other process can take it and connections to it are refused for the rest of the test run."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def require_prometheus() -> None:

@@ -90,7 +90,7 @@ def test_keymap_validation() -> None:
     ids = LoadwatchApp.binding_ids()
     assert {"abort-run", "snapshot", "mark", "instant-mark", "pause-display", "help", "quit"} <= ids
     assert parse_keymap(RawConfig(None, {"keys": {"abort-run": "x"}}), ids) == {"abort-run": "x"}
-    with pytest.raises(ConfigError, match="no such key binding"):
+    with pytest.raises(ConfigError, match="unknown key binding"):
         parse_keymap(RawConfig(None, {"keys": {"nope": "x"}}), ids)
 
 

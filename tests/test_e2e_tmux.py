@@ -152,3 +152,40 @@ def test_sighup_when_the_terminal_goes_away(tmp_path: Path, k6_bin: str) -> None
     assert meta["status"] == "aborted" and "SIGHUP" in meta["stopped_by"]
     assert meta["ended_at"] > meta["started_at"]
     assert (run_dir / "summary.json").is_file()
+
+
+def test_demo_to_its_end_shows_the_result_then_q_prints_the_closing_summary(
+    tmp_path: Path, k6_bin: str
+) -> None:
+    runs = tmp_path / "runs"
+    loadwatch = str(Path(sys.executable).parent / "loadwatch")
+    # A pool of 4 connections saturates early whatever the box's speed: 503s and failed thresholds for sure.
+    term = Tmux([loadwatch, "demo", "--speed", "4", "--pool-size", "4", "--runs-dir", str(runs)], cwd=tmp_path,
+                size=(80, 24),
+                env={"K6_NO_USAGE_REPORT": "true", "TERM": "xterm-256color"})  # fmt: skip
+    try:
+        screen = term.wait_for(lambda s: "THRESHOLDS (k6's verdict)" in s, 120, "the end-of-run result")
+        assert re.search(r"^\s*FAIL\s+thresholds failed", screen, re.M), screen
+        assert "whole run" in screen and "STATUS CODES (whole run)" in screen
+        assert re.search(r"^\s*503\s+[\d,]+\s+\d", screen, re.M), "the run's 503s are counted"
+        screen = term.wait_for(lambda s: "R Report" in s.splitlines()[-1], 5, "the footer of a finished run")
+        footer = screen.splitlines()[-1]
+        assert (
+            "R Report" in footer and "P Replay" in footer and "Abort" not in footer and "Mark" not in footer
+        )
+        term.send("1")
+        term.wait_for(lambda s: "WHOLE RUN (" in s and "req/s avg" in s, 5, "the whole-run numbers")
+        term.send("R")
+        term.wait_for(lambda s: "report written" in s, 60, "the report (R is enabled)")
+        term.send("q")
+        term.wait_for(lambda s: "EXIT=" in s, 30, "loadwatch to exit")
+        screen = term.scrollback()
+    finally:
+        term.close()
+    (run_dir,) = runs.iterdir()
+    assert "EXIT=99" in screen, screen
+    joined = screen.replace("\n", "")  # long paths wrap at 80 columns
+    for wanted in ("FAIL  run demo", "thresholds", "http_req_failed rate<0.01", "breaches", "status codes:",
+                   f"record: {run_dir}", f"report: {run_dir}/report"):  # fmt: skip
+        assert wanted in joined, (wanted, screen)
+    assert (run_dir / "report.html").is_file()

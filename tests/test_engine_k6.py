@@ -13,6 +13,7 @@ from runners.engine.live import RunEngine, RunSpec
 from runners.model.frames import Frame, RunState
 from runners.record.reader import RecordReader
 from tests import k6_scripts
+from tests.engine_wait import wait_for_requests
 
 pytestmark = pytest.mark.integration
 TREND_STATS = ["--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)"]
@@ -89,9 +90,7 @@ def test_graceful_stop_runs_teardown_and_writes_k6_summary(
         RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--duration", "60s"), runs_dir=tmp_path)
     )
     engine.start()
-    deadline = time.monotonic() + 20
-    while engine.stats.requests == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_requests(engine)
     pid = engine.k6.pid
     engine.request_stop(reason="test")
     assert engine.wait(30)
@@ -108,7 +107,7 @@ def test_hard_stop_ends_k6_at_once(tmp_path: Path, k6_bin: str, nginx_url: str) 
         RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--duration", "60s"), runs_dir=tmp_path)
     )
     engine.start()
-    time.sleep(2)
+    wait_for_requests(engine)
     t0 = time.monotonic()
     engine.request_stop(reason="test")
     engine.request_stop(hard=True, reason="test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runners.k6.output_buffer import OutputBuffer
+from runners.model.redact import Redactor
 
 
 def test_progress_lines_feed_the_clock_not_the_pane() -> None:
@@ -18,13 +19,14 @@ def test_flood_is_bounded_and_counted() -> None:
     buf = OutputBuffer(per_tick=10)
     for i in range(1000):
         buf.add("stderr", f'level=warning msg="Request Failed" n={i}')
-    assert len(buf.take()) == 10
-    assert buf.dropped == 990
+    lines = buf.take()
+    assert len(lines) == 11 and buf.dropped == 990
+    assert lines[-1].stream == "loadwatch" and "990 output lines not shown" in lines[-1].text
     assert buf.take() == ()
 
 
 def test_secrets_never_reach_the_lines() -> None:
-    buf = OutputBuffer(secrets=["hunter22"])
+    buf = OutputBuffer(Redactor(["hunter22"]))
     buf.add("stderr", 'level=info msg="logging in with hunter22"')
     (line,) = buf.take()
     assert "hunter22" not in line.text and "***" in line.text

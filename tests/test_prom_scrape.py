@@ -70,14 +70,16 @@ def test_target_down_then_back_on_the_same_port(demo_target: DemoTarget) -> None
         collector.stop()
 
 
-def test_absent_slow_and_garbage_targets() -> None:
-    slow, garbage = SlowServer(3.0), SlowServer(0.0)  # SlowServer answers JSON, not the text format
+def test_absent_slow_and_garbage_targets(demo_target: DemoTarget) -> None:
+    # Slow: the demo target's real /metrics behind a link that holds answers back 3 s. Garbage: a real
+    # JSON page of the demo target where the Prometheus text format is expected.
+    slow = SlowServer(demo_target.url, 3.0)
     absent = no_server_url()
     try:
         for url, reason in [
             (absent, "connection refused"),
-            (slow.url, "slow: no answer within 0.5 s"),
-            (garbage.url, "not in the Prometheus text format"),
+            (f"{slow.url}/metrics", "slow: no answer within 0.5 s"),
+            (f"{demo_target.url}/api/products", "not in the Prometheus text format"),
         ]:
             collector = scrape(url)
             try:
@@ -90,7 +92,6 @@ def test_absent_slow_and_garbage_targets() -> None:
             assert snap.readings[0].state == "down" and reason in snap.readings[0].detail, snap.readings[0]
     finally:
         slow.close()
-        garbage.close()
 
 
 def test_one_target_down_of_two(demo_target: DemoTarget) -> None:

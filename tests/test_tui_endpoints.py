@@ -13,6 +13,7 @@ from tests.endpoint_frames import ENDPOINTS, endpoint_frame, generator
 from tests.tui_support import ScriptedRunControl
 from tui.app import LoadwatchApp
 from tui.endpoints_table import EndpointsTable
+from tui.k6_charts import SeriesChart
 
 pytestmark = pytest.mark.anyio
 
@@ -96,6 +97,12 @@ async def test_generator_warning_stays_on_every_tab() -> None:
             await pilot.pause()
             assert strip.display
         assert watch.warning() == ""
+
+
+@pytest.fixture(autouse=True)
+def plot_on_the_ui_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts plot in a worker thread in the app; here on the UI thread, so every picture is complete."""
+    monkeypatch.setattr(SeriesChart, "PLOT_IN_THREAD", False)
 
 
 def test_generator_watch_needs_ten_seconds_above_the_limit() -> None:

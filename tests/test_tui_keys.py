@@ -84,7 +84,7 @@ async def test_snapshot_writes_svg_and_values() -> None:
         control.emit(build_frame(40))
         await pilot.pause()
         await pilot.press("s")
-        await pilot.pause()
+        await app.workers.wait_for_complete()
         ((svg, values),) = control.snapshots
         assert svg is not None and svg.is_file() and svg.read_text().startswith("<svg")
         assert json.loads(values.read_text())["run_name"] == "checkout-ramp"

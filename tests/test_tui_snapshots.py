@@ -11,6 +11,7 @@ from runners.model.frames import RunState
 from tests.endpoint_frames import ended_frame, endpoint_frame
 from tests.tui_support import ScriptedRunControl, build_frame
 from tui.app import LoadwatchApp
+from tui.k6_charts import SeriesChart
 from tui.k6_pane import K6Pane
 
 SnapCompare = Callable[..., bool]
@@ -22,6 +23,12 @@ LARGE = (200, 60)
 SIZES = pytest.mark.parametrize(
     "size", [TINY, SMALL, MEDIUM, LARGE], ids=["60x20", "80x24", "120x40", "200x60"]
 )
+
+
+@pytest.fixture(autouse=True)
+def plot_on_the_ui_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts plot in a worker thread in the app; here on the UI thread, so every picture is complete."""
+    monkeypatch.setattr(SeriesChart, "PLOT_IN_THREAD", False)
 
 
 def scripted_app(frames: int, *, then: RunState | None = None) -> tuple[LoadwatchApp, RunBefore]:

@@ -1,7 +1,9 @@
 """Generates screenshots/ from a real demo run: the real k6 against the bundled demo target.
 
-Usage: .venv/bin/python -m tools.export_screenshots [--seconds 40]
-Writes screenshots/demo.svg (120x36), demo-80x24.svg, demo-160x48.svg and a PNG of each (rsvg-convert).
+Usage: .venv/bin/python -m tools.export_screenshots [--speed 2] [--live-at 0.55]
+Writes screenshots/{live,end,replay}-{80x24,120x40,200x60}.svg and a PNG of each (rsvg-convert): the run
+while it saturates the demo's pool, its end-of-run Result tab, and a replay of the record at the same moment
+as the live picture.
 """
 
 from __future__ import annotations
@@ -11,58 +13,106 @@ import asyncio
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from runners.demo.process import start_demo_process
+from runners.engine.control import RunControl
 from runners.engine.live import RunEngine, RunSpec
+from runners.engine.replay import ReplayControl
 from tui.app import LoadwatchApp
+from tui.k6_pane import K6Pane
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SIZES = {"demo": (120, 36), "demo-80x24": (80, 24), "demo-160x48": (160, 48)}
+SIZES = ((80, 24), (120, 40), (200, 60))
+"""The sizes every picture is taken at: the smallest supported, the README's, a big monitor."""
 
 
-async def capture(engine: RunEngine, seconds: float, out: Path) -> list[Path]:
-    """Run the app on the live engine, wait, then save one SVG per size."""
-    app = LoadwatchApp(engine)
+async def shoot(pilot: Pilot[int], kind: str, out: Path) -> list[Path]:
+    """Save one SVG per size of what the app shows now.
+
+    Args:
+        pilot: Drives the running app.
+        kind: live, end or replay (the file name's first part).
+        out: The folder.
+
+    Returns:
+        The SVG paths.
+    """
+    app = pilot.app
     paths = []
-    async with app.run_test(size=SIZES["demo"]) as pilot:
-        engine.start()
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and engine.state.is_active:
-            await pilot.pause(0.5)
-        for name, size in SIZES.items():
-            await pilot.resize_terminal(*size)
-            await pilot.pause(1.2)  # charts redraw at most once a second
-            paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
-        engine.request_stop(reason="screenshot taken")
-        await pilot.pause(0.2)
+    for cols, rows in SIZES:
+        await pilot.resize_terminal(cols, rows)
+        await pilot.pause(0.3)
+        app.query_one(K6Pane).redraw_charts()
+        await pilot.pause(0.3)
+        paths.append(Path(app.save_screenshot(filename=f"{kind}-{cols}x{rows}.svg", path=str(out))))
     return paths
 
 
+async def capture_run(engine: RunEngine, live_at_s: float, out: Path) -> list[Path]:
+    """Run the app on the live engine: pictures while it runs, then of the Result tab once it ended."""
+    app = LoadwatchApp(engine)
+    paths: list[Path] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        engine.start()
+        start = time.monotonic()
+        while time.monotonic() - start < live_at_s and engine.state.is_active:
+            await pilot.pause(0.5)
+        app.action_instant_mark()  # a mark, so the pictures show one on the charts
+        await pilot.pause(1.5)
+        paths += await shoot(pilot, "live", out)
+        await pilot.resize_terminal(120, 40)
+        while engine.state.is_active:
+            await pilot.pause(0.5)
+        await pilot.pause(1.5)  # the final frame and the Result tab
+        paths += await shoot(pilot, "end", out)
+    return paths
+
+
+async def capture_replay(control: RunControl, at_s: float, out: Path) -> list[Path]:
+    """Replay the record, paused at `at_s` seconds into the run."""
+    assert isinstance(control, ReplayControl)
+    app = LoadwatchApp(control, title="replay")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)  # the app listens (and so starts the playback thread) once mounted
+        control.seek_to(control.t0 + at_s)
+        await pilot.pause(1.0)
+        return await shoot(pilot, "replay", out)
+
+
 def main() -> None:
-    """Run the demo, capture, convert to PNG."""
+    """Run the demo, capture, replay, capture, convert to PNG."""
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--seconds", type=float, default=40.0, help="how far into the ramp to capture")
+    p.add_argument("--speed", type=float, default=1.5, help="the demo ramp runs this many times faster")
+    p.add_argument("--live-at", type=float, default=0.55, help="live pictures at this share of the run")
     a = p.parse_args()
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
+    for old in out.glob("demo*"):
+        old.unlink()
+    run_s = 55.0 / a.speed
     target = start_demo_process()
+    os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
+    runs = Path(".screenshot-runs")  # relative, so the Result tab shows no machine path either
     try:
-        with tempfile.TemporaryDirectory() as runs:
-            os.chdir(ROOT)  # k6 prints the script as given: keep this machine's paths out of the pictures
-            script = Path("runners") / "demo" / "scenarios" / "demo_ramp.js"
-            spec = RunSpec(
-                script=script, k6_args=("-e", f"TARGET={target.url}"), name="demo", runs_dir=Path(runs)
-            )
-            engine = RunEngine(spec)
-            paths = asyncio.run(capture(engine, a.seconds, out))
-            engine.request_stop(hard=True, reason="screenshot taken")
-            engine.wait(30)
+        script = Path("runners") / "demo" / "scenarios" / "demo_ramp.js"
+        spec = RunSpec(script=script, k6_args=("-e", f"TARGET={target.url}", "-e", f"DEMO_SPEED={1 / a.speed:g}"),
+                       name="demo", runs_dir=runs)  # fmt: skip
+        engine = RunEngine(spec)
+        paths = asyncio.run(capture_run(engine, run_s * a.live_at, out))
+        engine.wait(30)
+        replay = ReplayControl(engine.run_dir, autoplay=False)
+        try:
+            paths += asyncio.run(capture_replay(replay, run_s * a.live_at, out))
+        finally:
+            replay.close()
     finally:
         target.stop()
+        shutil.rmtree(runs, ignore_errors=True)
     converter = shutil.which("rsvg-convert")
     for svg in paths:
         if converter:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,6 +12,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -34,6 +36,7 @@ from tui.k6_pane import K6Pane
 from tui.keys import APP_BINDINGS, ENDED_ONLY, LIVE_ONLY, TAB_BINDINGS, TAB_OF_ACTION, TABS
 from tui.mark_dialog import MarkDialog
 from tui.output_pane import OutputPane
+from tui.record_banner import RecordBanner
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
 from tui.run_tabs import RunTabs
 
@@ -138,6 +141,7 @@ class LoadwatchApp(App[int]):
             )
             yield Static("", id="alert-strip")
             yield BreachBanner(id="breach-banner")
+            yield RecordBanner(id="record-banner")
         yield RunTabs(self.OUTPUT_MAX_LINES, docker_config=self._docker_config, id="tabs")
         yield Footer(compact=True)
 
@@ -153,6 +157,9 @@ class LoadwatchApp(App[int]):
             self.set_keymap(self._keymap)
         if self._on_ready is not None:
             self.call_after_refresh(self._on_ready)
+        # Everything built so far (modules, widgets, styles) lives as long as the app: keep it out of the
+        # collector's full passes, which otherwise stall a key press by hundreds of ms on a busy box.
+        self.call_after_refresh(gc.freeze)
 
     def _on_engine_frame(self, frame: Frame) -> None:
         # Runs on the engine's thread: hand over only, never touch widgets here.
@@ -187,7 +194,10 @@ class LoadwatchApp(App[int]):
             # Rule and source events have their own tab; the output pane keeps k6's lines and loadwatch's notes.
             self.query_one(OutputPane).append([x for x in lines if x.stream != "event"], dropped)
             self._show_alerts(frame)
-            self.query_one(BreachBanner).show_breaches(frame.firing)
+            # Once a live run ended nothing fires "now": the Result tab lists what fired.
+            ended = not frame.state.is_active and not self.is_replay
+            self.query_one(BreachBanner).show_breaches(() if ended else frame.firing)
+            self.query_one(RecordBanner).show_problem(frame.record_problem)
             self._show_active_tab(frame)
             if not frame.state.is_active and not self._ended_shown:
                 self._show_end(frame)
@@ -221,7 +231,7 @@ class LoadwatchApp(App[int]):
 
     def _show_alerts(self, frame: Frame) -> None:
         strip = self.query_one("#alert-strip", Static)
-        warning = frame.generator.warning if frame.generator else ""
+        warning = frame.generator.warning if frame.generator and frame.state.is_active else ""
         strip.display = bool(warning)
         strip.set_class(bool(frame.generator and frame.generator.saturated), "-critical")
         if warning:
@@ -233,7 +243,7 @@ class LoadwatchApp(App[int]):
     @property
     def active_tab(self) -> str:
         """The id of the visible tab."""
-        return self.query_one(TabbedContent).active
+        return self._tabbed.active
 
     def action_next_gauge(self) -> None:
         """Chart the next gauge on the Server tab."""
@@ -278,19 +288,33 @@ class LoadwatchApp(App[int]):
         """Draw the newly visible tab at once (from the frame on screen: the frozen one while paused), and
         show its keys in the footer."""
         if self._shown_frame is not None:
-            self._show_active_tab(self._shown_frame)
+            self.query_one(RunTabs).show_frame(self._shown_frame, just_shown=True)
         self.refresh_bindings()
 
     # ---- run keys ------------------------------------------------------------------------------------
-    @property
+    # `check_action` runs for every binding each time the footer is built: isinstance against a
+    # runtime-checkable Protocol and DOM queries cost milliseconds there, so these are looked up once.
+    @cached_property
     def is_replay(self) -> bool:
         """True when the control plays a record back."""
         return isinstance(self.control, PlaybackControl)
 
+    @cached_property
+    def _is_session(self) -> bool:
+        return isinstance(self.control, SessionControl)
+
     @property
     def is_read_only(self) -> bool:
         """True for an attached viewer that may only watch."""
-        return isinstance(self.control, SessionControl) and self.control.read_only
+        return self._is_session and getattr(self.control, "read_only", False)
+
+    @cached_property
+    def _tabbed(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @cached_property
+    def _k6_pane(self) -> K6Pane:
+        return self.query_one(K6Pane)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys apply now: True enabled, None greyed out, False hidden (and not in the footer).
@@ -300,14 +324,17 @@ class LoadwatchApp(App[int]):
         """
         tabs = TAB_OF_ACTION.get(action)
         if tabs is not None:
-            if not self.query(TabbedContent) or self.active_tab not in tabs:
+            try:
+                if self.active_tab not in tabs:
+                    return False
+            except NoMatches:  # asked before the tabs were composed
                 return False
             if action == "next_chart":
-                return self.query_one(K6Pane).single_chart
+                return self._k6_pane.single_chart
             return not (action == "follow_output" and self.is_replay)
         active = self.control.state.is_active
         if action == "detach":  # only a run served by an engine process can be left running
-            return isinstance(self.control, SessionControl) and active
+            return self._is_session and active
         if self.is_read_only and action in ("abort_run", "mark", "instant_mark", "snapshot"):
             return False  # a read-only viewer watches; the keys that change the run are not its
         if action in LIVE_ONLY:
@@ -372,10 +399,15 @@ class LoadwatchApp(App[int]):
         return self.control.add_mark(note)
 
     def _on_mark_saved(self, mark: Mark | None) -> None:
-        if mark is not None:
-            self.notify(
-                f"mark at {format_clock(mark.elapsed_s)} saved" + (f": {mark.note}" if mark.note else "")
-            )
+        if mark is None:
+            return
+        what = f"mark at {format_clock(mark.elapsed_s)}"
+        note = f": {mark.note}" if mark.note else ""
+        if mark.saved:
+            self.notify(f"{what} saved{note}")
+        else:  # the disk refused it: say so, it is written once space returns
+            self.notify(f"{what} not saved yet{note} (the record cannot be written; kept in memory until it can)",
+                        severity="warning", timeout=10)  # fmt: skip
 
     def action_instant_mark(self) -> None:
         """Add a mark with no note, at once."""
@@ -389,16 +421,31 @@ class LoadwatchApp(App[int]):
         self._on_mark_saved(mark)
 
     def action_snapshot(self) -> None:
-        """Save the screen as SVG and every current value as JSON into the run record."""
-        folder = self.control.snapshot_dir()
-        name = f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
-        svg = Path(self.save_screenshot(filename=name, path=str(folder)))
-        try:
-            json_path = self.control.save_snapshot(svg)
+        """Save the screen as SVG and every current value as JSON into the run record.
+
+        Only drawing the SVG needs this thread; writing it and the values (the frame, whole, under the
+        recorder's lock that the engine also takes) runs in a worker, so keys answer while it saves.
+        """
+        svg = self.export_screenshot()
+        self._save_snapshot(svg)
+
+    @work(thread=True, exit_on_error=False, group="snapshot", description="save a snapshot")
+    def _save_snapshot(self, svg: str) -> None:
+        try:  # a full disk or a closed record is a message, never a crash of the screen (and the test)
+            folder = self.control.snapshot_dir()
+            svg_path = folder / f"screen-{len(list(folder.glob('screen-*.svg'))) + 1:03d}.svg"
+            svg_path.write_text(svg, encoding="utf-8")
         except (RuntimeError, OSError) as exc:
-            self.notify(f"screen saved to {svg}; values not saved: {exc}", severity="warning", timeout=8)
+            self.call_from_thread(self.notify, f"snapshot not saved: {exc}", severity="error", timeout=10)
             return
-        self.notify(f"snapshot saved: {svg.name} and {json_path.name} in {folder}", timeout=8)
+        try:
+            json_path = self.control.save_snapshot(svg_path)
+        except (RuntimeError, OSError) as exc:
+            text = f"screen saved to {svg_path}; values not saved: {exc}"
+            self.call_from_thread(self.notify, text, severity="warning", timeout=8)
+            return
+        text = f"snapshot saved: {svg_path.name} and {json_path.name} in {folder}"
+        self.call_from_thread(self.notify, text, timeout=8)
 
     def action_write_report(self) -> None:
         """Write the run's report into its folder (off the UI thread) and say where."""
@@ -531,6 +578,8 @@ class LoadwatchApp(App[int]):
         """Say so when asking the engine to stop failed."""
         if event.worker.group == "stop" and event.state is WorkerState.ERROR:
             self.notify(f"Could not stop k6: {event.worker.error}", severity="error", timeout=10)
+        if event.worker.group == "snapshot" and event.state is WorkerState.ERROR:
+            self.notify(f"Snapshot not saved: {event.worker.error}", severity="error", timeout=10)
         if event.worker.group == "report" and event.state is WorkerState.ERROR:
             self.notify(f"Report not written: {event.worker.error}", severity="error", timeout=10)
 

@@ -107,7 +107,8 @@ class EventsPane(Static):
         table.add_row("", Text("marks", style="bold"))
         for m in self._marks:
             note = Text(m.note) if m.note else Text("(instant mark)", style="dim")
-            table.add_row(format_clock(m.elapsed_s), Text("⚑ ", style="bold") + note)
+            unsaved = Text("" if m.saved else "  (not saved yet)", style="bold")
+            table.add_row(format_clock(m.elapsed_s), Text("⚑ ", style="bold") + note + unsaved)
         if not self._marks:
             table.add_row("", Text("no marks yet: m adds one with a note, M an instant one", style="dim"))
         table.add_row("", "")

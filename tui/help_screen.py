@@ -40,9 +40,8 @@ class HelpScreen(ModalScreen[None]):
         for key, description, tooltip in self.rows:
             table.add_row(key, f"{description}: {tooltip}" if tooltip else description)
         with VerticalScroll(id="help-dialog"):
-            yield Label(
-                "[b]loadwatch keys[/b]  (esc closes; every action is also in the command palette, ctrl+p)"
-            )
+            yield Label("[b]loadwatch keys[/b]")
+            yield Static("esc closes · every action is also in the command palette (ctrl+p)", classes="dim")
             yield Static(table)
 
     def action_close(self) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar
 
 from rich.console import Group
 from rich.style import Style
@@ -121,6 +124,9 @@ def value_ticks(top: float, rows: int) -> tuple[list[float], list[str]]:
 class SeriesChart(PlotextPlot):
     """A plotext chart redrawn from whole series, with its title and legend on a line above the plot."""
 
+    PLOT_IN_THREAD: ClassVar[bool] = True
+    """Plot in a worker thread once a first picture exists (snapshot tests turn it off for fixed pictures)."""
+
     def __init__(self, title: str, *, percent: bool = False, id: str | None = None) -> None:
         """Create an empty chart.
 
@@ -139,6 +145,10 @@ class SeriesChart(PlotextPlot):
         self._marks: Sequence[Rule] = ()
         self._breaches: Sequence[Rule] = ()
         self._limits: Sequence[Rule] = ()
+        self._version = 0
+        self._cache: tuple[tuple[object, ...], RenderResult] | None = None
+        self._pending: tuple[object, ...] | None = None
+        self._plot_lock = threading.Lock()
 
     @property
     def shown_xs(self) -> Sequence[int]:
@@ -167,45 +177,85 @@ class SeriesChart(PlotextPlot):
         self._marks = marks
         self._breaches = breaches
         self._limits = limits
+        self._version += 1
         self.refresh()
 
     def legend(self) -> Text:
-        """The line above the plot: title, one glyph and label per series, and what the rules mean.
+        """The line above the plot: title, one glyph and label per series, the threshold, mark and breach keys.
+
+        Parts that do not fit the width are left out whole, least needed first, never cut in the middle.
 
         Returns:
             The legend.
         """
-        text = Text(self.chart_title, style="bold")
-        if self.hint:
-            text.append(f" · {self.hint}", style="dim")
+        parts: list[Text] = []
         if len(self._lines) > 1:
             for line in self._lines:
-                text.append("  ")
-                text.append(LEGEND_GLYPH[line.style], style=Style(color=self._color(line.color_variable)))
-                text.append(f" {line.label}")
+                glyph = Text(LEGEND_GLYPH[line.style], style=Style(color=self._color(line.color_variable)))
+                parts.append(Text("  ") + glyph + Text(f" {line.label}"))
         for limit in self._limits:
-            text.append("  ── ", style=Style(color=self._color("warning")))
-            text.append(limit.label, style="dim")
+            parts.append(
+                Text("  ── ", style=Style(color=self._color("warning"))) + Text(limit.label, style="dim")
+            )
+        if self.hint:
+            parts.append(Text(f"  {self.hint}", style="dim"))
         if self._marks:
-            text.append("  │", style=Style(color=self._color("accent")))
-            text.append("M mark", style="dim")
+            parts.append(Text("  │", style=Style(color=self._color("accent"))) + Text("M mark", style="dim"))
         if self._breaches:
-            text.append("  │", style=Style(color=self._color("error")))
-            text.append("! breach", style="dim")
+            parts.append(
+                Text("  │", style=Style(color=self._color("error"))) + Text("!rule breach", style="dim")
+            )
+        text = Text(self.chart_title, style="bold")
+        for part in parts:
+            if text.cell_len + part.cell_len <= self.size.width:
+                text.append_text(part)
         text.no_wrap = True
-        text.overflow = "ellipsis"
         return text
 
     def render(self) -> RenderResult:
-        """Plot the stored series at the current size (so a resize never shows stale decimation).
+        """The chart's last picture; a new one is plotted off the UI thread when data, size or theme changed.
+
+        Plotext builds a chart and Rich parses its ANSI in tens of ms each (4 charts at 200x60 cost a few
+        hundred ms on a busy box): done here they would hold every key press for that long. The worker
+        thread shares the interpreter, but the UI thread gets it back within the switch interval (5 ms).
 
         Returns:
-            The legend line and the plot.
+            The legend line and the plot (the previous picture, cropped, until the new one is ready).
         """
         xs = self._xs
         if not xs:
             # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
             return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
+        key = (self._version, self.size, self.hint, self.app.theme)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        if not self.PLOT_IN_THREAD or self._cache is None:
+            result = self._plot_locked()
+            self._cache = (key, result)
+            return result
+        if self._pending != key:
+            self._pending = key
+            self.run_worker(partial(self._plot_in_thread, key), thread=True, exclusive=True,
+                            group=f"plot-{self.id}", description="plot a chart", exit_on_error=False)  # fmt: skip
+        return self._cache[1]
+
+    def _plot_in_thread(self, key: tuple[object, ...]) -> None:
+        result = self._plot_locked()
+        self.app.call_from_thread(self._plotted, key, result)
+
+    def _plotted(self, key: tuple[object, ...], result: RenderResult) -> None:
+        self._cache = (key, result)
+        if self._pending == key:
+            self._pending = None
+        self.refresh()
+
+    def _plot_locked(self) -> RenderResult:
+        # One figure per chart: a worker still running when the next starts must not interleave with it.
+        with self._plot_lock:
+            return self._plot_now()
+
+    def _plot_now(self) -> RenderResult:
+        xs = self._xs
         plt = self.plt
         plt.clear_data()  # also resets the limits and ticks, so they are set again below
         columns = max(1, self.size.width - _Y_AXIS_COLUMNS)

@@ -78,6 +78,8 @@ class K6Pane(Horizontal):
 
     MIN_REDRAW_INTERVAL_S = 1.0
     """Plotext rebuilds a whole chart per render (7 to 22 ms), so charts redraw at most this often."""
+    AFTER_SWITCH_S = 0.15
+    """After a switch to this tab, new chart data waits this long (the switch paints first)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         """Create the pane.
@@ -133,11 +135,13 @@ class K6Pane(Horizontal):
         self.chart_index = (self.chart_index + 1) % len(CHARTS)
         self._use_selector(self.single_chart)
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Frame, *, just_shown: bool = False) -> None:
         """Show a frame: numbers at once, charts when due.
 
         Args:
             frame: The latest frame.
+            just_shown: True when the tab was just switched to: the charts first paint their last picture
+                and are redrawn a moment later, so the switch itself answers at once.
         """
         self.query_one(K6Numbers).show_frame(frame)
         last = frame.series[-1].t if frame.series else None
@@ -153,7 +157,9 @@ class K6Pane(Horizontal):
             self._origin_t = first
         self._frame = frame
         wait = self._last_redraw + self.MIN_REDRAW_INTERVAL_S - time.monotonic()
-        if wait <= 0 or not frame.state.is_active:
+        if just_shown:
+            wait = max(wait, self.AFTER_SWITCH_S)
+        if wait <= 0 or (not frame.state.is_active and not just_shown):
             self.redraw_charts()
         elif self._redraw_timer is None:
             self._redraw_timer = self.set_timer(wait, self.redraw_charts, name="k6-charts")

@@ -181,7 +181,12 @@ class OutputPane(ScrollView, can_focus=True):
         self._update_size()
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._wrapped_at, len(self._rows))
+        size = Size(self._wrapped_at, len(self._rows))
+        if size != self.virtual_size:
+            # Not `self.virtual_size = size`: that reactive asks for a layout of the whole screen on every
+            # batch of lines; the pane's own size does not change, only its scroll range does.
+            self.set_reactive(OutputPane.virtual_size, size)
+            self._scroll_update(size)
         if self.following:
             self.follow()
         else:

@@ -98,9 +98,15 @@ class RunHeader(Horizontal):
         self._show_stopping()
         self._watch_vus()
 
+    def _set(self, selector: str, text: str) -> None:
+        # A label of the same length keeps its width: skip the layout pass a 2 Hz clock would cost.
+        label = self.query_one(selector, Label)
+        old = str(label.content)
+        if text != old:
+            label.update(text, layout=len(text) != len(old))
+
     def _watch_clock(self) -> None:
-        clock = f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}"
-        self.query_one("#run-clock", Label).update(clock)
+        self._set("#run-clock", f"{format_clock(self.elapsed_s)} / {format_clock(self.planned_s)}")
 
     watch_elapsed_s = _watch_clock
     watch_planned_s = _watch_clock
@@ -108,7 +114,7 @@ class RunHeader(Horizontal):
     def _watch_vus(self) -> None:
         label = self.query_one("#run-vus", Label)
         label.display = self.state.is_active  # once k6 ended there are no VUs "now"
-        label.update(f"VUs {format_vus(self.vus, self.vus_max)}")
+        self._set("#run-vus", f"VUs {format_vus(self.vus, self.vus_max)}")
 
     watch_vus = _watch_vus
     watch_vus_max = _watch_vus
@@ -118,8 +124,12 @@ class RunHeader(Horizontal):
         self.query_one("#run-detail", Label).update(detail)
 
     def watch_paused(self, paused: bool) -> None:
-        """Show the frozen-display indicator."""
-        self.query_one("#run-paused", Label).display = paused
+        """Show the frozen-display indicator, with the instant on screen (to the tenth: `replay --at` finds it)."""
+        label = self.query_one("#run-paused", Label)
+        label.display = paused
+        if paused:
+            tenths = int(max(0.0, self.elapsed_s) * 10) % 10
+            label.update(f"PAUSED at {format_clock(self.elapsed_s)}.{tenths} (p resumes; recording goes on)")
 
     def watch_replay(self, replay: str) -> None:
         """Show the playback status of a replay."""

@@ -21,19 +21,19 @@ from tui.keys import TABS
 from tui.output_pane import OutputPane
 from tui.result_pane import ResultPane, run_codes
 
-SERVER_HINT = """[b]No gauges of the system under test are configured[/b], so this tab shows only the load generator.
+SERVER_HINT = """No gauges of the system under test are configured, so this tab shows only the load generator.
 Add them to ./loadwatch.toml (or --config FILE) and run again, for example:
 
-  \\[prometheus]
+  [prometheus]
   url = "http://127.0.0.1:9090"
-  presets = \\["host", "postgres"]     # also pgbouncer, hikaricp, redis, cadvisor
+  presets = ["host", "postgres"]     # also pgbouncer, hikaricp, redis, cadvisor
 
-  \\[[gauges]]
+  [[gauges]]
   name = "db_pool"
   query = "100 * hikaricp_connections_active / hikaricp_connections_max"
   unit = "%"
 
-Without Prometheus, loadwatch scrapes /metrics itself: \\[scrape] targets = \\["http://127.0.0.1:8080/metrics"].
+Without Prometheus, loadwatch scrapes /metrics itself: [scrape] targets = ["http://127.0.0.1:8080/metrics"].
 README, "System under test and containers", lists every option."""
 
 
@@ -70,6 +70,7 @@ class RunTabs(Vertical):
         self.docker_config = docker_config
         self.gauge_index = 0
         self._gauge_chart_t = 0.0
+        self._short_labels: bool | None = None
 
     def compose(self) -> ComposeResult:
         """Lay out every tab.
@@ -92,7 +93,7 @@ class RunTabs(Vertical):
                         yield ThresholdsView(id="thresholds-view")
                     yield LatencyHistogram(id="latency-histogram")
             with TabPane(label["tab-system"], id="tab-system"):
-                yield Static(SERVER_HINT, id="server-hint")
+                yield Static(SERVER_HINT, id="server-hint", markup=False)
                 with Horizontal(id="server-top"):
                     yield GaugesPane(id="gauges-pane")
                     yield GaugeChart(id="gauge-chart")
@@ -114,6 +115,9 @@ class RunTabs(Vertical):
         Args:
             short: True for the short labels.
         """
+        if short == self._short_labels:  # a new label lays the whole screen out again: only on a change
+            return
+        self._short_labels = short
         tabbed = self.query_one(TabbedContent)
         for t in TABS:
             tabbed.get_tab(t.pane_id).label = f"{t.key} {t.short if short else t.label}"
@@ -130,12 +134,17 @@ class RunTabs(Vertical):
         tabbed.show_tab("tab-result")
         self.query_one(ResultPane).show_result(frame, report, replay=replay)
 
-    def show_frame(self, frame: Frame) -> None:
-        """Draw the visible tab from a frame; switching tabs draws the new one from the latest frame."""
+    def show_frame(self, frame: Frame, *, just_shown: bool = False) -> None:
+        """Draw the visible tab from a frame; switching tabs draws the new one from the latest frame.
+
+        Args:
+            frame: The latest frame.
+            just_shown: True right after a tab switch (charts then redraw a moment later).
+        """
         self.query_one(EventsPane).add_events(frame.events, frame.marks, frame.started_at)
         active = self.query_one(TabbedContent).active
         if active == "tab-load":
-            self.query_one(K6Pane).show_frame(frame)
+            self.query_one(K6Pane).show_frame(frame, just_shown=just_shown)
         elif active == "tab-endpoints":
             self.query_one(EndpointsTable).show_rows(frame.endpoints)
             ended = not frame.state.is_active

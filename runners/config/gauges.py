@@ -118,6 +118,12 @@ def parse_gauges(raw_config: RawConfig) -> GaugesConfig:
 
 def _check_url(value: str, ctx: ConfigContext, key: str) -> str:
     parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:  # never echo the value: it holds the secret
+        raise ctx.error(
+            key,
+            "a user name or password in the URL is refused (it would be shown and recorded): "
+            "set username or username_env with password_env or password_file in [prometheus]",
+        )
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ctx.error(key, f"expected an http:// or https:// URL, got {value!r}")
     return value.rstrip("/") if key == "url" else value

@@ -7,9 +7,10 @@ the file, the key and the problem. Nothing is started when the configuration is 
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,11 +71,18 @@ class ConfigContext:
         assert value is not None
         return value
 
-    def reject_unknown(self, table: Mapping[str, Any], known: set[str]) -> None:
+    def reject_unknown(self, table: Mapping[str, Any], known: Set[str], what: str = "key") -> None:
         """Refuse keys this section does not know (a typo must not be silently ignored)."""
         for name in table:
             if name not in known:
-                raise self.error(name, f"unknown key (known: {', '.join(sorted(known))})")
+                raise self.error(name, unknown_name(name, known, what))
+
+
+def unknown_name(name: str, known: Set[str], what: str = "key") -> str:
+    """`unknown key (did you mean 'prometheus'? known: ...)`: the problem text for a name not in `known`."""
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"unknown {what} ({hint}known: {', '.join(sorted(known))})"
 
 
 def _names(kinds: tuple[type, ...]) -> str:
@@ -142,6 +150,6 @@ def parse_keymap(raw: RawConfig, known_ids: set[str]) -> dict[str, str]:
     keymap: dict[str, str] = {}
     for binding_id in table:
         if binding_id not in known_ids:
-            raise ctx.error(binding_id, f"no such key binding (known: {', '.join(sorted(known_ids))})")
+            raise ctx.error(binding_id, unknown_name(binding_id, known_ids, "key binding"))
         keymap[binding_id] = ctx.require(table, binding_id, str)
     return keymap

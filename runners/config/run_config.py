@@ -10,10 +10,15 @@ from collectors.docker_config import DockerConfig
 from collectors.gauge_config import GaugesConfig, demo_gauges
 from runners.config.docker import parse_docker
 from runners.config.gauges import parse_gauges
-from runners.config.loader import RawConfig, find_config, load_raw, parse_keymap
+from runners.config.loader import ConfigContext, RawConfig, find_config, load_raw, parse_keymap
 from runners.config.rules import check_rule_sources, parse_rules
 from runners.config.session import SessionConfig, parse_session
 from runners.model.rule_spec import Rule
+
+# Every top-level name the file may hold; a new section is added here by the module that parses it.
+SECTIONS = frozenset(
+    {"prometheus", "scrape", "presets", "gauges", "docker", "rules", "rules_settings", "keys", "session"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +51,7 @@ def load_run_config(
 
     Args:
         explicit: `--config`, else ./loadwatch.toml, else the XDG config directory, else defaults.
-        key_ids: The screen's binding ids when a `[keys]` table may remap them (None: headless).
+        key_ids: The screen's binding ids, which a `[keys]` table may remap (None: `[keys]` is not read).
         demo: For `loadwatch demo`: with no gauges configured, rules are checked against the demo's.
 
     Raises:
@@ -54,6 +59,7 @@ def load_run_config(
     """
     path = find_config(explicit)
     raw = load_raw(path)
+    ConfigContext(path).reject_unknown(raw.data, SECTIONS, "section")  # `[promethues]` must not be ignored
     gauges = parse_gauges(raw)
     rules = parse_rules(raw, gauges.gauges)
     specs = gauges.gauges or (demo_gauges("http://127.0.0.1:1").gauges if demo else ())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
+from runners.engine.terminal_watch import is_terminal_lost
 from runners.model.frames import Frame
 
 
@@ -28,6 +30,8 @@ def progress_line(frame: Frame) -> str:
         f"[{_clock(frame.elapsed_s)}/{_clock(frame.planned_s)}] {frame.state.value:<8} vus={vus} "
         f"rps={live.rps:.1f} err={live.error_rate * 100:.2f}% p50={_ms(live.latency.p50)} "
         f"p95={_ms(live.latency.p95)} p99={_ms(live.latency.p99)} reqs={frame.totals.requests}"
+        + (f" k6 not responding ({frame.stalled_s:.0f}s)" if frame.stalled_s is not None else "")
+        + (f" RECORD NOT SAVED: {frame.record_problem}" if frame.record_problem else "")
     )
 
 
@@ -50,9 +54,23 @@ class HeadlessPrinter:
         self.out = out or sys.stdout
         self.every_s = every_s
         self._last = 0.0
+        self.on_lost: Callable[[str], None] | None = None  # told once when stdout is gone (EIO, EPIPE)
+        self.lost = False
 
     def __call__(self, frame: Frame) -> None:
         """Handle one frame (engine thread)."""
+        if self.lost:
+            return
+        try:
+            self._print(frame)
+        except OSError as exc:
+            if not is_terminal_lost(exc):
+                raise
+            self.lost = True
+            if self.on_lost is not None:
+                self.on_lost(f"output: {exc.strerror or exc}")
+
+    def _print(self, frame: Frame) -> None:
         for line in frame.new_output:
             if line.stream in ("loadwatch", "event") or (
                 line.stream == "stderr" and ("level=error" in line.text or "level=fatal" in line.text)

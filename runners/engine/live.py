@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import platform
+import shutil
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,9 @@ from runners.engine.docker_levels import docker_levels
 from runners.engine.frame_assembly import assemble_frame
 from runners.engine.live_view import LiveView
 from runners.engine.outcome import outcome
+from runners.engine.record_keeper import RecordKeeper
 from runners.engine.sources import RunSources
+from runners.engine.stall import StallChange, StallWatch
 from runners.k6.binary import find_k6, k6_version
 from runners.k6.command import (
     TRANSPORTS,
@@ -29,7 +34,6 @@ from runners.k6.command import (
     free_port,
     k6_env,
     redact_args,
-    secret_values,
     transport_env,
 )
 from runners.k6.ingest import K6Ingest
@@ -38,14 +42,17 @@ from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_fold import fold_deltas
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
+from runners.k6.tags import TagCache
 from runners.k6.thresholds import TaintPoller, Threshold, final_verdicts, inspect_thresholds, threshold_rows
 from runners.k6.views import code_counts, endpoint_rows, latency_bins
-from runners.model.frames import Frame, Mark, OutputLine, RunState
+from runners.model.frames import Frame, LiveStats, Mark, OutputLine, RunState, SecondPoint
+from runners.model.redact import Redactor, secret_values
 from runners.model.rule_spec import Rule, rules_meta
 from runners.model.run_view import FrameParts
 from runners.record.journal import RunJournal
+from runners.record.liveness import process_start_time
 from runners.record.schema import EventKind
-from runners.record.store import RunRecorder, new_run_dir
+from runners.record.store import RecordStartError, RunRecorder, new_run_dir
 from runners.rules.capacity import LoadSnapshot
 from runners.rules.defaults import default_rules
 from runners.rules.evaluator import RunRules, generator_values, k6_values
@@ -88,12 +95,21 @@ class RunEngine:
         self._name = spec.name or spec.script.stem
         self.binary = find_k6()
         self.env = k6_env()
-        self.ingest = K6Ingest()
+        # Secrets are masked where values enter: tag values (so endpoint names) and printed lines.
+        self.redactor = Redactor(secret_values(spec.k6_args, self.env))
+        self.ingest = K6Ingest(TagCache(redact=self.redactor.text))
         self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s, max_endpoints=spec.max_endpoints)
-        self.output = OutputBuffer(secrets=secret_values(spec.k6_args, self.env))
-        self.run_dir = new_run_dir(spec.runs_dir, self._name)
-        self.recorder = RunRecorder(self.run_dir)
+        self.output = OutputBuffer(redactor=self.redactor)
+        self.stall = StallWatch()
+        self.run_dir = _make_run_dir(spec.runs_dir, self._name)
+        try:
+            self.recorder = RunRecorder(self.run_dir)
+        except RecordStartError:
+            shutil.rmtree(self.run_dir, ignore_errors=True)  # no half-made record listed as a run
+            raise
         self.journal = RunJournal(self.recorder, lambda: self.started_at)
+        self.keeper = RecordKeeper(self.journal)
+        self.notes: list[str] = []  # said after the last frame (the record could not be completed...)
         self.summary_export = self.run_dir / "k6-summary.json"
         self.api_port = free_port()
         self.push: PushReceiver | None = None
@@ -136,7 +152,6 @@ class RunEngine:
         self.last_frame: Frame | None = None
         self.summary: dict[str, Any] = {}
         self._finished = threading.Event()
-        self._reported_record_error = False
         self.unrecorded_lines = 0
         self._record_tokens = float(RECORD_BURST)
         self._record_t = time.time()
@@ -203,6 +218,9 @@ class RunEngine:
             "k6_version": None,  # filled in by a background thread: `k6 version` is a subprocess
             "host": platform.node(),
             "started_at": self.started_at,
+            "pid": os.getpid(),  # with the heartbeat, tells a crashed run from a live one
+            "pid_started": process_start_time(os.getpid()),
+            "heartbeat_t": self.started_at,
             "status": RunState.STARTING.value,
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
@@ -214,7 +232,7 @@ class RunEngine:
         }
         self.recorder.set_meta(**{**meta, **self.spec.extra_meta})  # the caller's keys win
         self.journal.event(EventKind.STATE, {"state": RunState.STARTING.value, "detail": self._detail})
-        self.recorder.commit()
+        self.journal.commit()
         threading.Thread(target=self._load_thresholds, name="k6-inspect", daemon=True).start()
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
         if self.push is not None:
@@ -274,7 +292,10 @@ class RunEngine:
             if state == self._state and detail == self._detail:
                 return
             self._state, self._detail = state, detail
-        self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
+        with self.journal.lock:
+            if state.is_active and not self.journal.closed:  # `runs` shows a live run's state as it goes
+                self.recorder.set_meta(status=state.value, status_detail=detail)
+            self.journal.event(EventKind.STATE, {"state": state.value, "detail": detail}, commit=True)
 
     def _tick_loop(self) -> None:
         next_t = time.monotonic()
@@ -311,6 +332,7 @@ class RunEngine:
 
     def _feed_json(self, chunk: bytes) -> None:
         t0 = time.thread_time()
+        self.stall.fed()
         self.ingest.feed(chunk)
         self.stage_cpu["json_feed"] += time.thread_time() - t0
 
@@ -319,10 +341,11 @@ class RunEngine:
         self.stats.absorb(self.ingest.take())
         if self.push is not None:
             self.stats.absorb(fold_deltas(self.push.inbox.take()))
-        closed = self.stats.close_until(now)
+        lines = self.output.take()
+        lines += self._watch_stall(now)
+        closed = self.stall.settle(self.stats.close_until(now), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
-        lines = self.output.take()
         sample = self.host.sample()
         change = self.generator.feed(sample)
         if change is not None:
@@ -331,9 +354,14 @@ class RunEngine:
             lines += (OutputLine(now, "event", self.generator.warning() or "load generator recovered"),)
         elapsed = (self.ended_at or now) - self.started_at
         window_hist = self.stats.window_hist(now)
-        live = self.stats.live(now, window_hist)
+        live = self._without_stalls(self.stats.live(now, window_hist), now)
         endpoints = endpoint_rows(self.stats, now)
-        values = {**k6_values(live, endpoints), **generator_values(self.generator), **self.sources.values()}
+        # While a stall touches the window, k6's numbers are missing, not low: rules do not judge them.
+        stall_in_window = self.stall.stalled_for is not None or self.stall.stalled_in(
+            int(now) - self.spec.window_s, int(now) + 1
+        )
+        k6_now = {} if stall_in_window else k6_values(live, endpoints)
+        values = {**k6_now, **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
         verdict = self.rules.evaluate(values, load, now, may_open=self._k6_ended_at is None)
@@ -346,12 +374,13 @@ class RunEngine:
             self.request_stop(reason=verdict.abort_reason)
         if self._state == RunState.STARTING and (self.stats.first_t is not None or self.output.planned_s):
             self._set_state(RunState.RUNNING, "k6 is running")
-        series = self.stats.recent_series(SERIES_IN_FRAME)
+        series = self._series()
+        stalled_s = self.stall.stalled_for
         with self.journal.lock:  # marks and events as of this tick, whatever thread adds the next
             marks, events = tuple(self.journal.marks), tuple(self.journal.recent)[-FRAME_EVENTS:]
         parts = FrameParts(
             state=self._state,
-            status_detail=self._detail,
+            status_detail=self._detail if stalled_s is None else f"k6 not responding ({stalled_s:.0f}s)",
             elapsed_s=elapsed,
             planned_s=self.output.planned_s,
             live=live,
@@ -373,6 +402,8 @@ class RunEngine:
             capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
             gauges=self.sources.gauge_snapshot(),
             containers=docker_snap,
+            stalled_s=stalled_s,
+            record_problem=self.keeper.problem(),
         )  # fmt: skip
         t2 = time.thread_time()
         self.stage_cpu["frame"] += t2 - t1
@@ -384,10 +415,10 @@ class RunEngine:
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 self.recorder.add_tick(now, parts)
-                if self.recorder.error and not self._reported_record_error:
-                    self._reported_record_error = True
-                    lines += (OutputLine(now, "loadwatch", self.recorder.error + " (the run goes on)"),)
-                self.recorder.commit()
+                self.keeper.beat(now, self._summary_so_far if self._state.is_active else None)
+                lines += tuple(OutputLine(now, "loadwatch", x) for x in self.keeper.commit(now))
+        if parts.record_problem != self.keeper.problem():  # this tick's commit failed or recovered
+            parts = replace(parts, record_problem=self.keeper.problem())
         t3 = time.thread_time()
         self.stage_cpu["record"] += t3 - t2
         self.view.set_tick(parts, series)
@@ -407,6 +438,38 @@ class RunEngine:
         t4 = time.thread_time()
         self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
+
+    def _watch_stall(self, now: float) -> tuple[OutputLine, ...]:
+        planned, elapsed = self.output.planned_s, self.output.elapsed_s
+        watching = (
+            self._state is RunState.RUNNING
+            and self.k6.running
+            and self._k6_ended_at is None
+            and self.stats.first_t is not None
+            and not (planned and elapsed is not None and elapsed >= planned - 0.5)  # teardown, summary
+        )
+        change = self.stall.check(now, watching)
+        if change is None:
+            return ()
+        self.journal.event(EventKind.STALL, change.as_dict(), commit=True)
+        return (OutputLine(now, "loadwatch", _stall_text(change)),)
+
+    def _without_stalls(self, live: LiveStats, now: float) -> LiveStats:
+        """Rates over the window's live seconds only: a stall is missing data, not zero traffic."""
+        end = int(now - CLOSE_DELAY_S)
+        stalled = self.stall.stalled_in(end - self.spec.window_s, end)
+        if not stalled:
+            return live
+        scale = self.spec.window_s / max(1, self.spec.window_s - stalled)
+        return replace(live, rps=live.rps * scale, iterations_per_s=live.iterations_per_s * scale,
+                       data_sent_per_s=live.data_sent_per_s * scale,
+                       data_received_per_s=live.data_received_per_s * scale)  # fmt: skip
+
+    def _series(self) -> tuple[SecondPoint, ...]:
+        series = self.stats.recent_series(SERIES_IN_FRAME)
+        if not self.stall.stalls and self.stall.stalled_for is None:
+            return series
+        return tuple(p for p in series if not self.stall.is_stalled(p.t))
 
     def _cost_meta(self) -> dict[str, Any]:
         """loadwatch's own cost of this run: process CPU and where it went, and what k6 pushed."""
@@ -443,6 +506,42 @@ class RunEngine:
         note = OutputLine(now, "loadwatch", f"({skipped} more output lines not recorded: disk budget)")
         return (*lines[:n], note)
 
+    def _summary_so_far(self) -> dict[str, Any]:
+        from runners.engine.summary import build_summary  # late import: summary imports the engine's types
+
+        frame = self.last_frame
+        return {} if frame is None else self.redactor.value(build_summary(self, frame))
+
+    def _write_summary(self, summary: dict[str, Any]) -> bool:
+        try:
+            self.recorder.write_json("summary.json", summary)
+        except OSError as exc:
+            self.notes.append(f"summary.json not written: {exc.strerror or exc}")
+            return False
+        return True
+
+    def _redact_k6_summary(self) -> None:
+        """k6 writes its own summary (tag values, URLs, check names): mask it before anyone reads it."""
+        try:
+            raw = self.summary_export.read_text()
+        except OSError:
+            return
+        if not self.redactor.leaks(raw):
+            return
+        try:
+            clean = json.dumps(self.redactor.value(json.loads(raw)), indent=2)
+        except ValueError:
+            clean = self.redactor.text(raw)
+        tmp = self.summary_export.with_suffix(".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(clean)
+            tmp.replace(self.summary_export)
+        except OSError:  # cannot write the masked copy (disk full): k6's copy must not stay either
+            tmp.unlink(missing_ok=True)
+            self.summary_export.unlink(missing_ok=True)
+
     def _stage_text(self, elapsed: float) -> str:
         planned = self.output.planned_s
         return f"{elapsed:.0f}s of {planned:.0f}s planned" if planned else f"{elapsed:.0f}s in"
@@ -456,6 +555,7 @@ class RunEngine:
         if self.push is not None:
             self.push.stop()  # k6 has exited: its last push (sent while stopping) is in the inbox
         self._final_verdicts = final_verdicts(self.summary_export) or None
+        self._redact_k6_summary()
         self.ended_at = time.time()
         stderr_tail = self.output.last_lines("stderr", 20)
         state, detail = outcome(self.k6.exit_code, self.k6.stop_info, self.k6.spawn_error, stderr_tail)
@@ -467,13 +567,10 @@ class RunEngine:
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
         self.rules.close()
-        summary = build_summary(self, frame)
+        summary = self.redactor.value(build_summary(self, frame))  # a last net: nothing built from tags leaks
         with self.journal.lock:
             self.journal.close()
-            try:
-                self.recorder.write_json("summary.json", summary)
-            except OSError as exc:
-                self.recorder.error = f"cannot write summary.json: {exc}"
+            summary_written = self._write_summary(summary)
             self.recorder.set_meta(
                 ended_at=self.ended_at,
                 status=state.value,
@@ -486,6 +583,27 @@ class RunEngine:
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
                 **self._cost_meta(),
             )
-            self.recorder.close()
+            if self.keeper.close(self.notes.append) and not summary_written:
+                self._write_summary(summary)  # space came back while the record waited for it
         self.summary = summary
         self._finished.set()
+
+
+def _stall_text(change: StallChange) -> str:
+    if change.ended:
+        return f"k6 is responding again after {change.duration_s:.0f} s without samples (kept out of rates)"
+    return f"k6 not responding ({change.duration_s:.0f}s): no samples while it runs"
+
+
+def _make_run_dir(runs_dir: Path, name: str) -> Path:
+    """A new owner-only run folder.
+
+    Raises:
+        RecordStartError: when it cannot be made (a full disk, no permission).
+    """
+    try:
+        run_dir = new_run_dir(runs_dir, name)
+        os.chmod(run_dir, 0o700)  # a run's output, args and summaries are its owner's only
+    except OSError as exc:
+        raise RecordStartError(f"cannot create a run folder in {runs_dir}: {exc.strerror or exc}") from exc
+    return run_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from collectors.docker_config import DockerConfig
@@ -12,6 +12,7 @@ from runners.engine.control import FrameListener
 from runners.engine.docker_levels import docker_config_of
 from runners.engine.frame_assembly import assemble_frame
 from runners.engine.record_view import RecordView
+from runners.k6.line_text import clean_line
 from runners.model.frames import Frame, Mark, Playback, RunState
 
 TICK_S = 0.5
@@ -177,11 +178,15 @@ class ReplayControl:
             rewound = after is None or pos < after
             since = -1.0 if after is None or rewound else after  # after a jump: the last ones up to pos
             output = self.view.output_between(since, pos, REWIND_OUTPUT_LINES)
+            # Records written before lines were cleaned may hold escapes: never replay them to the terminal.
+            output = tuple(replace(x, text=clean_line(x.text)) for x in output)
             events = self.view.container_events_between(since, pos, REWIND_CONTAINER_EVENTS)
             self._emitted_pos = pos
             self._seq += 1
             playback = Playback(pos - self.t0, self.t_end - self.t0, self.speed, self.playing)
-            frame = assemble_frame(self.view, pos, seq=self._seq, new_output=output, container_events=events,
+            # The frame is the tick's: its history (gauge values, charts) is as of that tick, not of pos.
+            shown = self.view.ticks.tick_at(pos) or pos
+            frame = assemble_frame(self.view, shown, seq=self._seq, new_output=output, container_events=events,
                                    replay=f"{'▶' if self.playing else '⏸'} {self.speed:g}x", rewound=rewound,
                                    playback=playback)  # fmt: skip
             self.last_frame = frame

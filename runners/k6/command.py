@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-REDACTED = "***"
-_SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASS(WORD|WD)?|API[_-]?KEY|(^|_)KEY($|_)|AUTH|CREDENTIAL|PRIVATE)", re.I
-)
+from runners.model.redact import REDACTED, strip_userinfo
+
 # Flags loadwatch sets itself; a user value would take k6 out of loadwatch's control.
 _RESERVED = {"--address": "loadwatch runs k6's REST API on a free 127.0.0.1 port itself", "-a": ""}
 _RESERVED["-a"] = _RESERVED["--address"]
@@ -110,11 +107,6 @@ def k6_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def looks_secret(name: str) -> bool:
-    """True when a variable name looks like it holds a token, password or key."""
-    return bool(_SECRET_NAME.search(name))
-
-
 def redact_args(args: Sequence[str]) -> list[str]:
     """Arguments safe to record: every `-e NAME=VALUE` value and secret-looking flag values are masked."""
     out: list[str] = []
@@ -132,36 +124,10 @@ def redact_args(args: Sequence[str]) -> list[str]:
         elif a.startswith("-e") and "=" in a and not a.startswith("--"):
             out.append("-e" + _mask_env(a[2:]))
         else:
-            out.append(a)
+            out.append(strip_userinfo(a))
     return out
 
 
 def _mask_env(pair: str) -> str:
     name, sep, _value = pair.partition("=")
     return f"{name}={REDACTED}" if sep else pair
-
-
-def redact_text(text: str, secrets: Sequence[str]) -> str:
-    """Replace every known secret value in a line of output."""
-    for s in secrets:
-        if len(s) >= 4:
-            text = text.replace(s, REDACTED)
-    return text
-
-
-def secret_values(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
-    """Values that must never reach a record: `-e` values and secret-looking environment variables."""
-    values: list[str] = []
-    it = iter(args)
-    for a in it:
-        pair = ""
-        if a in ("-e", "--env"):
-            pair = next(it, "")
-        elif a.startswith(("-e=", "--env=")):
-            pair = a.split("=", 1)[1]
-        elif a.startswith("-e") and not a.startswith("--"):
-            pair = a[2:]
-        if "=" in pair:
-            values.append(pair.split("=", 1)[1])
-    values += [v for k, v in env.items() if looks_secret(k) and v]
-    return values

@@ -1,4 +1,4 @@
-"""Collects k6's printed lines from reader threads, bounded, with secrets masked and floods counted."""
+"""Collects k6's printed lines from reader threads: cleaned, cut, secrets masked, floods counted and said."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
 
-from runners.k6.command import redact_text
+from runners.k6.line_text import clean_line
 from runners.k6.progress import is_progress_line, parse_progress
 from runners.model.frames import OutputLine
+from runners.model.redact import Redactor
 
 _PLAN_LINE = re.compile(r"^\s*(scenarios:|\*\s+\S+:|\(\d)")
 
@@ -22,22 +22,26 @@ class OutputBuffer:
     request) is counted as dropped, so neither the screen nor the record grows without bound.
     """
 
-    def __init__(self, secrets: Sequence[str] = (), per_tick: int = 200, keep_tail: int = 40) -> None:
+    def __init__(self, redactor: Redactor | None = None, per_tick: int = 200, keep_tail: int = 40) -> None:
         self._lock = threading.Lock()
-        self._pending: deque[OutputLine] = deque(maxlen=per_tick * 4)
-        self._secrets = list(secrets)
+        self._pending: deque[OutputLine] = deque(maxlen=per_tick * 4)  # bounded by hand in add()
+        self._redactor = redactor or Redactor()
         self.per_tick = per_tick
-        self.dropped = 0
+        self.dropped = 0  # lines never shown nor recorded, over the whole run
+        self._dropped_unsaid = 0  # ... of which the next take() has not said so yet
         self.elapsed_s: float | None = None
         self.planned_s: float | None = None
         self.tail: deque[OutputLine] = deque(maxlen=keep_tail)  # the last lines, for error reports
         self._last_blank = False
         self._plan: list[str] = []
 
-    def add(self, stream: str, text: str) -> None:
-        """Take one line (any thread)."""
-        if self._secrets:
-            text = redact_text(text, self._secrets)
+    def add(self, stream: str, text: str, cut: int = 0) -> None:
+        """Take one line (any thread); `cut` is how many characters the reader already dropped off its end.
+
+        Escape sequences go first (a script's `console.log` must not retitle or recolour the terminal,
+        live or in replay), then secrets are masked, then the line is bounded.
+        """
+        text = self._redactor.text(clean_line(text, cut))
         line = OutputLine(t=time.time(), stream=stream, text=text)
         if stream == "stdout" and len(self._plan) < 20 and _PLAN_LINE.match(text):
             self._plan.append(text.strip())  # k6's banner: the scenarios and their plan
@@ -58,18 +62,25 @@ class OutputBuffer:
             else:
                 self._last_blank = False
         with self._lock:
-            if len(self._pending) == self._pending.maxlen:
-                self.dropped += 1
-            self._pending.append(line)
             self.tail.append(line)
+            if len(self._pending) == self._pending.maxlen:  # keep a burst's first lines: they hold its cause
+                self.dropped += 1
+                self._dropped_unsaid += 1
+                return
+            self._pending.append(line)
 
     def take(self) -> tuple[OutputLine, ...]:
-        """The lines since the last call, at most `per_tick` of them."""
+        """The lines since the last call, at most `per_tick` of them, then a line saying how many were not."""
         with self._lock:
             n = min(self.per_tick, len(self._pending))
             out = tuple(self._pending.popleft() for _ in range(n))
             self.dropped += len(self._pending)
+            self._dropped_unsaid += len(self._pending)
             self._pending.clear()
+            unsaid, self._dropped_unsaid = self._dropped_unsaid, 0
+        if unsaid:
+            note = f"({unsaid:,} output lines not shown: too many at once; {self.dropped:,} in this run)"
+            out += (OutputLine(time.time(), "loadwatch", note),)
         return out
 
     def plan_lines(self) -> list[str]:

@@ -44,7 +44,7 @@ def _widen_pipe(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
-LineSink = Callable[[str, str], None]  # (stream, text)
+LineSink = Callable[[str, str, int], None]  # (stream, text, characters cut off its end)
 ChunkSink = Callable[[bytes], None]
 
 
@@ -61,6 +61,7 @@ class K6Process:
     """A running (or finished) k6. All methods are safe to call from any thread."""
 
     READ_SIZE = 1 << 20
+    MAX_LINE_BYTES = 64 * 1024
 
     def __init__(
         self, argv: list[str], env: dict[str, str], api_port: int, on_json: ChunkSink, on_line: LineSink
@@ -157,9 +158,16 @@ class K6Process:
             os.close(fd)
 
     def _read_lines(self, stream: IO[bytes], name: str) -> None:
+        # A script can print one line of any size; keep the first MAX_LINE_BYTES of it and count the rest
+        # while reading on, so memory stays bounded whatever it prints.
         with stream:
-            for raw in stream:
-                self._on_line(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+            while raw := stream.readline(self.MAX_LINE_BYTES):
+                cut = 0
+                if not raw.endswith(b"\n"):
+                    while (more := stream.readline(self.MAX_LINE_BYTES)) and not more.endswith(b"\n"):
+                        cut += len(more)
+                    cut += len(more.rstrip(b"\r\n"))
+                self._on_line(name, raw.decode("utf-8", "replace").rstrip("\r\n"), cut)
 
     # ---- control -----------------------------------------------------------------------------------
     def request_stop(self, *, hard: bool = False, reason: str = "user") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Variable path segments fold into placeholders so /users/17 and /users/42 are one endpoint.
@@ -43,8 +44,12 @@ def endpoint_of(tags: dict[str, str]) -> str:
     return f"{method} {fold_url(name.split('://', 1)[-1])}".strip()
 
 
-def parse_tags(raw: bytes) -> TagInfo | None:
-    """Parse a tags object from k6's JSON output; None when it is not a JSON object of strings."""
+def parse_tags(raw: bytes, redact: Callable[[str], str] | None = None) -> TagInfo | None:
+    """Parse a tags object from k6's JSON output; None when it is not a JSON object of strings.
+
+    `redact` masks secrets in every tag value first, so nothing named from tags (endpoints, statuses)
+    can carry one to the screen, the record or a report.
+    """
     try:
         tags = json.loads(raw)
     except ValueError:
@@ -52,6 +57,8 @@ def parse_tags(raw: bytes) -> TagInfo | None:
     if not isinstance(tags, dict):
         return None
     str_tags = {str(k): str(v) for k, v in tags.items()}
+    if redact is not None:
+        str_tags = {k: redact(v) for k, v in str_tags.items()}
     return TagInfo(
         endpoint=endpoint_of(str_tags),
         status=str_tags.get("status", ""),
@@ -63,12 +70,13 @@ def parse_tags(raw: bytes) -> TagInfo | None:
 class TagCache:
     """Maps raw tag bytes to TagInfo; bounded, cleared when full (only scripts with huge cardinality)."""
 
-    __slots__ = ("_map", "limit", "misses")
+    __slots__ = ("_map", "limit", "misses", "redact")
 
-    def __init__(self, limit: int = 5_000) -> None:
+    def __init__(self, limit: int = 5_000, redact: Callable[[str], str] | None = None) -> None:
         self._map: dict[bytes, TagInfo | None] = {}
         self.limit = limit
         self.misses = 0
+        self.redact = redact  # masks secrets in tag values (see parse_tags)
 
     def get(self, raw: bytes) -> TagInfo | None:
         """The TagInfo for these tags, parsing them on first sight."""
@@ -78,7 +86,7 @@ class TagCache:
         self.misses += 1
         if len(self._map) >= self.limit:
             self._map.clear()
-        parsed = parse_tags(raw)
+        parsed = parse_tags(raw, self.redact)
         self._map[raw] = parsed
         return parsed
 

@@ -196,6 +196,7 @@ class Mark:
     elapsed_s: float
     note: str
     by: str = "user"
+    saved: bool = True  # False while the record cannot be written (disk full): kept in memory until it can
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,3 +257,5 @@ class Frame:
     container_events: tuple[ContainerEvent, ...] = ()  # events since the previous frame
     rewound: bool = False  # replay jumped: panes that accumulate (output, container events) start over
     playback: Playback | None = None  # None for a live run
+    stalled_s: float | None = None  # k6 alive but silent this long (a stall in progress), else None
+    record_problem: str = ""  # why the record is not being written now ("" while it is)

@@ -57,6 +57,8 @@ class FrameParts:
     capacity_ceiling: str = ""
     gauges: GaugeSnapshot | None = None
     containers: DockerSnapshot | None = None
+    stalled_s: float | None = None  # k6 alive but silent this long (a stall in progress)
+    record_problem: str = ""  # why the record is not being written ("" while it is)
 
 
 class RunView(Protocol):

@@ -75,7 +75,7 @@ def format_ms(value: float | None) -> str:
     Returns:
         The text, for example `12.3 ms` or `1,234 ms`.
     """
-    if value is None:
+    if value is None or not math.isfinite(value):  # NaN from a record cut short means "no value"
         return PLACEHOLDER
     if value < 10:
         return f"{value:.2f} ms"

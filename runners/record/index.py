@@ -91,6 +91,7 @@ def listing(folder: Path) -> RunListing:
             meta = reader.meta()
             seconds = reader.seconds()
             events = reader.events()
+            damaged = bool(reader.damage)
     except RecordReadError:
         return RunListing(folder.name, folder, None, None, "unreadable", None, None, 0, 0)
     summary = read_summary(folder)
@@ -104,7 +105,7 @@ def listing(folder: Path) -> RunListing:
         folder=folder,
         started_at=started,
         duration_s=(ended - started) if started and ended else None,
-        status=meta.status,
+        status=f"{meta.status} (damaged)" if damaged else meta.status,
         peak_rps=max((s.requests for s in seconds), default=None),
         p95_ms=p95,
         breaches=sum(1 for e in events if e.kind is EventKind.BREACH and e.transition in ("firing", "")),
@@ -113,12 +114,24 @@ def listing(folder: Path) -> RunListing:
 
 
 def read_summary(folder: Path) -> dict[str, Any] | None:
-    """The run's summary.json, if it was written."""
+    """The run's summary.json; for a run cut short, the summary so far kept in the record (`partial`)."""
     try:
         data: dict[str, Any] = json.loads((folder / "summary.json").read_text())
     except (OSError, ValueError):
-        return None
+        return _summary_so_far(folder)
     return data
+
+
+def _summary_so_far(folder: Path) -> dict[str, Any] | None:
+    try:
+        with RecordReader(folder) as reader:
+            meta = reader.meta()
+    except RecordReadError:
+        return None
+    so_far = meta.get("summary_so_far")
+    if not isinstance(so_far, dict) or not so_far:
+        return None
+    return {**so_far, "partial": True, "status": meta.status, "status_detail": meta.status_detail}
 
 
 def show(folder: Path) -> dict[str, Any]:
@@ -127,6 +140,7 @@ def show(folder: Path) -> dict[str, Any]:
         meta = reader.meta()
         events = reader.events()
         n_seconds = reader.count_seconds()
+        damage = reader.check()
     snapshots = (
         sorted(str(p) for p in (folder / "snapshots").glob("*")) if (folder / "snapshots").is_dir() else []
     )
@@ -139,4 +153,5 @@ def show(folder: Path) -> dict[str, Any]:
         "events": [e.as_dict() for e in events],
         "snapshots": snapshots,
         "seconds_recorded": n_seconds,
+        "damage": damage,  # what could not be read: the rest above is what was salvaged
     }

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class RunJournal:
         self.recent: deque[RunEvent] = deque(maxlen=RECENT_EVENTS)
         self.closed = False
         self._snapshots = 0
+        self._unsaved_marks = 0
 
     def event(
         self, kind: EventKind, data: Mapping[str, Any], *, commit: bool = False, t: float | None = None
@@ -73,8 +74,17 @@ class RunJournal:
             if not self.closed:
                 self.recorder.add_event(kind, data, t=t)
                 if commit:
-                    self.recorder.commit()
+                    self.commit()
         return ev
+
+    def commit(self) -> bool:
+        """Write everything waiting; True when it reached the disk. Marks held in memory are then saved."""
+        with self.lock:
+            ok = self.recorder.commit()
+            if ok and self._unsaved_marks:
+                self.marks = deque((replace(m, saved=True) for m in self.marks), maxlen=MAX_MARKS)
+                self._unsaved_marks = 0
+            return ok
 
     def named_event(self, kind_text: str, data: Mapping[str, Any]) -> RunEvent:
         """Record, and commit at once, an event whose kind comes as text (the rule engine's callback)."""
@@ -86,18 +96,21 @@ class RunJournal:
     def add_mark(self, note: str, by: str = "user") -> Mark:
         """Record a mark and commit it before returning (durable against a crash of loadwatch)."""
         t = time.time()
-        mark = Mark(t=t, elapsed_s=t - self._started_at(), note=note.strip(), by=by)
+        mark = Mark(t=t, elapsed_s=t - self._started_at(), note=note.strip(), by=by, saved=False)
         with self.lock:
             if self.closed:
                 raise RuntimeError("the run record is closed: marks can only be added during a run")
             self.marks.append(mark)
-        self.event(
-            EventKind.MARK,
-            {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by},
-            commit=True,
-            t=t,
-        )
-        return mark
+            self._unsaved_marks += 1
+            self.event(
+                EventKind.MARK,
+                {"note": mark.note, "elapsed_s": round(mark.elapsed_s, 3), "by": by},
+                commit=True,
+                t=t,
+            )
+            return (
+                self.marks[-1] if self.marks[-1].t == t else replace(mark, saved=self.recorder.error is None)
+            )
 
     def save_snapshot(
         self, frame: Frame | None, svg_path: Path | None, extra: dict[str, Any], *, by: str = "user"
@@ -114,7 +127,11 @@ class RunJournal:
                 "|".join(k): v for k, v in frame_dict.get("gauge_history", {}).items()
             }
         body = {"t": time.time(), "svg": str(svg_path) if svg_path else None, "frame": frame_dict, **extra}
-        path.write_text(json.dumps(body, default=str, separators=(",", ":")))
+        try:
+            path.write_text(json.dumps(body, default=str, separators=(",", ":")))
+        except OSError:
+            path.unlink(missing_ok=True)  # no truncated snapshot left behind (a full disk)
+            raise
         self.event(
             EventKind.SNAPSHOT,
             {"json": str(path), "svg": str(svg_path) if svg_path else None, "n": n, "by": by},

@@ -7,7 +7,9 @@ is still being written (WAL) and on one cut short by a crash.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +17,7 @@ from typing import Any
 
 from runners.model.frames import OutputLine, SecondPoint
 from runners.record import codec
+from runners.record.liveness import derive_status
 from runners.record.schema import (
     DB_NAME,
     ContainerValuesRow,
@@ -26,6 +29,7 @@ from runners.record.schema import (
     SeriesKind,
 )
 from runners.record.ticks import TickTimeline
+from runners.record.wal_check import check_wal
 
 
 class RecordReadError(RuntimeError):
@@ -41,7 +45,7 @@ class RecordReader:
     """Reads one run record. Use as a context manager, or call close()."""
 
     def __init__(self, run_dir: Path) -> None:
-        """Open the record read-only.
+        """Open the record read-only, on read-only media too.
 
         Args:
             run_dir: The run's folder.
@@ -50,12 +54,52 @@ class RecordReader:
             RecordReadError: when it holds no readable record.
         """
         self.run_dir = run_dir
+        self.damage: list[str] = []  # what could not be read; the rest is returned
+        self._copy: tempfile.TemporaryDirectory[str] | None = None
         if not is_run_folder(run_dir):
             raise RecordReadError(f"{run_dir} is not a run folder (no {DB_NAME})")
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        path = self.run_dir / DB_NAME
         try:
-            self._db = sqlite3.connect(f"file:{run_dir / DB_NAME}?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise RecordReadError(f"cannot open the run record in {run_dir}: {exc}") from exc
+            return _connect(f"file:{path}?mode=ro")
+        except sqlite3.DatabaseError as exc:
+            first = exc
+        # A WAL record needs its `-shm` beside it, which read-only media cannot hold. Without a log to
+        # replay the file is complete (immutable); with one, a private copy is read instead.
+        wal = path.with_name(path.name + "-wal")
+        try:
+            if not (wal.is_file() and wal.stat().st_size):
+                return _connect(f"file:{path}?immutable=1")
+            self._copy = tempfile.TemporaryDirectory(prefix="loadwatch-read-")
+            for src in (path, wal):
+                shutil.copyfile(src, Path(self._copy.name) / src.name)
+            return _connect(f"file:{Path(self._copy.name) / path.name}")
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self._drop_copy()
+            raise RecordReadError(
+                f"cannot read the run record in {self.run_dir}: {first}"
+                + ("" if str(exc) == str(first) else f" (read-only fallback: {exc})")
+            ) from exc
+
+    def check(self) -> list[str]:
+        """Look for damage (the database's pages, the write-ahead log); adds to and returns `damage`."""
+        rows = [str(r[0]) for r in self._query("PRAGMA quick_check(5)", (), "integrity check")]
+        if rows and rows != ["ok"]:
+            self.damage.append("the database is damaged: " + "; ".join(rows))
+        wal = check_wal(self.run_dir / (DB_NAME + "-wal"))
+        if wal is not None and wal.damaged:
+            self.damage.append(
+                f"{wal.lost} of {wal.frames} frames of the write-ahead log are unreadable: what was written "
+                "after the damaged frame is missing from the record"
+            )
+        return self.damage
+
+    def _drop_copy(self) -> None:
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
 
     def __enter__(self) -> RecordReader:
         return self
@@ -68,12 +112,14 @@ class RecordReader:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+        self._drop_copy()
 
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    def _query(self, sql: str, args: tuple[Any, ...] = (), what: str = "") -> Iterator[tuple[Any, ...]]:
+        """Rows until the end or the first damaged page: what comes before is kept, the damage is noted."""
         try:
             yield from self._db.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise RecordReadError(f"cannot read the run record in {self.run_dir}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            self.damage.append(f"{what or sql.rsplit(' FROM ', maxsplit=1)[-1].split(maxsplit=1)[0]}: {exc}")
 
     def _series(self, kind: SeriesKind) -> Iterator[tuple[int, str]]:
         for t, d in self._query("SELECT t, data FROM series WHERE source = ? ORDER BY t", (kind.value,)):
@@ -81,7 +127,8 @@ class RecordReader:
 
     def meta(self) -> RunMeta:
         """The run's metadata."""
-        return RunMeta({k: json.loads(v) for k, v in self._query("SELECT key, value FROM meta")})
+        raw = {k: json.loads(v) for k, v in self._query("SELECT key, value FROM meta")}
+        return RunMeta(derive_status(raw))  # a run whose writer is gone reads as crashed
 
     def seconds(self) -> list[SecondPoint]:
         """k6's seconds in time order."""
@@ -90,7 +137,7 @@ class RecordReader:
     def count_seconds(self) -> int:
         """How many k6 seconds are recorded."""
         rows = self._query("SELECT COUNT(*) FROM series WHERE source = ?", (SeriesKind.K6.value,))
-        return int(next(rows)[0])
+        return int(next(rows, (0,))[0])
 
     def histograms(self) -> list[HistogramRow]:
         """The per-second latency histograms in time order."""
@@ -130,3 +177,13 @@ class RecordReader:
         return [
             OutputLine(t, s, x) for t, s, x in self._query("SELECT t, stream, text FROM output ORDER BY id")
         ]
+
+
+def _connect(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opening is lazy: read once now
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db

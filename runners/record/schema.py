@@ -47,6 +47,8 @@ class EventKind(enum.StrEnum):
     GENERATOR_RECOVERED = "generator_recovered"
     INTERNAL_ERROR = "internal_error"  # text
     LISTENER_ERROR = "listener_error"  # error
+    RECORD = "record"  # the record's writes failed or work again: transition (failing, saved), text
+    STALL = "stall"  # k6 alive but silent: transition (start, end), from_t, to_t, duration_s
     VIEWER = "viewer"  # a viewer attached, detached or was lost: text, viewer, action, reason, read_only, pid
     VIEWER_REFUSED = "viewer_refused"  # a peer of another user tried to attach: text
     OTHER = "other"  # a kind this version does not know (a newer record): `data["kind_text"]` has it

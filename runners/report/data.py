@@ -79,9 +79,11 @@ def run_section(data: ReportData) -> dict[str, Any]:
         "ended_at": m.ended_at,
         "duration_s": round(data.t_end - data.t0, 3),
         "seconds_recorded": len(data.points),
+        "record_damage": list(data.damage),
         "planned_s": _planned_s(data),
         "plan": m.plan if m.plan is not None else list(data.plan),
-        "summary_written": data.summary is not None,
+        "summary_written": data.summary is not None and not data.summary.get("partial"),
+        "summary_partial": bool(data.summary and data.summary.get("partial")),
     }
 
 

@@ -46,6 +46,7 @@ class ReportData:
     messages: tuple[
         tuple[str, str, int], ...
     ]  # (level, message, count) from k6's stderr, most frequent first
+    damage: tuple[str, ...] = ()  # what of the record could not be read (the report covers the rest)
 
     @property
     def t0(self) -> float:
@@ -117,6 +118,7 @@ def load_report(run_dir: Path) -> ReportData:
             containers = tuple(reader.container_values())
             events = tuple(reader.events())
             plan, messages = _plan_and_messages(reader.output())
+            damage = tuple(reader.check())
     except RecordReadError as exc:
         raise ReportError(str(exc)) from exc
     return ReportData(
@@ -131,4 +133,5 @@ def load_report(run_dir: Path) -> ReportData:
         events=events,
         plan=plan,
         messages=messages,
+        damage=damage,
     )

@@ -38,7 +38,14 @@ def headline(r: dict[str, Any]) -> Section:
         notes.append(("The two runs may not be comparable: " + "; ".join(base["warnings"]) + ".", "warn"))
     if run.get("status") not in ("finished", "thresholds_failed"):
         notes.append((f"The run ended as {run.get('status')}: {run.get('status_detail') or ''}", "warn"))
-    if not run.get("summary_written"):
+    for problem in run.get("record_damage") or []:
+        notes.append(
+            (f"The run record is damaged ({problem}); this report covers what could be read", "warn")
+        )
+    if run.get("summary_partial"):
+        notes.append(("The run was cut short: per-endpoint numbers and status codes are as the record kept "
+                      "them each second, up to its last second; k6's own verdicts are missing.", "warn"))  # fmt: skip
+    elif not run.get("summary_written"):
         notes.append(
             (
                 "No summary.json: the run was cut short. Per-endpoint numbers and k6's verdicts are missing; "

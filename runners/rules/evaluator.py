@@ -114,7 +114,7 @@ class RunRules:
                 self._record("capacity_ceiling", self.ceiling.as_dict())
                 messages.append(self.ceiling.describe())
         for result in self.actions.drain_results():
-            self._record("rule_command", {"rule": result.rule, "ok": result.ok, "message": result.message})
+            self._record("rule_command", {"rule": result.rule, "ok": result.ok, "message": result.message()})
         return RuleTick(bell=bell, abort_reason=abort, messages=tuple(messages))
 
     def firing(self) -> tuple[Breach, ...]:
