@@ -133,13 +133,24 @@ def run_loadwatch(
         watch = RssWatch(lambda: _k6_child(proc.pid))
         proc.wait(timeout)
         watch.stop()
+        viewer: list[tuple[float, float]] = []
     else:
-        _tui_run([*args, "--", *load], runs, timeout)
+        viewer = _tui_run([*args, "--", *load], runs, timeout)
     run_dir = max(runs.iterdir(), key=lambda d: d.stat().st_mtime)
-    return read_run(run_dir)
+    return read_run(run_dir, viewer)
 
 
-def _tui_run(cmd: list[str], runs: Path, timeout: float) -> None:
+def _viewer(runs: Path) -> psutil.Process | None:
+    """The screen's process (the engine runs in a process of its own, marked --engine-host)."""
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if str(runs) in cmd and "--engine-host" not in cmd and any(a.endswith("loadwatch") for a in cmd[:2]):
+            return p
+    return None
+
+
+def _tui_run(cmd: list[str], runs: Path, timeout: float) -> list[tuple[float, float]]:
+    """Run the screen in tmux until the run is recorded; the screen process's CPU seconds over time."""
     tmux = shutil.which("tmux")
     if tmux is None:
         raise RuntimeError("tmux is not installed")
@@ -147,19 +158,39 @@ def _tui_run(cmd: list[str], runs: Path, timeout: float) -> None:
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in k6_env({}).items())
     subprocess.run([tmux, "-L", sock, "new-session", "-d", "-x", "120", "-y", "36",
                     f"env {env} {shlex.join(cmd)}; sleep 600"], check=True, timeout=10)  # fmt: skip
+    samples: list[tuple[float, float]] = []
+    viewer: psutil.Process | None = None
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            try:
+                viewer = viewer or _viewer(runs)
+                if viewer is not None:
+                    cpu = viewer.cpu_times()
+                    samples.append((time.time(), cpu.user + cpu.system))
+            except psutil.Error:
+                viewer = None
             if any((d / "summary.json").is_file() for d in runs.glob("*")):
-                return
+                return samples
             time.sleep(0.5)
         raise RuntimeError("the screen run did not finish")
     finally:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True, timeout=10, check=False)
 
 
-def read_run(run_dir: Path) -> RunResult:
-    """The figures of a finished loadwatch run: k6's own summary, loadwatch's meta and record."""
+def _cpu_at(samples: list[tuple[float, float]], t: float) -> float:
+    before = [c for ts, c in samples if ts <= t]
+    return before[-1] if before else (samples[0][1] if samples else 0.0)
+
+
+def read_run(run_dir: Path, viewer: list[tuple[float, float]] | None = None) -> RunResult:
+    """The figures of a finished loadwatch run: k6's own summary, loadwatch's meta and record.
+
+    Args:
+        run_dir: the run's folder.
+        viewer: the screen process's CPU seconds over time, when the run had a screen (its CPU from the
+            engine's start to the run's end is added to the engine's).
+    """
     k6 = json.loads((run_dir / "k6-summary.json").read_text())["metrics"]
     summary = json.loads((run_dir / "summary.json").read_text())
     db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True)
@@ -189,7 +220,9 @@ def read_run(run_dir: Path) -> RunResult:
         rate=k6["http_reqs"]["rate"],
         k6_requests=int(k6["http_reqs"]["count"]),
         k6_peak_rss=meta.get("k6_peak_rss_bytes"),
-        lw_cpu_s=float(meta["loadwatch_cpu_s"]) - float(meta.get("loadwatch_startup_cpu_s") or 0),
+        lw_cpu_s=float(meta["loadwatch_cpu_s"])
+        - float(meta.get("loadwatch_startup_cpu_s") or 0)
+        + (_cpu_at(viewer, ended) - _cpu_at(viewer, started) if viewer else 0.0),
         run_s=ended - started if ended > started else None,
         lw_requests=int(summary["requests"]),
         pct_error=pct_error,

@@ -176,6 +176,7 @@ class SlowServer:
         self.delay_s = delay_s
         self.requests = 0
         self._closing = threading.Event()
+        self._client = httpx.Client(timeout=10)  # kept-alive connections: the link adds only the delay
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -187,7 +188,7 @@ class SlowServer:
                 if server._closing.wait(server.delay_s):  # ends early at shutdown
                     return
                 try:
-                    answer = httpx.get(server.upstream + self.path, timeout=10)
+                    answer = server._client.get(server.upstream + self.path)
                 except httpx.HTTPError:
                     return
                 with contextlib.suppress(OSError):  # the client may have given up already
@@ -217,6 +218,7 @@ class SlowServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+        self._client.close()
 
 
 class RampExporter(Collector):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Label, TabbedContent
 
 from collectors.docker_config import DockerConfig
@@ -56,15 +59,16 @@ def test_replay_rebuilds_every_live_frame(demo_run: tuple[RunEngine, list[Frame]
     try:
         for live in frames:
             again = replay.frame_at(live.wall_t)
-            differ = [n for n in FIELDS if getattr(again, n) != getattr(live, n)]
+            differ = [n for n in FIELDS if n != "wall_t" and getattr(again, n) != getattr(live, n)]
             assert not differ, f"at {live.elapsed_s:.1f}s: {differ}"
+            assert again.wall_t == pytest.approx(live.wall_t, abs=0.001)  # ticks are keyed by the ms
         # The three positions users look at: the start, the first critical breach, the end.
         for live in (frames[0], critical[0], frames[-1]):
             again = replay.frame_at(live.wall_t)
             assert (again.firing, again.codes, again.latency_bins, again.gauges) == (
                 live.firing, live.codes, live.latency_bins, live.gauges)  # fmt: skip
         end = replay.frame_at(replay.t_end)
-        assert end == dataclasses.replace(end, **{n: getattr(frames[-1], n) for n in FIELDS})
+        assert end == dataclasses.replace(end, **{n: getattr(frames[-1], n) for n in FIELDS if n != "wall_t"})
         assert engine.recorder.error is None
     finally:
         replay.close()
@@ -92,6 +96,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+async def _until(pilot: Pilot[int], holds: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not holds():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.1)
+
+
 @pytest.mark.anyio
 async def test_replay_keys_seek_and_charts_follow(demo_run: tuple[RunEngine, list[Frame]]) -> None:
     engine, _ = demo_run
@@ -99,36 +110,39 @@ async def test_replay_keys_seek_and_charts_follow(demo_run: tuple[RunEngine, lis
     app = LoadwatchApp(replay, title="replay")
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            pane = app.query_one(K6Pane)
             tabs = app.query_one(TabbedContent)
+            chart = pane.query_one("#chart-rps", SeriesChart)
+
+            def charted(frame: Frame | None) -> bool:  # charts redraw at most once a second
+                shown = chart.shown_xs
+                return (
+                    frame is not None
+                    and bool(shown)
+                    and shown[-1] == frame.series[-1].t - (pane.origin_t or 0)
+                )
+
+            await _until(pilot, lambda: replay.last_frame is not None, "the first frame")
             assert replay.pos == replay.t_start
             await pilot.press("right")
-            await pilot.pause(0.2)
-            assert replay.pos == pytest.approx(replay.t_start + 10) and tabs.active == "tab-load"
+            await _until(pilot, lambda: replay.pos == pytest.approx(replay.t_start + 10), "+10 s")
+            assert tabs.active == "tab-load"
             await pilot.press("end")
-            await pilot.pause(1.3)  # charts redraw at most once a second
+            await _until(pilot, lambda: replay.pos == replay.t_end, "the end")
             end = replay.last_frame
-            assert end is not None and replay.pos == replay.t_end and end.state == engine.state
-            pane = app.query_one(K6Pane)
-            assert pane.query_one("#chart-rps", SeriesChart).shown_xs[-1] == end.series[-1].t - (
-                pane.origin_t or 0
-            )
-            assert str(app.query_one("#run-replay", Label).render()).endswith(
-                f"{format_clock(end.playback.length_s if end.playback else 0)}"
-            )
+            assert end is not None and end.state == engine.state and end.playback is not None
+            await _until(pilot, lambda: charted(end), "the charts at the end")
+            label, length = app.query_one("#run-replay", Label), end.playback.length_s
+            await _until(pilot, lambda: str(label.render()).endswith(format_clock(length)), "the bar")
             await pilot.press("left")
-            await pilot.pause(1.3)
+            await _until(pilot, lambda: replay.pos == pytest.approx(replay.t_end - 10), "-10 s")
             back = replay.last_frame
-            assert back is not None and replay.pos == pytest.approx(replay.t_end - 10)
-            assert back.series[-1].t < end.series[-1].t
-            assert pane.query_one("#chart-rps", SeriesChart).shown_xs[-1] == back.series[-1].t - (
-                pane.origin_t or 0
-            )
+            assert back is not None and back.series[-1].t < end.series[-1].t
+            await _until(pilot, lambda: charted(back), "the charts 10 s back")
             await pilot.press("home")
-            await pilot.pause(0.3)
-            assert replay.pos == replay.t_start and tabs.active == "tab-load"
+            await _until(pilot, lambda: replay.pos == replay.t_start, "the start")
+            assert tabs.active == "tab-load"
             await pilot.press("space")
-            await pilot.pause(1.2)
-            assert replay.playing and replay.pos > replay.t_start
+            await _until(pilot, lambda: replay.playing and replay.pos > replay.t_start, "playing")
     finally:
         replay.close()

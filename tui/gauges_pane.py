@@ -118,11 +118,17 @@ class GaugeRow(Horizontal):
         name, series = key
         self._label = Static(f"{name} {series}".strip(), classes="gauge-label", markup=False)
         self._parts = {part: Static("", classes=f"gauge-{part}", markup=False) for part in _PARTS}
+        self._shown: tuple[GaugeReading, Sequence[tuple[float, float]], float] | None = None
 
     def compose(self) -> ComposeResult:
         """The columns: label, value, bar, sparkline and state."""
         yield self._label
         yield from self._parts.values()
+
+    def on_resize(self) -> None:
+        """Fit the sparkline to the new width (a row first drawn before its layout, or a paused replay)."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, reading: GaugeReading, points: Sequence[tuple[float, float]], now: float) -> None:
         """Show a reading and its recent points.
@@ -132,6 +138,7 @@ class GaugeRow(Horizontal):
             points: `(t, value)` history of this series.
             now: The time now.
         """
+        self._shown = (reading, points, now)
         has_levels = reading.warning is not None or reading.critical is not None
         level = reading.level if reading.state == "ok" else None
         state_class = ("-plain" if not has_levels else f"-{level}") if level else f"-{reading.state}"

@@ -122,6 +122,8 @@ class K6Numbers(Grid):
     latency row, the rest, then the run totals).
     """
 
+    _heading = ""  # the live heading's text, set only when it changes
+
     def compose(self) -> ComposeResult:
         """Create the section headings and the tiles.
 
@@ -144,9 +146,12 @@ class K6Numbers(Grid):
         self.set_class(ended, "-ended")
         heading = self.query_one("#live-heading", Label)
         if ended:
-            heading.update(f"WHOLE RUN ({format_clock(active_seconds(frame))} of samples) · run ended")
+            text = f"WHOLE RUN ({format_clock(active_seconds(frame))} of samples) · run ended"
         else:
-            heading.update(f"NOW ({frame.live.window_s} s window)")
+            text = f"NOW ({frame.live.window_s} s window)"
+        if text != self._heading:  # Label.update lays the whole screen out again: only on a change
+            self._heading = text
+            heading.update(text)
         for tile_id, live_label, live_read, end_label, end_read in _TILES:
             tile = self.query_one(f"#{tile_id}", MetricTile)
             tile.label = end_label if ended else live_label

@@ -124,8 +124,12 @@ class RunHeader(Horizontal):
         self.query_one("#run-detail", Label).update(detail)
 
     def watch_paused(self, paused: bool) -> None:
-        """Show the frozen-display indicator."""
-        self.query_one("#run-paused", Label).display = paused
+        """Show the frozen-display indicator, with the instant on screen (to the tenth: `replay --at` finds it)."""
+        label = self.query_one("#run-paused", Label)
+        label.display = paused
+        if paused:
+            tenths = int(max(0.0, self.elapsed_s) * 10) % 10
+            label.update(f"PAUSED at {format_clock(self.elapsed_s)}.{tenths} (p resumes; recording goes on)")
 
     def watch_replay(self, replay: str) -> None:
         """Show the playback status of a replay."""

@@ -70,6 +70,7 @@ class RunTabs(Vertical):
         self.docker_config = docker_config
         self.gauge_index = 0
         self._gauge_chart_t = 0.0
+        self._short_labels: bool | None = None
 
     def compose(self) -> ComposeResult:
         """Lay out every tab.
@@ -114,6 +115,9 @@ class RunTabs(Vertical):
         Args:
             short: True for the short labels.
         """
+        if short == self._short_labels:  # a new label lays the whole screen out again: only on a change
+            return
+        self._short_labels = short
         tabbed = self.query_one(TabbedContent)
         for t in TABS:
             tabbed.get_tab(t.pane_id).label = f"{t.key} {t.short if short else t.label}"

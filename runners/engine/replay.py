@@ -184,7 +184,9 @@ class ReplayControl:
             self._emitted_pos = pos
             self._seq += 1
             playback = Playback(pos - self.t0, self.t_end - self.t0, self.speed, self.playing)
-            frame = assemble_frame(self.view, pos, seq=self._seq, new_output=output, container_events=events,
+            # The frame is the tick's: its history (gauge values, charts) is as of that tick, not of pos.
+            shown = self.view.ticks.tick_at(pos) or pos
+            frame = assemble_frame(self.view, shown, seq=self._seq, new_output=output, container_events=events,
                                    replay=f"{'▶' if self.playing else '⏸'} {self.speed:g}x", rewound=rewound,
                                    playback=playback)  # fmt: skip
             self.last_frame = frame
