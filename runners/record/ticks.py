@@ -39,6 +39,7 @@ class TickEncoder:
 
     def __init__(self) -> None:
         self._last: dict[str, str] = {}
+        self._last_value: dict[str, object] = {}  # the object encoded last: the same one needs no encoding
         self._prev = b""
         self._count = 0
 
@@ -56,9 +57,13 @@ class TickEncoder:
         self._count += 1
         if key:
             self._last.clear()
-        changed = []
+        changed: list[str] = []
         for name in FIELDS:
-            text = json.dumps(to_json(getattr(parts, name)), separators=(",", ":"))
+            value = getattr(parts, name)
+            if not key and value is self._last_value.get(name, changed):  # frozen: unchanged when the same
+                continue
+            self._last_value[name] = value
+            text = json.dumps(to_json(value), separators=(",", ":"))
             if self._last.get(name) != text:
                 self._last[name] = text
                 changed.append(f'"{name}":{text}')
