@@ -10,6 +10,7 @@ Usage: python -m benchmarks.keystroke [--presses 20] [--size 200x60] [--smoke]
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import statistics
@@ -129,6 +130,9 @@ def main() -> int:
     print(f"keystroke to screen under load at {cols}x{rows}: tab switch median {median:.0f} ms, "
           f"max {max(switches):.0f} ms over {len(switches)} presses")  # fmt: skip
     print("snapshot (s) to its notice: " + ", ".join(f"{s:.0f} ms" for s in snapshots))
+    # The figure is wall time as a user sees it: on a box with more runnable processes than cores it
+    # measures the wait for a core as much as loadwatch's own work, so say how busy the box was.
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return exit_code([check(TAB_SWITCH, median, a.smoke)])
 
 

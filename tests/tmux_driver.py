@@ -69,6 +69,10 @@ class Tmux:
         self._note_processes()
         return self._tmux("capture-pane", "-p", "-t", "t")
 
+    def scrollback(self, lines: int = 200) -> str:
+        """The visible screen and up to `lines` lines above it (what was printed after the app left)."""
+        return self._tmux("capture-pane", "-p", "-t", "t", "-S", f"-{lines}")
+
     def send(self, *keys: str) -> None:
         """Type keys (tmux key names, e.g. `q`, `Enter`, `Escape`)."""
         self._tmux("send-keys", "-t", "t", *keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,6 +12,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -243,7 +244,7 @@ class LoadwatchApp(App[int]):
     @property
     def active_tab(self) -> str:
         """The id of the visible tab."""
-        return self.query_one(TabbedContent).active
+        return self._tabbed.active
 
     def action_next_gauge(self) -> None:
         """Chart the next gauge on the Server tab."""
@@ -292,15 +293,29 @@ class LoadwatchApp(App[int]):
         self.refresh_bindings()
 
     # ---- run keys ------------------------------------------------------------------------------------
-    @property
+    # `check_action` runs for every binding each time the footer is built: isinstance against a
+    # runtime-checkable Protocol and DOM queries cost milliseconds there, so these are looked up once.
+    @cached_property
     def is_replay(self) -> bool:
         """True when the control plays a record back."""
         return isinstance(self.control, PlaybackControl)
 
+    @cached_property
+    def _is_session(self) -> bool:
+        return isinstance(self.control, SessionControl)
+
     @property
     def is_read_only(self) -> bool:
         """True for an attached viewer that may only watch."""
-        return isinstance(self.control, SessionControl) and self.control.read_only
+        return self._is_session and getattr(self.control, "read_only", False)
+
+    @cached_property
+    def _tabbed(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @cached_property
+    def _k6_pane(self) -> K6Pane:
+        return self.query_one(K6Pane)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys apply now: True enabled, None greyed out, False hidden (and not in the footer).
@@ -310,14 +325,17 @@ class LoadwatchApp(App[int]):
         """
         tabs = TAB_OF_ACTION.get(action)
         if tabs is not None:
-            if not self.query(TabbedContent) or self.active_tab not in tabs:
+            try:
+                if self.active_tab not in tabs:
+                    return False
+            except NoMatches:  # asked before the tabs were composed
                 return False
             if action == "next_chart":
-                return self.query_one(K6Pane).single_chart
+                return self._k6_pane.single_chart
             return not (action == "follow_output" and self.is_replay)
         active = self.control.state.is_active
         if action == "detach":  # only a run served by an engine process can be left running
-            return isinstance(self.control, SessionControl) and active
+            return self._is_session and active
         if self.is_read_only and action in ("abort_run", "mark", "instant_mark", "snapshot"):
             return False  # a read-only viewer watches; the keys that change the run are not its
         if action in LIVE_ONLY:
