@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.window < 1 or args.window > 3600:
         print("loadwatch: --window must be between 1 and 3600 seconds", file=sys.stderr)
         return 2
-    if args.engine_host is None and not args.headless:  # the screen and --detach: the engine runs apart
+    if args.engine_host is None and (args.detach or not args.headless):  # the engine runs apart
         return _launch(args, own, k6_args)
     if args.engine_go is not None and not _host_may_go(args.engine_go):
         return 0  # the launcher found the configuration invalid: create nothing
@@ -496,10 +496,14 @@ def _launch(args: argparse.Namespace, own: list[str], k6_args: list[str]) -> int
     if args.command == "demo" and args.speed <= 0:
         print("loadwatch: --speed must be positive", file=sys.stderr)
         return 2
-    config = _config(args, demo=args.command == "demo")  # invalid (the [keys] table too): nothing starts
-    if config is None:
+    demo = args.command == "demo"
+    if _config(args, screen=False, demo=demo) is None:  # invalid: nothing starts
         return 2
-    launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen
+    launch = HostLaunch(own, k6_args)  # it boots while this process loads the screen for the [keys] check
+    config = _config(args, demo=demo)
+    if config is None:
+        launch.cancel()  # the host leaves without creating anything
+        return 2
     launch.go()
     if args.detach:
         from runners.session.commands import detached_message

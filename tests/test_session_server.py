@@ -13,12 +13,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from runners.model.frames import Frame, OutputLine, RunState
 from runners.session.client import RemoteRun, SessionRefusedError
 from runners.session.outbox import MAX_QUEUED_FRAMES
-from runners.session.protocol import VERSION, Hello, MessageReader, Refused, encode
+from runners.session.protocol import VERSION, FrameMsg, Hello, MessageReader, Refused, encode, tail_message
 from runners.session.server import SessionServer
 from tests.session_support import FakeEngine, wait_until
 from tests.tui_support import build_frame
@@ -257,3 +258,65 @@ def test_a_refused_connection_raises(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         RemoteRun.connect(tmp_path / "nothing.sock")
     assert issubclass(SessionRefusedError, ConnectionError)
+
+
+def test_viewers_rebuild_the_whole_series_from_tails(served: tuple[FakeEngine, SessionServer]) -> None:
+    engine, server = served
+    _remote, seen = attach(server)
+    wait_until(lambda: server.viewers == 1, what="the viewer")
+    sent = {}
+    for i in range(100, 220, 3):  # 50 s to 110 s of series: past the 30 s tail
+        frame = build_frame(i)
+        sent[frame.seq] = frame.series
+        engine.emit(frame)
+        time.sleep(0.02)
+    wait_until(lambda: seen.frames and seen.frames[-1].seq == 217, what="the last frame")
+    for got in seen.frames:
+        assert got.series == sent[got.seq], f"frame {got.seq}"
+    last = build_frame(217)
+    assert len(encode(tail_message(last))) < len(encode(FrameMsg(last))) / 2
+
+
+def test_a_viewer_that_missed_more_than_the_tail_gets_the_whole_series(
+    served: tuple[FakeEngine, SessionServer],
+) -> None:
+    engine, server = served
+    _remote, seen = attach(server)
+    wait_until(lambda: server.viewers == 1, what="the viewer")
+    engine.emit(build_frame(100))  # 50 s of series, whole (its first frame)
+    wait_until(lambda: len(seen.frames) == 1, what="the first frame")
+    engine.emit(build_frame(300))  # 150 s: its tail starts 100 s after what the viewer has
+    wait_until(lambda: len(seen.frames) == 2, what="the frame with a gap")
+    link = next(iter(server._viewers.values()))
+    wait_until(lambda: link.needs_full, what="the viewer to ask for the whole series")
+    engine.emit(build_frame(302))
+    wait_until(lambda: len(seen.frames) == 3, what="the whole series")
+    assert seen.frames[-1].series == build_frame(302).series
+
+
+def test_attach_with_no_name_picks_the_only_live_run_or_the_one_in_this_runs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runners.session import registry
+    from runners.session.commands import choose_session
+    from runners.session.registry import SessionInfo, register, secure_dir
+
+    rt = secure_dir(tmp_path / "rt" / "loadwatch")
+    monkeypatch.setattr(registry, "session_dirs", lambda _runs: [rt])  # not the machine's other live runs
+    me = psutil.Process()
+    mine = SessionInfo(me.pid, me.create_time(), str(rt / "1.sock"), str(tmp_path / "a" / "r1"), "r1", 1.0)
+    register(mine)
+    assert choose_session(tmp_path / "a", None)[0] == mine
+    other = SessionInfo(me.pid, me.create_time(), str(rt / "2.sock"), str(tmp_path / "b" / "r2"), "r2", 2.0)
+    register(other)
+    assert choose_session(tmp_path / "a", None)[0] == mine
+    assert choose_session(tmp_path / "b", None)[0] == other
+    info, why = choose_session(tmp_path / "c", None)
+    assert info is None and "2 live runs" in why
+    assert choose_session(tmp_path / "c", "r2")[0] == other
+    dead = SessionInfo(2**22 + 7, 1.0, str(rt / "3.sock"), str(tmp_path / "a" / "r3"), "r3", 3.0)
+    register(dead)
+    (rt / "3.sock").touch()
+    info, why = choose_session(tmp_path / "a", "r3")
+    assert info is None and "crashed" in why
+    assert not (rt / "3.sock").exists() and not (rt / "3.json").exists(), "the stale socket is cleaned"

@@ -541,6 +541,8 @@ class LoadwatchApp(App[int]):
             self.exit(exit_status_for(self.control.state))
         else:
             detail = "Press q again while stopping to end k6 at once."
+            if isinstance(self.control, SessionControl):
+                detail += " To leave the run going instead, answer no and press d (detach)."
             self.push_screen(ConfirmScreen(QUIT_QUESTION, detail=detail), self._on_quit_answer)
 
     async def action_quit(self) -> None:

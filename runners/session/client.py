@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runners.engine.control import FrameListener
-from runners.model.frames import Frame, LiveStats, Mark, OutputLine, Percentiles, RunState, Totals
+from runners.model.frames import (
+    Frame,
+    LiveStats,
+    Mark,
+    OutputLine,
+    Percentiles,
+    RunState,
+    SecondPoint,
+    Totals,
+)
 from runners.session.protocol import (
     VERSION,
     AddMark,
@@ -32,6 +41,7 @@ from runners.session.protocol import (
     ProtocolError,
     Refused,
     Reply,
+    Resync,
     SaveSnapshot,
     Start,
     Stop,
@@ -41,6 +51,8 @@ from runners.session.protocol import (
 )
 
 REPLY_TIMEOUT_S = 10.0
+RESYNC_EVERY_S = 2.0
+"""A viewer whose series has a gap asks for a whole one at most this often."""
 STALE_AFTER_S = 3.0
 """No frame for this long from a run that is active: the screen says the engine is not responding."""
 
@@ -171,6 +183,8 @@ class RemoteRun:
         self._last_msg_t = time.monotonic()
         self._leaving = False
         self._start_wanted = False
+        self._series: list[SecondPoint] = []  # the whole series, rebuilt from each frame's tail
+        self._resync_t = -RESYNC_EVERY_S
         self.engine_lost = False
         self.lost_reason = ""
         self.launch_error = ""  # set when the connection could not be made at all
@@ -408,7 +422,7 @@ class RemoteRun:
         if isinstance(message, FrameMsg):
             if self.first_frame_t is None:
                 self.first_frame_t = time.monotonic()
-            self._deliver(message.frame)
+            self._deliver(self._with_series(message))
         elif isinstance(message, Reply):
             with self._reply_cond:
                 self._replies[message.req] = message
@@ -416,6 +430,25 @@ class RemoteRun:
         elif isinstance(message, Notice):
             with self._lock:
                 self._notices.append(OutputLine(time.time(), "loadwatch", message.text))
+
+    def _with_series(self, message: FrameMsg) -> Frame:
+        """The frame with its whole series: a tail is appended to the series this viewer has."""
+        frame = message.frame
+        if message.series_cut is None:
+            self._series = list(frame.series)
+            return frame
+        have = self._series
+        if not have or have[-1].t < message.series_cut - 1:  # missed more than the tail holds
+            now = time.monotonic()
+            if now - self._resync_t > RESYNC_EVERY_S:
+                self._resync_t = now
+                with contextlib.suppress(OSError):
+                    self._send(Resync())
+        first = frame.series[0].t if frame.series else message.series_cut
+        merged = [p for p in have if p.t < first]
+        merged.extend(frame.series)
+        self._series = merged[-message.series_len :] if message.series_len else merged
+        return dataclasses.replace(frame, series=tuple(self._series))
 
     def _deliver(self, frame: Frame) -> None:
         with self._lock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runners.record.reader import RecordReader, RecordReadError
 from runners.session.launch import HostReady
 from runners.session.registry import SessionInfo, Sessions, scan
 
@@ -40,7 +39,7 @@ def _matches(info: SessionInfo, which: str) -> bool:
 
 
 def choose_session(runs_dir: Path, which: str | None) -> tuple[SessionInfo | None, str]:
-    """The live run to attach to: the one named, or the only one.
+    """The live run to attach to: the one named, or the only one (the only one in `runs_dir`, when several).
 
     Args:
         runs_dir: The runs folder in use.
@@ -52,6 +51,9 @@ def choose_session(runs_dir: Path, which: str | None) -> tuple[SessionInfo | Non
     found = scan(runs_dir)
     crashed = [c for c in found.crashed if which is None or _matches(c, which)]
     candidates = list(found.live) if which is None else [s for s in found.live if _matches(s, which)]
+    here = [c for c in candidates if Path(c.run_dir).parent == runs_dir]
+    if which is None and len(candidates) > 1 and len(here) == 1:  # several: the one in this runs folder
+        candidates = here
     if len(candidates) == 1:
         return candidates[0], ""
     if candidates:
@@ -91,6 +93,11 @@ def live_table(found: Sessions) -> str:
 
 def _engine_named_by(folder: Path) -> SessionInfo | None:
     """The engine process a record names (meta `engine_pid`), if it names one."""
+    from runners.record.reader import (  # only `runs` needs it: attach starts faster
+        RecordReader,
+        RecordReadError,
+    )
+
     try:
         with RecordReader(folder) as reader:
             meta = reader.meta().raw

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 READY_TIMEOUT_S = 60.0
 
 
@@ -40,6 +42,18 @@ class HostReady:
     pid: int
 
 
+# Forks once more and exits, so the engine host is nobody's child: not the screen's (a terminal's process
+# tree can be killed as a whole), not the shell's. It says the host's pid on the ready pipe first.
+_TRAMPOLINE = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid:\n"
+    "    os.write(int(sys.argv[1]), b'pid %d\\n' % pid)\n"
+    "    os._exit(0)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
 class HostLaunch:
     """One engine host being started: `go()` (or `cancel()`), then `wait_ready()`."""
 
@@ -52,7 +66,7 @@ class HostLaunch:
         """
         self._ready_r, ready_w = os.pipe()
         go_r, self._go_w = os.pipe()
-        argv = [
+        host = [
             sys.executable,
             "-m",
             "runners.cli",
@@ -63,28 +77,30 @@ class HostLaunch:
             str(go_r),
         ]
         if k6_args:
-            argv += ["--", *k6_args]
+            host += ["--", *k6_args]
+        argv = [sys.executable, "-S", "-c", _TRAMPOLINE, str(ready_w), *host]
         # What the host prints before its engine.log exists; closed by _close().
         self._early: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self.pid = 0
+        self._buf = b""
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._early,
-                                         pass_fds=(ready_w, go_r), start_new_session=True)  # fmt: skip
+            trampoline = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=self._early, pass_fds=(ready_w, go_r), start_new_session=True)  # fmt: skip
         finally:
             os.close(ready_w)
             os.close(go_r)
+        trampoline.wait(30)
+        first = self._line(10.0)
+        if first.startswith("pid "):
+            self.pid = int(first[4:])
 
     def go(self) -> None:
         """Let the host create the run."""
         self._close_go(b"go\n")
 
     def cancel(self) -> None:
-        """Tell the host to leave without creating anything, and reap it."""
+        """Tell the host to leave without creating anything (it exits as soon as it reads that)."""
         self._close_go(b"")
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
         self._close()
 
     def _close_go(self, word: bytes) -> None:
@@ -105,6 +121,19 @@ class HostLaunch:
             self._ready_r = -1
         self._early.close()
 
+    def _line(self, timeout_s: float) -> str:
+        """The next line on the ready pipe ("" at its end, or after the timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._buf and time.monotonic() < deadline:
+            readable, _, _ = select.select([self._ready_r], [], [], 0.2)
+            if readable:
+                chunk = os.read(self._ready_r, 65536)
+                if not chunk:
+                    break  # every writer is gone: the host exited
+                self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line.decode("utf-8", "replace").strip()
+
     def wait_ready(self) -> HostReady:
         """Wait for the host to serve the run.
 
@@ -115,7 +144,7 @@ class HostLaunch:
             LaunchError: it failed, or said nothing for READY_TIMEOUT_S.
         """
         try:
-            line = _read_line(self._ready_r, self.proc)
+            line = self._line(READY_TIMEOUT_S)
             if line:
                 try:
                     data = json.loads(line)
@@ -128,29 +157,22 @@ class HostLaunch:
                 raise LaunchError(str(data.get("error", "")), int(data.get("code", 1)))
             self._early.seek(0)
             tail = self._early.read()[-4000:].decode("utf-8", "replace").strip()
-            code = self.proc.poll()
-            if code is None:  # silent for a minute: do not leave it behind
-                self.proc.kill()
-                self.proc.wait(5)
-            why = f"exited with status {code}" if code is not None else "did not answer in time"
+            alive = self._kill_silent_host()
+            why = "did not answer in time" if alive else "exited before it was ready"
             raise LaunchError(f"the engine process {why}" + (f":\n{tail}" if tail else ""))
         finally:
             self._close()
 
-
-def _read_line(fd: int, proc: subprocess.Popen[bytes]) -> str:
-    data = b""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while b"\n" not in data and time.monotonic() < deadline:
-        readable, _, _ = select.select([fd], [], [], 0.2)
-        if readable:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            data += chunk
-        elif proc.poll() is not None:
-            break
-    return data.decode("utf-8", "replace").strip()
+    def _kill_silent_host(self) -> bool:
+        """End a host that is still running but said nothing (only ours: its command line says so)."""
+        try:
+            proc = psutil.Process(self.pid) if self.pid else None
+            if proc is None or "--engine-host" not in proc.cmdline():
+                return False
+            proc.kill()
+            return True
+        except psutil.Error:
+            return False
 
 
 def wait_for_go(fd: int) -> bool:

@@ -5,6 +5,8 @@ Documented for other clients in docs/session-protocol.md; bump VERSION on any in
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import socket
 import struct
 
@@ -16,6 +18,8 @@ VERSION = 1
 """The protocol version a viewer names in its Hello; the engine refuses any other."""
 MAX_MESSAGE = 32 * 1024 * 1024
 """Largest message either side accepts (a frame with 15 minutes of history and 2,000 lines is ~1 MB)."""
+SERIES_TAIL_S = 30
+"""Seconds of series each frame carries after a viewer's first (it has the rest already)."""
 _LENGTH = struct.Struct(">I")
 
 
@@ -50,9 +54,20 @@ class Refused(msgspec.Struct, tag="refused"):
 
 
 class FrameMsg(msgspec.Struct, tag="frame"):
-    """Engine -> viewer: one frame. `new_output` holds every line since the frame this viewer got last."""
+    """Engine -> viewer: one frame. `new_output` holds every line since the frame this viewer got last.
+
+    With `series_cut` set, `frame.series` holds only the points with `t >= series_cut` (the last
+    SERIES_TAIL_S seconds); the viewer appends them to the series it has and keeps the last `series_len`
+    points. A viewer whose series does not reach back to the cut asks for a full one with Resync.
+    """
 
     frame: Frame
+    series_cut: int | None = None
+    series_len: int = 0
+
+
+class Resync(msgspec.Struct, tag="resync"):
+    """Viewer -> engine: send the whole series with the next frame (this viewer missed too many)."""
 
 
 class Notice(msgspec.Struct, tag="notice"):
@@ -108,11 +123,28 @@ class Reply(msgspec.Struct, tag="reply"):
 
 
 ToViewer = Welcome | Refused | FrameMsg | Notice | Reply
-ToEngine = Hello | Start | Stop | AddMark | SaveSnapshot | Detach | Hangup
+ToEngine = Hello | Start | Stop | AddMark | SaveSnapshot | Detach | Hangup | Resync
 Message = ToViewer | ToEngine
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder: msgspec.msgpack.Decoder[Message] = msgspec.msgpack.Decoder(Message)
+
+
+def tail_message(frame: Frame) -> FrameMsg:
+    """The frame with only the last SERIES_TAIL_S seconds of its series (all of it when that is shorter).
+
+    Args:
+        frame: A whole frame.
+
+    Returns:
+        The message to send to a viewer that has the series up to the cut.
+    """
+    series = frame.series
+    if not series or series[-1].t - series[0].t <= SERIES_TAIL_S:
+        return FrameMsg(frame)
+    cut = series[-1].t - SERIES_TAIL_S
+    start = bisect.bisect_left(series, cut, key=lambda p: p.t)
+    return FrameMsg(dataclasses.replace(frame, series=series[start:]), series_cut=cut, series_len=len(series))
 
 
 class ProtocolError(Exception):

@@ -35,11 +35,13 @@ from runners.session.protocol import (
     ProtocolError,
     Refused,
     Reply,
+    Resync,
     SaveSnapshot,
     Start,
     Stop,
     Welcome,
     encode,
+    tail_message,
 )
 from runners.session.registry import secure_dir
 from runners.session.viewer_link import ViewerLink, peer_uid
@@ -213,13 +215,20 @@ class SessionServer:
             if frame is not None:
                 with self._lock:
                     watched = bool(self._viewers)
-                data = encode(FrameMsg(frame)) if watched else b""  # nobody attached: no encoding cost
+                # Encoded once for every viewer, and only while someone watches. Viewers that have the series
+                # get its last seconds only: at 15 minutes a whole one is ~240 KiB a frame.
+                tail = encode(tail_message(frame)) if watched else b""
+                full = b""
                 with self._lock:
                     self._last = frame
                     self._lines.extend(frame.new_output)
                     self._container_events.extend(frame.container_events)
                     for v in self._viewers.values():
-                        v.send_frame(data or encode(FrameMsg(frame)), len(frame.new_output))
+                        data = tail
+                        if v.needs_full:
+                            full = full or encode(FrameMsg(frame))
+                            data, v.needs_full = full, False
+                        v.send_frame(data, len(frame.new_output))
             if self._closing.is_set() or (frame is not None and not frame.state.is_active):
                 with self._inbox_lock:
                     if not self._inbox:
@@ -282,6 +291,7 @@ class SessionServer:
                     self._last, new_output=tuple(self._lines), container_events=tuple(self._container_events)
                 )
                 link.send_frame(encode(FrameMsg(catch_up)), len(catch_up.new_output))
+                link.needs_full = False
             others = list(self._viewers.values())
             self._viewers[viewer_id] = link
         link.start()
@@ -331,6 +341,8 @@ class SessionServer:
             if not link.read_only:
                 self.detached = True
             link.close()
+        elif isinstance(message, Resync):
+            link.needs_full = True
         elif isinstance(message, Hangup):
             link.said_goodbye = True
             link.hangup_reason = message.reason or "terminal lost"

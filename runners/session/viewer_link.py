@@ -60,6 +60,7 @@ class ViewerLink:
         self.pid = pid
         self.outbox = Outbox()
         self.said_goodbye = False  # a Detach or Hangup arrived before the end of stream
+        self.needs_full = True  # the next frame carries the whole series (first frame, or asked by Resync)
         self.hangup_reason = ""
         self._reader = reader
         self._on_message = on_message
