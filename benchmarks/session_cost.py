@@ -66,8 +66,11 @@ class Viewer:
         """Seconds from launch to the screen showing the run live with numbers."""
         deadline = time.perf_counter() + timeout_s
         while time.perf_counter() < deadline:
-            screen = subprocess.run([self.tmux, "-L", self.sock, "capture-pane", "-p"], capture_output=True,
-                                    text=True, timeout=5, check=False).stdout  # fmt: skip
+            try:
+                screen = subprocess.run([self.tmux, "-L", self.sock, "capture-pane", "-p"], capture_output=True,
+                                        text=True, timeout=5, check=False).stdout  # fmt: skip
+            except subprocess.TimeoutExpired:  # a box this busy: try again
+                continue
             if "RUNNING" in screen and LIVE.search(screen):
                 return time.perf_counter() - self.t0
             time.sleep(0.01)

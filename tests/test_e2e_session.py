@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -33,6 +34,21 @@ def _live(screen: str) -> bool:
 def _attach(tmp_path: Path, runs: Path, *extra: str) -> Tmux:
     return Tmux([LOADWATCH, "attach", "--runs-dir", str(runs), *extra], cwd=tmp_path, size=(120, 36),
                 env=_env(tmp_path))  # fmt: skip
+
+
+def _end_engines(runs: Path) -> None:
+    """A failed test must not leave its detached run loading: SIGTERM its engine (found as k6's parent)."""
+    engines: list[psutil.Process] = []
+    for k6 in k6_processes_for(runs):
+        with contextlib.suppress(psutil.Error):
+            engines.append(psutil.Process(k6.ppid()))
+    for p in engines:
+        with contextlib.suppress(psutil.Error):
+            p.terminate()
+    _, alive = psutil.wait_procs(engines, timeout=30)
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
 
 
 def _record(runs: Path) -> tuple[RunMeta, list[EventRow]]:
@@ -75,6 +91,7 @@ def test_keep_running_on_sighup_then_attach_sees_it_from_the_start(tmp_path: Pat
         first.close()
         if second is not None:
             second.close()
+        _end_engines(runs)
     meta, events = _record(runs)
     marks = [e for e in events if e.kind is EventKind.MARK]
     assert len(marks) == 2
@@ -108,6 +125,7 @@ def test_two_viewers_abort_from_one_ends_it_in_both(tmp_path: Path, k6_bin: str)
         one.close()
         if two is not None:
             two.close()
+        _end_engines(runs)
     meta, events = _record(runs)
     stops = [e for e in events if e.kind is EventKind.STOP_REQUESTED]
     assert meta.raw["status"] == "aborted" and stops and str(stops[0]["by"]).startswith("viewer 2 ")
@@ -137,6 +155,7 @@ def test_kill_9_of_the_engine_under_a_viewer(tmp_path: Path, k6_bin: str) -> Non
         term.wait_for(lambda s: "EXIT=1" in s, 10, "the viewer to leave")
     finally:
         term.close()
+        _end_engines(runs)
     (run_dir,) = runs.iterdir()
     with RecordReader(run_dir) as reader:
         assert len(reader.events(EventKind.MARK)) == 1
