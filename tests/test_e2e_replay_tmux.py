@@ -76,18 +76,19 @@ def _active_tab(screen: str) -> str:
         return "Breaches"
     if "Mem/limit" in screen:
         return "Containers"
-    if "box CPU" in screen:
-        return "Server"
+    if "box CPU" in screen and re.search(r"^db_pool |waiting for the first poll", screen, re.M):
+        return "Server"  # with its gauge rows drawn (they mount a moment after the chart)
     return ""
 
 
 def _settled(term: Tmux) -> str:
-    # Two equal captures in a row: the tab has finished drawing (charts render on the next refresh).
-    last = term.screen()
-    for _ in range(40):
-        time.sleep(0.4)
+    # Unchanged for a second and a half: the tab has finished drawing, even on a busy machine.
+    last, same = term.screen(), 0
+    for _ in range(60):
+        time.sleep(0.5)
         now = term.screen()
-        if now == last:
+        same = same + 1 if now == last else 0
+        if same == 3:
             return now
         last = now
     return last

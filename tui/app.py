@@ -194,8 +194,9 @@ class LoadwatchApp(App[int]):
             # Rule and source events have their own tab; the output pane keeps k6's lines and loadwatch's notes.
             self.query_one(OutputPane).append([x for x in lines if x.stream != "event"], dropped)
             self._show_alerts(frame)
-            # Once a live run ended nothing fires "now": the Result tab lists what fired.
-            ended = not frame.state.is_active and not self.is_replay
+            # Once the run ended nothing fires "now": the Result tab lists what fired (a replay at its end
+            # shows what the live screen showed then).
+            ended = not frame.state.is_active
             self.query_one(BreachBanner).show_breaches(() if ended else frame.firing)
             self.query_one(RecordBanner).show_problem(frame.record_problem)
             self._show_active_tab(frame)
