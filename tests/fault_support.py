@@ -31,14 +31,37 @@ def is_k6_run(p: psutil.Process) -> bool:
         return False
 
 
-def k6_under(pid: int, timeout_s: float = 30.0) -> psutil.Process:
-    """The `k6 run` child of process `pid` (any depth), waiting for it to appear."""
+def _k6_runs_on(folder: Path) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if is_k6_run(p) and any(str(folder) in arg for arg in p.cmdline()):
+                found.append(p)
+        except psutil.Error:
+            continue
+    return found
+
+
+def k6_under(pid: int, timeout_s: float = 30.0, folder: Path | None = None) -> psutil.Process:
+    """The `k6 run` child of process `pid` (any depth), waiting for it to appear.
+
+    Args:
+        pid: The loadwatch process started by the test.
+        timeout_s: How long to wait for k6.
+        folder: The test's own folder (holding the script and the runs): a run with a screen belongs to a
+            detached engine host, not to `pid`, so its k6 is found by the paths on its command line.
+
+    Returns:
+        The k6 process.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             found = [c for c in psutil.Process(pid).children(recursive=True) if is_k6_run(c)]
         except psutil.NoSuchProcess:
             found = []
+        if not found and folder is not None:
+            found = _k6_runs_on(folder)
         if found:
             return found[0]
         time.sleep(0.1)

@@ -89,7 +89,7 @@ def test_a_pty_closed_without_a_signal_ends_the_run_cleanly(
 ) -> None:
     proc, master, reader = _start_in_pty(tmp_path, nginx_url, route, *mode)
     try:
-        k6 = k6_under(proc.pid)
+        k6 = k6_under(proc.pid, folder=tmp_path)
         lw = next(p for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
                   if p.cmdline()[1:3] == ["-m", "runners.cli"])  # fmt: skip
         wait_until(lambda: "rps" in reader.text or "req/s" in reader.text, 30, "the run on the terminal")
@@ -110,7 +110,8 @@ def test_a_pty_closed_without_a_signal_ends_the_run_cleanly(
     assert took < 20, f"loadwatch took {took:.1f} s to leave a lost terminal"
     # A reader spinning on EOF burns a whole core; shutting down (k6's graceful stop) needs a fraction.
     print(f"closed -> exit {took:.1f} s, loadwatch CPU {cpu - cpu0:.2f} s ({(cpu - cpu0) / took:.0%})")
-    assert (cpu - cpu0) / took < 0.5, f"{cpu - cpu0:.1f} CPU-s in {took:.1f} s"
+    # A quick exit may use most of a core for a moment; a spinning one keeps doing so until the 20 s bound.
+    assert cpu - cpu0 < max(0.5 * took, 1.0), f"{cpu - cpu0:.1f} CPU-s in {took:.1f} s"
     _, alive = psutil.wait_procs([k6], timeout=15)
     assert not alive, "k6 ended with the run"
     run_dir = only_run_dir(tmp_path / "runs")

@@ -20,7 +20,9 @@ from runners.session.terminal_watch import TerminalWatch
 from tui.app import LoadwatchApp
 
 LEAVE_WITHIN_S = 3.0
-"""After its terminal is gone, a viewer that cannot shut its screen down cleanly leaves anyway."""
+"""After a hang-up signal, a viewer that cannot shut its screen down cleanly leaves anyway."""
+TERMINAL_GONE_GRACE_S = 0.3
+"""After its terminal was seen gone (poll hang-up), how long the viewer gives its screen to close."""
 RECORDED_WAIT_S = 30.0
 """How long the viewer waits, once the run ended, for the engine to finish writing the record."""
 
@@ -130,14 +132,16 @@ class _HangupHandler:
         self.reason = ""
         self._lock = threading.Lock()
 
-    def _once(self, reason: str) -> bool:
+    def _once(self, reason: str, grace_s: float = LEAVE_WITHIN_S) -> bool:
         with self._lock:
             if self.reason:
                 return False
             self.reason = reason
         with contextlib.suppress(OSError):
             self.remote.hangup(reason)
-        threading.Thread(target=self._leave_anyway, name="viewer-exit-watchdog", daemon=True).start()
+        threading.Thread(
+            target=self._leave_anyway, args=(grace_s,), name="viewer-exit-watchdog", daemon=True
+        ).start()
         return True
 
     def from_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -149,14 +153,16 @@ class _HangupHandler:
 
     def from_thread(self, reason: str) -> None:
         """The terminal watch saw the terminal hang up (its own thread)."""
-        if self._once(reason):
+        # The engine has been told; with the terminal gone the screen's input reader only spins on EOF and
+        # nothing can be shown, so the viewer leaves at once rather than after the usual grace.
+        if self._once(reason, TERMINAL_GONE_GRACE_S):
             os.kill(os.getpid(), signal.SIGUSR1)  # the main thread's handler asks the app to exit
 
     def exit_app(self, _signum: int, _frame: FrameType | None) -> None:
         """SIGUSR1 handler (main thread): leave the app."""
         self.app.call_later(self.app.exit)
 
-    def _leave_anyway(self) -> None:
+    def _leave_anyway(self, grace_s: float) -> None:
         # A screen writing to a terminal that is gone can hang; this process owns nothing, so it may just go.
-        time.sleep(LEAVE_WITHIN_S)
+        time.sleep(grace_s)
         os._exit(0)
