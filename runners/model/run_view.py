@@ -21,6 +21,7 @@ from runners.model.frames import (
     HistogramBin,
     LiveStats,
     Mark,
+    MetricsView,
     RunEvent,
     RunState,
     SecondPoint,
@@ -59,6 +60,7 @@ class FrameParts:
     containers: DockerSnapshot | None = None
     stalled_s: float | None = None  # k6 alive but silent this long (a stall in progress)
     record_problem: str = ""  # why the record is not being written ("" while it is)
+    metrics: MetricsView | None = None  # every k6 metric as k6's end-of-test summary (recorded, so replayed)
 
 
 class RunView(Protocol):
