@@ -58,10 +58,15 @@ def test_a_killed_run_reads_as_crashed_with_its_summary_so_far(
     assert summary["status_codes"].get("404", 0) > 0 and summary["status_codes"].get("200", 0) > 0, summary
     assert summary["generator"] is not None, summary
     with RecordReader(run_dir) as reader:
-        recorded = sum(p.requests for p in reader.seconds())
-    assert recorded > 0 and abs(summary["requests"] - recorded) <= max(40, recorded * 0.15), (
+        seconds = reader.seconds()
+        recorded = sum(p.requests for p in seconds)
+    # The summary so far is rewritten each second from the previous tick's frame, whose whole-run totals
+    # cover closed seconds only, while the record also holds the seconds still open: about 2 s behind.
+    per_second = recorded / max(1, len(seconds))
+    assert recorded > 0 and abs(summary["requests"] - recorded) <= max(40, 3 * per_second), (
         summary["requests"],
         recorded,
+        len(seconds),
     )
 
     print(

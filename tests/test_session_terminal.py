@@ -88,7 +88,9 @@ def test_pty_closed_without_a_signal(tmp_path: Path, k6_bin: str, policy: str) -
             assert engine.is_running() and k6.is_running(), "the run goes on, detached"
             cpu = _cpu_pct([engine], 5.0)
             print(f"engine CPU, detached, idle script: {cpu:.2f} % of one core")
-            assert cpu <= 1.0, f"engine at {cpu:.1f} % of a core with an idle script"
+            # The detached engine still runs its run (two ticks a second: fold, record commit and heartbeat,
+            # host sampling), 3.6-4.6 % of a core here; a process spinning on a lost terminal takes a whole one.
+            assert cpu <= 10.0, f"engine at {cpu:.1f} % of a core with an idle script"
             engine.terminate()  # SIGTERM: the engine stops the run gracefully
             _, alive = psutil.wait_procs([engine, k6], timeout=60)
             assert not alive
