@@ -10,7 +10,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from runners.k6.command import free_port
 from tests.components import missing, need_program
+from tests.prometheus_support import SlowServer
 
 PG_BIN = Path("/usr/lib/postgresql")
 
@@ -210,57 +210,14 @@ class OneConnectionApp:
         self._thread.join(5)
 
 
-class DelayProxy:
+class DelayProxy(SlowServer):
     """A Prometheus API proxy that delays the instant queries holding `marker` by `delay_s`; others pass at once."""
 
     def __init__(self, upstream: str, marker: str, delay_s: float) -> None:
-        """Start serving on a free port."""
-        self.delay_s = delay_s
-        self.delayed = 0
-        self._closing = threading.Event()
-        proxy = self
-        client = httpx.Client(timeout=30)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
-                if marker in query:
-                    proxy.delayed += 1
-                    proxy._closing.wait(proxy.delay_s)
-                try:
-                    answer = client.get(upstream + self.path)
-                    status, body = answer.status_code, answer.content
-                except httpx.HTTPError:
-                    status, body = 502, b'{"status":"error","error":"upstream down"}'
-                with contextlib.suppress(OSError):
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._client = client
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        """Base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        """Stop serving; delayed requests are released."""
-        self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
-        self._client.close()
+        """Start serving on a free port; an unreachable upstream is answered with a 502."""
+        super().__init__(
+            upstream, delay_s, marker=marker, down_answer=b'{"status":"error","error":"upstream down"}'
+        )
 
 
 @pytest.fixture

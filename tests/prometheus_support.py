@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -165,16 +166,21 @@ class SlowServer:
     """A real Prometheus reached through a slow link: a proxy on 127.0.0.1 that holds each request back
     `delay_s` seconds, then forwards it to the real server and returns that server's own answer."""
 
-    def __init__(self, upstream: str, delay_s: float) -> None:
+    def __init__(
+        self, upstream: str, delay_s: float, marker: str | None = None, down_answer: bytes | None = None
+    ) -> None:
         """Start serving.
 
         Args:
             upstream: The real Prometheus's base URL.
             delay_s: Seconds to hold each request back (change it any time).
+            marker: When set, only queries holding it are held back; the others pass at once.
+            down_answer: A 502 body to answer with when the upstream cannot be reached (None: no answer).
         """
         self.upstream = upstream
         self.delay_s = delay_s
         self.requests = 0
+        self.delayed = 0
         self._closing = threading.Event()
         self._client = httpx.Client(timeout=10)  # kept-alive connections: the link adds only the delay
         server = self
@@ -185,18 +191,28 @@ class SlowServer:
             def do_GET(self) -> None:
                 """Relay any GET."""
                 server.requests += 1
-                if server._closing.wait(server.delay_s):  # ends early at shutdown
-                    return
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
+                if marker is None or marker in query:
+                    server.delayed += 1
+                    if server._closing.wait(server.delay_s) and marker is None:  # ends early at shutdown
+                        return
                 try:
                     answer = server._client.get(server.upstream + self.path)
+                    status, kind, body = (
+                        answer.status_code,
+                        answer.headers.get("content-type"),
+                        answer.content,
+                    )
                 except httpx.HTTPError:
-                    return
+                    if down_answer is None:
+                        return
+                    status, kind, body = 502, None, down_answer
                 with contextlib.suppress(OSError):  # the client may have given up already
-                    self.send_response(answer.status_code)
-                    self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
-                    self.send_header("Content-Length", str(len(answer.content)))
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind or "application/json")
+                    self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    self.wfile.write(answer.content)
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
