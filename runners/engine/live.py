@@ -39,6 +39,7 @@ from runners.k6.command import (
     transport_env,
 )
 from runners.k6.ingest import K6Ingest
+from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_fold import fold_deltas
@@ -393,6 +394,9 @@ class RunEngine:
         stalled_s = self.stall.stalled_for
         with self.journal.lock:  # marks and events as of this tick, whatever thread adds the next
             marks, events = tuple(self.journal.marks), tuple(self.journal.recent)[-FRAME_EVENTS:]
+        thresholds = threshold_rows(
+            known_thresholds(self.thresholds, self.stats.model), self.stats.model, self._k6_verdict
+        )
         parts = FrameParts(
             state=self._state,
             status_detail=self._detail if stalled_s is None else f"k6 not responding ({stalled_s:.0f}s)",
@@ -407,9 +411,8 @@ class RunEngine:
             endpoints=endpoints,
             codes=code_counts(self.stats, now),
             latency_bins=latency_bins(window_hist),
-            thresholds=threshold_rows(
-                known_thresholds(self.thresholds, self.stats.model), self.stats.model, self._k6_verdict
-            ),
+            thresholds=thresholds,
+            metrics=build_metrics_view(self.stats.model, thresholds, now),
             generator=self.generator.view(),
             marks=marks,
             events=events,
