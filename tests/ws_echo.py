@@ -1,0 +1,31 @@
+"""A WebSocket echo server on 127.0.0.1 (a free port), in a thread, for k6's `k6/ws` tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
+
+
+def _echo(conn: ServerConnection) -> None:
+    try:
+        for message in conn:
+            conn.send(message)
+    except ConnectionClosed:
+        pass
+
+
+@contextmanager
+def ws_echo_server() -> Iterator[str]:
+    """Serve until the block ends; yields the `ws://127.0.0.1:PORT/echo` URL."""
+    server: Server = serve(_echo, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="ws-echo", daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{server.socket.getsockname()[1]}/echo"
+    finally:
+        server.shutdown()
+        thread.join(5)
