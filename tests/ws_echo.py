@@ -6,22 +6,27 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.server import Server, ServerConnection, serve
-
-
-def _echo(conn: ServerConnection) -> None:
-    try:
-        for message in conn:
-            conn.send(message)
-    except ConnectionClosed:
-        pass
+from tests.components import missing
 
 
 @contextmanager
 def ws_echo_server() -> Iterator[str]:
     """Serve until the block ends; yields the `ws://127.0.0.1:PORT/echo` URL."""
-    server: Server = serve(_echo, "127.0.0.1", 0)
+    try:
+        from websockets.exceptions import ConnectionClosed
+        from websockets.sync.server import ServerConnection, serve
+    except ImportError:
+        missing("websockets", "not installed (a dev extra: pip install -e '.[dev]')")
+        raise
+
+    def echo(conn: ServerConnection) -> None:
+        try:
+            for message in conn:
+                conn.send(message)
+        except ConnectionClosed:
+            pass
+
+    server = serve(echo, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, name="ws-echo", daemon=True)
     thread.start()
     try:
