@@ -114,7 +114,7 @@ export default function () {
 }
 export function handleSummary(data) {
   const n = data.metrics.http_reqs.values.count;
-  return { stdout: 'HANDLE-SUMMARY-START requests=' + n + '\\nsecond line ' + __ENV.TOKEN + '\\nHANDLE-SUMMARY-END\\n' };
+  return { stdout: 'HANDLE-SUMMARY-START requests=' + n + '\\nsecond line token=' + __ENV.API_TOKEN + '\\nHANDLE-SUMMARY-END\\n' };
 }
 """
 """handleSummary replaces k6's text summary with its own stdout (which prints a secret passed in -e)."""
