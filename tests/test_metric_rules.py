@@ -24,7 +24,13 @@ def _stamp(t: int, frac: str = "250") -> str:
 
 
 def metric_line(name: str, kind: str, contains: str = "default") -> bytes:
-    data: dict[str, object] = {"name": name, "type": kind, "contains": contains, "thresholds": [], "submetrics": None}
+    data: dict[str, object] = {
+        "name": name,
+        "type": kind,
+        "contains": contains,
+        "thresholds": [],
+        "submetrics": None,
+    }
     return json.dumps({"type": "Metric", "data": data, "metric": name}, separators=(",", ":")).encode()
 
 
