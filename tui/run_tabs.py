@@ -162,7 +162,9 @@ class RunTabs(Vertical):
         elif active == "tab-containers" and frame.containers is not None:
             self.query_one(ContainersPane).update_snapshot(frame.containers)
         elif active == "tab-breaches":
-            self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
+            self.query_one(BreachesPane).update_breaches(
+                frame.firing, frame.breach_history, frame.started_at, frame.rule_notes
+            )
         elif active == "tab-events":
             self.query_one(EventsPane).redraw()
         elif active == "tab-metrics":

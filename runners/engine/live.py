@@ -44,6 +44,7 @@ from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_fold import fold_deltas
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
+from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
 from runners.k6.tags import TagCache
 from runners.k6.thresholds import (
@@ -155,6 +156,9 @@ class RunEngine:
         rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
         self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
+        # Rules on any k6 metric or check: their sub-metrics are kept exactly from the first sample.
+        self.metric_rules = MetricRuleValues((r.metric for r in rules), spec.window_s)
+        self.metric_rules.declare(self.stats.model)
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -377,6 +381,8 @@ class RunEngine:
             int(now) - self.spec.window_s, int(now) + 1
         )
         k6_now = {} if stall_in_window else k6_values(live, endpoints)
+        if self.metric_rules and not stall_in_window:
+            k6_now.update(self.metric_rules.values(self.stats.model, now))
         values = {**k6_now, **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
@@ -419,6 +425,7 @@ class RunEngine:
             rules=self._rule_names,
             firing=self.rules.firing(),
             breach_history=self.rules.history(),
+            rule_notes=self._rule_notes(),
             capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
             gauges=self.sources.gauge_snapshot(),
             containers=docker_snap,
@@ -458,6 +465,26 @@ class RunEngine:
         t4 = time.thread_time()
         self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
+
+    def _rule_notes(self) -> tuple[str, ...]:
+        """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
+        if not self.metric_rules:
+            return ()
+        notes = self.metric_rules.notes(self.stats.model)
+        return tuple(
+            f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
+        )
+
+    def _never_emitted(self) -> None:
+        """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
+        if not self.metric_rules:
+            return
+        missing = self.metric_rules.never_emitted(self.stats.model)
+        for r in self.rules.rules:
+            if r.metric in missing:
+                self.output.add(
+                    "loadwatch", f"warning: rule {r.name} ({r.metric}) never had a value: {missing[r.metric]}"
+                )
 
     def _watch_stall(self, now: float) -> tuple[OutputLine, ...]:
         planned, elapsed = self.output.planned_s, self.output.elapsed_s
@@ -604,6 +631,7 @@ class RunEngine:
             self.output.add("loadwatch", self.k6.spawn_error)
         self._set_state(state, detail)
         last = self.stats.last_t if self.stats.last_t is not None else int(self.ended_at)
+        self._never_emitted()
         frame = self._tick(max(self.ended_at, last + 1 + CLOSE_DELAY_S + 1))
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 

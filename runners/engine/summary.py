@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runners.model.frames import Frame
+from runners.k6.summary_export import (
+    export_checks,
+    export_groups,
+    export_metrics,
+    export_scenarios,
+    k6_run_duration_s,
+    trend_stats,
+)
+from runners.model.frames import Frame, MetricsView
 
 if TYPE_CHECKING:
     from runners.engine.live import RunEngine
@@ -62,7 +70,32 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "critical_rule_fired": engine.rules.critical_fired,
         **engine.sources.summary(),
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
+        **_k6_metrics(engine, frame),
     }
+
+
+def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
+    """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`."""
+    model = engine.stats.model
+    keys = trend_stats(engine.spec.k6_args, engine.env)
+    view = frame.metrics or MetricsView()
+    duration = model.duration_s
+    if engine.ended_at is not None and _fresh(engine.summary_export, engine.started_at):
+        duration = k6_run_duration_s(engine.summary_export) or duration  # k6's own: exact Counter rates
+    return {
+        "metrics": export_metrics(model, frame.thresholds, duration, keys),
+        "checks": export_checks(view),
+        "groups": export_groups(view),
+        "scenarios": export_scenarios(model, view),
+    }
+
+
+def _fresh(path: Path, started_at: float) -> bool:
+    """True when k6 wrote this file during this run (a user's own export may be a previous run's)."""
+    try:
+        return path.stat().st_mtime >= started_at - 1
+    except OSError:
+        return False
 
 
 def _endpoints(engine: RunEngine) -> list[dict[str, Any]]:
