@@ -24,7 +24,7 @@ SHOP_THRESHOLDS = (
 )
 """shop.js's thresholds, as `k6 inspect` gives them (k6's Metric lines do not name those on sub-metrics)."""
 WS = FIXTURES / "ws.k6.json"
-"""k6 1.1.0's `--out json` of tests/fixtures/ws.js against tests/ws_echo.py: WebSocket only, no HTTP."""
+"""k6 1.1.0's `--out json` of tests/fixtures/ws.js against an echo server (tests/ws_echo.py): no HTTP at all."""
 
 
 def recorded_frame(
