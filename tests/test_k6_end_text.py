@@ -1,4 +1,5 @@
-"""k6's end-of-test text picked out of its stdout, and the exit status each way a run ends gives."""
+"""k6's end-of-test text picked out of its stdout, the exit status each way a run ends gives, and k6's
+thresholds as its Metric lines list them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from runners.engine.exit_status import exit_status_for
 from runners.k6.end_text import EndOfTestText
+from runners.k6.metric_info import metric_info_of
 from runners.k6.output_buffer import OutputBuffer
 from runners.model.frames import RunState
 from runners.model.redact import Redactor
@@ -85,3 +87,13 @@ def test_exit_status_passes_k6s_own_failure_through(
     state: RunState, k6_code: int | None, expected: int
 ) -> None:
     assert exit_status_for(state, k6_code) == expected
+
+
+def test_an_abort_on_fail_threshold_is_known_by_its_expression() -> None:
+    """k6 1.1.0's Metric line, as written for `{threshold: 'rate<=0.9', abortOnFail: true, ...}`."""
+    line = (
+        b'{"type":"Metric","data":{"name":"bad","type":"rate","contains":"default","thresholds":["rate<0.5",'
+        b'{"threshold":"rate<=0.9","abortOnFail":true,"delayAbortEval":"1s"}],"submetrics":null},"metric":"bad"}'
+    )
+    info = metric_info_of(line)
+    assert info is not None and info.thresholds == ("rate<0.5", "rate<=0.9")

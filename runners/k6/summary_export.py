@@ -76,8 +76,8 @@ def export_metrics(model: MetricModel, thresholds: Sequence[ThresholdRow], durat
         agg = model.total(base, pairs) if base in out else None
         if agg is not None:
             out[sub_name] = metric_values(agg, duration_s, trend_keys)
-        elif base in model.infos:  # k6 exports a declared sub-metric without samples as zeros
-            out[sub_name] = metric_values(Agg(model.info(base).type), duration_s, trend_keys)
+        elif base in model.infos:  # k6 exports a declared sub-metric without samples: every stat 0
+            out[sub_name] = dict.fromkeys(metric_values(Agg(model.info(base).type), 0.0, trend_keys), 0)
     for r in thresholds:
         entry = out.get(r.metric)
         if entry is None:
