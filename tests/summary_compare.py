@@ -15,13 +15,13 @@ NO_RULES = "[rules_settings]\ndefaults = false\n"
 
 
 def run_headless(tmp_path: Path, script: Path, k6_args: Sequence[str], env: dict[str, str] | None = None,
-                 timeout_s: float = 120.0) -> subprocess.CompletedProcess[str]:  # fmt: skip
+                 timeout_s: float = 120.0, lw_args: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """`loadwatch run --headless --json-summary lw.json -- --summary-export k6.json ...` in tmp_path."""
     cfg = tmp_path / "loadwatch.toml"
     cfg.write_text(NO_RULES)
     return subprocess.run(
         [*LOADWATCH, "run", str(script), "--headless", "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"),
-         "--json-summary", str(tmp_path / "lw.json"), "--", "--summary-export", str(tmp_path / "k6.json"),
+         "--json-summary", str(tmp_path / "lw.json"), *lw_args, "--", "--summary-export", str(tmp_path / "k6.json"),
          *k6_args],
         capture_output=True, text=True, timeout=timeout_s, check=False, cwd=tmp_path,
         env=dict(os.environ, K6_NO_USAGE_REPORT="true", **(env or {})),

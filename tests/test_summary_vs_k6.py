@@ -25,6 +25,7 @@ def test_every_k6_metric_and_sub_metric_is_in_the_summary_as_k6_exports_it(tmp_p
     assert {"pay_time", "orders", "paid_ok", "cart_size", "orders{kind:big}", "checks{check:paid}",
             "http_req_duration{group:::shop::pay}", "http_reqs{flow:window}", "http_req_duration{name:item}",
             "http_req_duration{scenario:buy}", "dropped_iterations"} <= set(k6_metrics)  # fmt: skip
+    assert ours["metrics_source"] == "loadwatch"
     assert metric_differences(ours["metrics"], k6_metrics) == []
     # Trends add p(99) and count; every stat is there for every type.
     assert {"p(99)", "count"} <= set(ours["metrics"]["pay_time"])
@@ -74,6 +75,18 @@ def test_websocket_metrics_reach_the_summary_as_k6_exports_them(tmp_path: Path, 
     assert metric_differences(ours["metrics"], k6["metrics"]) == []
     assert ours["metrics"]["ws_sessions"]["count"] == 6
     assert ours["checks"][0]["name"] == "switched" and ours["checks"][0]["passes"] == 6
+
+
+def test_a_push_transport_run_takes_its_metrics_from_k6s_export(tmp_path: Path, k6_bin: str,
+                                                               nginx_url: str) -> None:  # fmt: skip
+    script = tmp_path / "shop.js"
+    script.write_text(k6_summary_scripts.SHOP)
+    out = run_headless(tmp_path, script, ["-e", f"BASE={nginx_url}"], lw_args=["--transport", "rw"])
+    assert out.returncode == 99, out.stdout + out.stderr
+    ours, k6 = load(tmp_path)
+    assert ours["metrics_source"] == "k6", "remote write does not feed loadwatch's metric model"
+    assert ours["metrics"] == k6["metrics"] and ours["groups"] == k6["root_group"]
+    assert k6_checks(ours["groups"]) == {c["path"]: (c["passes"], c["fails"]) for c in ours["checks"]}
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from runners.k6.command import (
     transport_env,
 )
 from runners.k6.ingest import K6Ingest
+from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
@@ -159,6 +160,7 @@ class RunEngine:
         # Rules on any k6 metric or check: their sub-metrics are kept exactly from the first sample.
         self.metric_rules = MetricRuleValues((r.metric for r in rules), spec.window_s)
         self.metric_rules.declare(self.stats.model)
+        self.metric_seconds = MetricSeconds()  # every metric series, per closed second, into the record
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -439,6 +441,7 @@ class RunEngine:
                 pending = self.stats.open_points(now)
                 self.recorder.add_seconds(closed + pending)
                 self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
+                self._record_metric_seconds(closed)
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 self.recorder.add_tick(now, parts)
@@ -465,6 +468,15 @@ class RunEngine:
         t4 = time.thread_time()
         self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
+
+    def _record_metric_seconds(self, closed: Sequence[SecondPoint]) -> None:
+        """Closed seconds of every k6 metric series; the cap's count goes to the meta when it leaves some out."""
+        if not closed:
+            return
+        dropped = self.metric_seconds.dropped
+        self.recorder.add_metric_seconds(self.metric_seconds.rows(self.stats.model, (p.t for p in closed)))
+        if self.metric_seconds.dropped != dropped or self.metric_seconds.seconds == len(closed):
+            self.recorder.set_meta(metric_series=self.metric_seconds.meta())
 
     def _rule_notes(self) -> tuple[str, ...]:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
@@ -650,6 +662,7 @@ class RunEngine:
                 plan=self.output.plan_lines(),
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
+                metric_series=self.metric_seconds.meta(),
                 **self._cost_meta(),
             )
             if self.keeper.close(self.notes.append) and not summary_written:

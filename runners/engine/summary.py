@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runners.k6.summary_export import (
+    checks_of_group,
     export_checks,
     export_groups,
     export_metrics,
     export_scenarios,
+    k6_export_parts,
     k6_run_duration_s,
     trend_stats,
 )
@@ -75,14 +77,25 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
 
 
 def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
-    """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`."""
+    """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`.
+
+    From loadwatch's metric model (every sample); when it holds nothing (the push transports do not feed it)
+    but k6 wrote its export, from that export, and `metrics_source` says which.
+    """
     model = engine.stats.model
     keys = trend_stats(engine.spec.k6_args, engine.env)
     view = frame.metrics or MetricsView()
     duration = model.duration_s
-    if engine.ended_at is not None and _fresh(engine.summary_export, engine.started_at):
+    fresh = engine.ended_at is not None and _fresh(engine.summary_export, engine.started_at)
+    if fresh:
         duration = k6_run_duration_s(engine.summary_export) or duration  # k6's own: exact Counter rates
+    modelled = model.first_t is not None  # it folded at least one sample
+    if not modelled and fresh and (k6 := k6_export_parts(engine.summary_export)) is not None:
+        metrics, root = k6
+        return {"metrics_source": "k6", "metrics": metrics, "checks": checks_of_group(root), "groups": root,
+                "scenarios": {}}  # fmt: skip
     return {
+        "metrics_source": "loadwatch" if modelled else None,
         "metrics": export_metrics(model, frame.thresholds, duration, keys),
         "checks": export_checks(view),
         "groups": export_groups(view),

@@ -40,6 +40,29 @@ def k6_run_duration_s(summary_export: Path) -> float | None:
     return None
 
 
+def k6_export_parts(summary_export: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(metrics, root_group) of k6's own summary export, for a run whose samples loadwatch did not model."""
+    try:
+        data = json.loads(summary_export.read_text())
+        metrics, root = data["metrics"], data["root_group"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (metrics, root) if isinstance(metrics, dict) and isinstance(root, dict) else None
+
+
+def checks_of_group(group: dict[str, Any], out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The checks of a k6 `root_group` tree as `export_checks` gives them."""
+    out = [] if out is None else out
+    for c in (group.get("checks") or {}).values():
+        passes, fails = int(c.get("passes", 0)), int(c.get("fails", 0))
+        pct = 100.0 * passes / (passes + fails) if passes + fails else None
+        out.append({"name": c.get("name"), "group": group.get("path", ""), "path": c.get("path"), "passes": passes,
+                    "fails": fails, "pass_pct": None if pct is None else round(pct, 4)})  # fmt: skip
+    for sub in (group.get("groups") or {}).values():
+        checks_of_group(sub, out)
+    return out
+
+
 def _number(v: float | None) -> float | int | None:
     """k6 writes whole counts as integers."""
     if v is not None and float(v).is_integer() and abs(v) < 2**53:
