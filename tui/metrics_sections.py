@@ -87,7 +87,9 @@ def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int)
             style = "dim" if r.ok_by_k6 is None else ("green" if r.ok_by_k6 else "bold red")
             cells.append([Text("  ") + verdict_mark(r.ok_by_k6) + Text(" ", style="dim") + Text(r.expression),
                           f"{r.stat}={value}" if r.stat else value, Text(f"{word} ({by})", style=style)])  # fmt: skip
-    return [Text(""), section_title("THRESHOLDS", note), fitted_table(columns, cells, width, flex_min=20)]
+    # The metric's whole name (its selector says which sub-metric) before the verdict word: ✓/✗ say it too.
+    longest = max(len(r.metric) for r in rows)
+    return [Text(""), section_title("THRESHOLDS", note), fitted_table(columns, cells, width, flex_min=longest)]
 
 
 def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> list[list[str | Text]]:
