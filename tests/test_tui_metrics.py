@@ -15,8 +15,12 @@ from tests.metrics_frames import SHOP, SHOP_THRESHOLDS, WS, recorded_frame
 from tests.tui_support import ScriptedRunControl
 from tui.app import LoadwatchApp
 from tui.fitted_table import Column, fitted_table
+from tui.help_screen import HelpScreen
+from tui.k6_charts import SeriesChart
 from tui.k6_numbers import K6Numbers, MetricTile
+from tui.k6_pane import K6Pane
 from tui.metrics_pane import MetricsPane
+from tui.metrics_sections import heading
 from tui.protocol_numbers import ProtocolNumbers
 
 pytestmark = pytest.mark.anyio
@@ -104,6 +108,25 @@ async def test_narrow_screens_drop_columns_never_rows(width: int) -> None:
         assert lines_with(text, name), f"{name} missing at {width} columns"
 
 
+async def test_help_lists_the_metrics_key() -> None:
+    app = LoadwatchApp(ScriptedRunControl([]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        (row,) = [r for r in screen.rows if r[1] == "Metrics"]
+        assert row[0] == "7" and "summary" in row[2]
+
+
+def test_folded_tag_sets_are_said() -> None:
+    view = recorded_frame(SHOP, SHOP_THRESHOLDS).metrics
+    assert view is not None
+    assert "folded" not in heading(view, ended=False).plain
+    text = heading(replace(view, folded_tagsets=1234), ended=False).plain
+    assert "1,234 rare tag sets folded" in text and "cardinality bound" in text
+
+
 def test_a_fitted_table_keeps_rows_and_its_most_needed_columns() -> None:
     columns = [Column("name", flex=True, justify="left"), Column("a", 3), Column("b", 1), Column("c", 2)]
     rows = [["a-long-metric-name", "111111", "222222", "333333"], ["x", "1", "2", "3"]]
@@ -130,6 +153,8 @@ async def test_a_websocket_run_headlines_sessions_and_messages_on_the_load_tab()
         )
         assert tiles["connecting p95"].endswith(" ms") and tiles["VUs"] == "2/2"
         assert "req/s" not in tiles
+        app.query_one(K6Pane).redraw_charts()  # the first chart follows iterations, not requests
+        assert app.query_one("#chart-rps", SeriesChart).chart_title == "iterations/s"
         # An HTTP run's frame brings the HTTP numbers back.
         control.emit(recorded_frame(SHOP, SHOP_THRESHOLDS))
         await pilot.pause()

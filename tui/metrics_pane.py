@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+import io
+
+from rich.console import Console, Group
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.events import Resize
@@ -50,6 +52,21 @@ class MetricsPane(VerticalScroll):
     def text_width(self) -> int:
         """The cells a line may take (the pane's width less its padding and scrollbar)."""
         return max(20, self.scrollable_content_region.width)
+
+    def line_of(self, text: str) -> int:
+        """The line of the summary that holds `text` first (0 when none), to scroll to a section.
+
+        Args:
+            text: What to find, for example `█ CUSTOM`.
+
+        Returns:
+            The line's index.
+        """
+        body = self.query_one("#metrics-body", Static)
+        console = Console(width=body.size.width or self.text_width, file=io.StringIO(), color_system=None)
+        with console.capture() as capture:
+            console.print(body.content)
+        return next((i for i, line in enumerate(capture.get().splitlines()) if text in line), 0)
 
     def _draw(self) -> None:
         view, thresholds, ended = self._latest

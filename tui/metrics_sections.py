@@ -89,7 +89,11 @@ def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int)
                           f"{r.stat}={value}" if r.stat else value, Text(f"{word} ({by})", style=style)])  # fmt: skip
     # The metric's whole name (its selector says which sub-metric) before the verdict word: ✓/✗ say it too.
     longest = max(len(r.metric) for r in rows)
-    return [Text(""), section_title("THRESHOLDS", note), fitted_table(columns, cells, width, flex_min=longest)]
+    return [
+        Text(""),
+        section_title("THRESHOLDS", note),
+        fitted_table(columns, cells, width, flex_min=longest),
+    ]
 
 
 def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> list[list[str | Text]]:
