@@ -557,7 +557,7 @@ class RunEngine:
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
         frame = self.last_frame
-        return {} if frame is None else self.redactor.value(build_summary(self, frame))
+        return {} if frame is None else self.redactor.value(build_summary(self, frame, so_far=True))
 
     def _write_summary(self, summary: dict[str, Any]) -> bool:
         try:
