@@ -482,6 +482,11 @@ class RunEngine:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
         if not self.metric_rules:
             return ()
+        if self.push is not None:  # the push transports do not feed the metric model
+            why = f"no value with --transport {self.spec.transport}: rules on k6 metrics and checks need json"
+            return tuple(
+                f"{r.name}: {r.metric}: {why}" for r in self.rules.rules if self.metric_rules.covers(r.metric)
+            )
         notes = self.metric_rules.notes(self.stats.model)
         return tuple(
             f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
@@ -490,6 +495,11 @@ class RunEngine:
     def _never_emitted(self) -> None:
         """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
         if not self.metric_rules:
+            return
+        if self.push is not None:
+            names = ", ".join(r.name for r in self.rules.rules if self.metric_rules.covers(r.metric))
+            self.output.add("loadwatch", f"warning: rules {names} had no value: with --transport "
+                            f"{self.spec.transport} loadwatch does not fold k6's own metrics and checks (use json)")  # fmt: skip
             return
         missing = self.metric_rules.never_emitted(self.stats.model)
         for r in self.rules.rules:
