@@ -133,7 +133,10 @@ async def test_many_firing_rows_fold_into_a_count() -> None:
 
 async def test_rules_without_a_value_say_so_and_the_heading_goes_once_they_have_one() -> None:
     app = PaneApp()
-    notes = ("slow-step: metric.step_tme.p95: no such metric yet", 'paid: check."paid".fail_pct: no such check yet')
+    notes = (
+        "slow-step: metric.step_tme.p95: no such metric yet",
+        'paid: check."paid".fail_pct: no such check yet',
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(BreachesPane)
         pane.update_breaches([], [], RUN_START, notes)
