@@ -39,6 +39,7 @@ from runners.k6.command import (
     transport_env,
 )
 from runners.k6.ingest import K6Ingest
+from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
@@ -159,6 +160,7 @@ class RunEngine:
         # Rules on any k6 metric or check: their sub-metrics are kept exactly from the first sample.
         self.metric_rules = MetricRuleValues((r.metric for r in rules), spec.window_s)
         self.metric_rules.declare(self.stats.model)
+        self.metric_seconds = MetricSeconds()  # every metric series, per closed second, into the record
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -439,6 +441,7 @@ class RunEngine:
                 pending = self.stats.open_points(now)
                 self.recorder.add_seconds(closed + pending)
                 self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
+                self._record_metric_seconds(closed)
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 self.recorder.add_tick(now, parts)
@@ -466,10 +469,24 @@ class RunEngine:
         self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
 
+    def _record_metric_seconds(self, closed: Sequence[SecondPoint]) -> None:
+        """Closed seconds of every k6 metric series; the cap's count goes to the meta when it leaves some out."""
+        if not closed:
+            return
+        dropped = self.metric_seconds.dropped
+        self.recorder.add_metric_seconds(self.metric_seconds.rows(self.stats.model, (p.t for p in closed)))
+        if self.metric_seconds.dropped != dropped or self.metric_seconds.seconds == len(closed):
+            self.recorder.set_meta(metric_series=self.metric_seconds.meta())
+
     def _rule_notes(self) -> tuple[str, ...]:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
         if not self.metric_rules:
             return ()
+        if self.push is not None:  # the push transports do not feed the metric model
+            why = f"no value with --transport {self.spec.transport}: rules on k6 metrics and checks need json"
+            return tuple(
+                f"{r.name}: {r.metric}: {why}" for r in self.rules.rules if self.metric_rules.covers(r.metric)
+            )
         notes = self.metric_rules.notes(self.stats.model)
         return tuple(
             f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
@@ -478,6 +495,11 @@ class RunEngine:
     def _never_emitted(self) -> None:
         """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
         if not self.metric_rules:
+            return
+        if self.push is not None:
+            names = ", ".join(r.name for r in self.rules.rules if self.metric_rules.covers(r.metric))
+            self.output.add("loadwatch", f"warning: rules {names} had no value: with --transport "
+                            f"{self.spec.transport} loadwatch does not fold k6's own metrics and checks (use json)")  # fmt: skip
             return
         missing = self.metric_rules.never_emitted(self.stats.model)
         for r in self.rules.rules:
@@ -650,6 +672,7 @@ class RunEngine:
                 plan=self.output.plan_lines(),
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
+                metric_series=self.metric_seconds.meta(),
                 **self._cost_meta(),
             )
             if self.keeper.close(self.notes.append) and not summary_written:
