@@ -365,7 +365,8 @@ class RunEngine:
             self.stats.absorb(fold_deltas(self.push.inbox.take()))
         lines = self.output.take()
         lines += self._watch_stall(now)
-        closed = self.stall.settle(self.stats.close_until(now), final=not self.k6.running)
+        hold = None if not self.k6.running else self.stall.hold_from
+        closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
         sample = self.host.sample()
