@@ -71,7 +71,7 @@ class K6Stats:
         self, tags: TagCache, window_s: int = 10, series_len: int = 3600, max_endpoints: int = 50
     ) -> None:
         self.tags = tags
-        self.model = MetricModel()
+        self.model = MetricModel(redact=tags.redact)
         self.table = EndpointTable(max_rows=max_endpoints)
         self.endpoints: dict[str, EndpointTally] = {}  # whole run, by row
         self._absorbs = 0
