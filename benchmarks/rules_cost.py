@@ -7,6 +7,9 @@ Usage: python -m benchmarks.rules_cost [--rules 50] [--paths 200] [--seconds 300
 Cases: "quiet" (values far from every level, the common case), "busy" (values wander across the levels so
 rules go pending, fire, escalate and resolve), and "all quiet" / "all busy" where every rule is a glob that
 matches every path (rules x paths pairs, the worst case; "all busy" makes about 2,000 transitions a second).
+"metric rules" is 50 rules on k6 metrics, sub-metrics and checks (`metric.<selector>.<stat>`, `check.<name>.<stat>`,
+a `check.*` glob) read from a metric model that takes a second of a mixed k6 stream (12 metrics, 2 scenarios,
+10 checks, 1,000 Trend samples) before each evaluation; its cost is reading the values plus evaluating them.
 Budgets (CPU per evaluation, commits included): the common cases within 10 ms (1 % of a core at one
 evaluation a second), the every-pair worst cases within 250 ms; --smoke checks bounds 3x looser. Exits
 non-zero when a bound is missed.
@@ -90,6 +93,69 @@ def measure(
     return costs[len(costs) // 2] / 1e9, len(engine.states()), transitions
 
 
+def metric_case() -> tuple[list[Rule], list[list[bytes]]]:
+    """50 rules on metrics and checks, and 60 seconds of k6 JSON lines to feed before each evaluation."""
+    trends, counters, rates, gauges = (
+        [f"t{i}" for i in range(5)],
+        ["c0", "c1", "c2"],
+        ["r0", "r1"],
+        ["g0", "g1"],
+    )
+    paths = [f"metric.{t}.p95" for t in trends] + [f"metric.{t}{{scenario:buy}}.p99" for t in trends]
+    paths += [f"metric.{t}.avg" for t in trends] + [f"metric.{t}{{scenario:browse}}.max" for t in trends]
+    paths += [f"metric.{c}.rate" for c in counters] + [f"metric.{c}{{scenario:buy}}.count" for c in counters]
+    paths += [f"metric.{r}.fail_pct" for r in rates] + [f"metric.{g}.value" for g in gauges]
+    paths += [f'check."check {i}".fail_pct' for i in range(10)] + ["check.*.fail_pct"]
+    paths += [f"metric.nothing{i}.p95" for i in range(50 - len(paths))]
+    rules = [Rule(f"m{i}", p, ">", warning=1e9, for_s=float(i % 3)) for i, p in enumerate(paths)]
+    kinds = [(n, "trend") for n in trends] + [(n, "counter") for n in counters]
+    kinds += [(n, "rate") for n in rates] + [(n, "gauge") for n in gauges]
+    head = [b'{"type":"Metric","data":{"name":"%s","type":"%s","contains":"default","thresholds":[],'
+            b'"submetrics":null},"metric":"%s"}' % (n.encode(), k.encode(), n.encode()) for n, k in kinds]  # fmt: skip
+    seconds = []
+    for s in range(60):
+        stamp = f"2026-11-30T09:{s // 60:02d}:{s % 60:02d}.5Z".encode()
+        lines = list(head) if s == 0 else []
+        for i in range(100):
+            tags = b'{"scenario":"%s"}' % (b"buy" if i % 2 else b"browse")
+            for n, _k in kinds:
+                lines.append(b'{"metric":"%s","type":"Point","data":{"time":"%s","value":%d,"tags":%s}}'
+                             % (n.encode(), stamp, (i * 7) % 100, tags))  # fmt: skip
+            check = b'{"scenario":"buy","check":"check %d","group":""}' % (i % 10)
+            lines.append(b'{"metric":"checks","type":"Point","data":{"time":"%s","value":%d,"tags":%s}}'
+                         % (stamp, i % 3 != 0, check))  # fmt: skip
+        seconds.append(lines)
+    return rules, seconds
+
+
+def measure_metric_rules() -> tuple[float, int]:
+    """Median CPU seconds per tick to read 50 metric and check rules' values and evaluate them; and pairs."""
+    from runners.k6.ingest import K6Ingest
+    from runners.k6.metric_model import MetricModel
+    from runners.k6.rule_values import MetricRuleValues
+    from runners.k6.tags import TagCache
+
+    rules, seconds = metric_case()
+    engine = RuleEngine(rules)
+    values = MetricRuleValues([r.metric for r in rules], window_s=10)
+    model = MetricModel()
+    values.declare(model)
+    ingest = K6Ingest(TagCache())
+    t0 = 1796029200  # 2026-11-30T09:00:00Z, the lines' first second
+    costs = []
+    for s, lines in enumerate(seconds):
+        ingest.feed(b"\n".join(lines) + b"\n")
+        model.absorb(ingest.take())
+        for half in (0.2, 0.7):  # the engine ticks twice a second
+            now = t0 + s + half
+            start = time.process_time_ns()
+            engine.evaluate(now, values.values(model, now), wall_t=now)
+            values.notes(model)
+            costs.append(time.process_time_ns() - start)
+    costs.sort()
+    return costs[len(costs) // 2] / 1e9, len(engine.states())
+
+
 COMMON = 0.010
 WORST = 0.250
 
@@ -122,6 +188,12 @@ def main() -> int:
             limit = WORST if every else COMMON
             budget = Budget(f"{label} per evaluation", "ms", full=limit * 1e3, smoke=limit * 3e3)
             results.append(check(budget, cost * 1e3, a.smoke))
+    cost, pairs = measure_metric_rules()
+    print(
+        f"metric rules: {pairs:>6} rule-path pairs, {cost * 1e3:7.3f} ms CPU per tick = {cost * 200:.2f} % of one core"
+    )
+    budget = Budget("metric rules per tick", "ms", full=COMMON * 1e3, smoke=COMMON * 3e3)
+    results.append(check(budget, cost * 1e3, a.smoke))
     return exit_code(results)
 
 

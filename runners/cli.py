@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from runners.config.run_config import RunConfig
+    from runners.engine.headless import HeadlessPrinter
     from runners.engine.live import RunEngine, RunSpec
     from runners.engine.terminal_watch import TerminalWatch
 
@@ -456,13 +458,23 @@ def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
     while not engine.wait(0.5):
         pass
-    code = exit_status_for(engine.state)
+    _print_k6_end_text(engine, printer)
+    code = exit_status_for(engine.state, engine.k6.exit_code)
     if code == 0 and engine.rules.critical_fired:
         from runners.engine.exit_status import EXIT_CRITICAL_RULE
 
         print("loadwatch: a critical rule fired during the run (exit status 3)", flush=True)
         return EXIT_CRITICAL_RULE
     return code
+
+
+def _print_k6_end_text(engine: RunEngine, printer: HeadlessPrinter) -> None:
+    """After loadwatch's closing lines: k6's own end-of-test summary or handleSummary's stdout, masked."""
+    lines = engine.output.end_text.lines()
+    if not lines or printer.lost:
+        return
+    with contextlib.suppress(OSError):  # stdout is gone (the terminal closed): nothing more to say
+        print("\nk6's end-of-test output:", *lines, sep="\n", flush=True)
 
 
 def _host(engine: RunEngine, args: argparse.Namespace, config: RunConfig) -> int:

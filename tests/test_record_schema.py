@@ -80,6 +80,7 @@ def test_a_record_written_before_the_schema_reads_the_same(tmp_path: Path) -> No
         (event,) = reader.events()
         assert event.kind is EventKind.OTHER and event.as_dict()["kind"] == "future_kind"
         assert reader.seconds() == []
+        assert reader.metric_seconds() == []  # kept only since records hold every metric's series
 
 
 def test_not_a_run_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_not_a_run_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_every_series_kind_has_a_reader() -> None:
     # A new kind needs its reader method; this keeps the list and the reader in step.
     readers = {"k6": "seconds", "k6_hist": "histograms", "gauges": "gauge_values",
-               "containers": "container_values", "tick": "ticks"}  # fmt: skip
+               "containers": "container_values", "tick": "ticks", "k6_metrics": "metric_seconds"}  # fmt: skip
     assert {k.value for k in SeriesKind} == set(readers)
     assert all(hasattr(RecordReader, m) for m in readers.values())
 

@@ -35,6 +35,7 @@ from tui.help_screen import HelpScreen
 from tui.k6_pane import K6Pane
 from tui.keys import APP_BINDINGS, ENDED_ONLY, LIVE_ONLY, TAB_BINDINGS, TAB_OF_ACTION, TABS
 from tui.mark_dialog import MarkDialog
+from tui.metrics_pane import MetricsPane
 from tui.output_pane import OutputPane
 from tui.record_banner import RecordBanner
 from tui.run_header import STOP_GRACEFUL, STOP_HARD, STOP_NONE, RunHeader
@@ -290,6 +291,8 @@ class LoadwatchApp(App[int]):
         show its keys in the footer."""
         if self._shown_frame is not None:
             self.query_one(RunTabs).show_frame(self._shown_frame, just_shown=True)
+        if self.active_tab == "tab-metrics":  # arrows and page keys scroll the summary
+            self.query_one(MetricsPane).focus()
         self.refresh_bindings()
 
     # ---- run keys ------------------------------------------------------------------------------------

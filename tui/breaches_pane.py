@@ -101,6 +101,16 @@ class BreachesPane(Vertical):
     BreachesPane #breaches-none, BreachesPane #breaches-more {
         color: $text-muted;
     }
+    BreachesPane #breaches-waiting-title {
+        display: none;
+    }
+    BreachesPane #breaches-waiting {
+        display: none;
+        height: auto;
+        color: $warning;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     BreachesPane #breaches-history {
         height: auto;
         color: $text-muted;
@@ -131,9 +141,17 @@ class BreachesPane(Vertical):
         yield Label(id="breaches-more", markup=False)
         yield Label("History", id="breaches-history-title", classes="breaches-heading", markup=False)
         yield Static("none yet", id="breaches-history", markup=False)
+        yield Label(
+            "Rules without a value", id="breaches-waiting-title", classes="breaches-heading", markup=False
+        )
+        yield Static("", id="breaches-waiting", markup=False)
 
     def update_breaches(
-        self, firing: Sequence[Breach], history: Sequence[Breach], run_start_t: float | None
+        self,
+        firing: Sequence[Breach],
+        history: Sequence[Breach],
+        run_start_t: float | None,
+        notes: Sequence[str] = (),
     ) -> None:
         """Show the breaches; does nothing when they are the same as last time.
 
@@ -141,13 +159,18 @@ class BreachesPane(Vertical):
             firing: Firing now, in display order (`RuleEngine.firing()`: critical first).
             history: Ended breaches, newest first (`RuleEngine.history()`).
             run_start_t: Unix time the run started, for `mm:ss` times; None for clock times.
+            notes: Rules without a value and why (`slow: metric.x.p95: no such metric yet`).
         """
         firing_rows = [(b.level, b.data_missing, firing_row(b, run_start_t)) for b in firing]
         lines = [history_row(b, run_start_t) for b in history[: self.MAX_HISTORY_ROWS]]
-        shown = (*firing_rows, *lines)
+        shown = (*firing_rows, *lines, *notes)
         if shown == self._shown:
             return
         self._shown = shown
+        self.query_one("#breaches-waiting-title", Label).display = bool(notes)
+        waiting = self.query_one("#breaches-waiting", Static)
+        waiting.display = bool(notes)
+        waiting.update("\n".join(notes))
         critical = sum(b.level == "critical" for b in firing)
         title = "Firing"
         if firing:

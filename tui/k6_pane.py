@@ -14,6 +14,7 @@ from textual.timer import Timer
 from runners.model.frames import Frame, SecondPoint, ThresholdRow
 from tui.k6_charts import Line, Rule, SeriesChart
 from tui.k6_numbers import K6Numbers
+from tui.protocol_numbers import ProtocolNumbers, headline_protocol
 
 CHARTS = ("rps", "errors", "latency", "vus")
 """The chart ids (`#chart-<id>`), in the order the chart selector shows them."""
@@ -106,6 +107,7 @@ class K6Pane(Horizontal):
             The children.
         """
         yield K6Numbers(id="k6-numbers")
+        yield ProtocolNumbers(id="protocol-numbers")
         with Container(id="k6-charts"):
             yield SeriesChart("requests/s", id="chart-rps")
             yield SeriesChart("error rate %", percent=True, id="chart-errors")
@@ -143,7 +145,7 @@ class K6Pane(Horizontal):
             just_shown: True when the tab was just switched to: the charts first paint their last picture
                 and are redrawn a moment later, so the switch itself answers at once.
         """
-        self.query_one(K6Numbers).show_frame(frame)
+        self._show_numbers(frame)
         last = frame.series[-1].t if frame.series else None
         # A replay that seeks back before the first sample has no series: the charts are cleared then.
         if last == self._drawn_last_t and frame.state.value == self._drawn_state:
@@ -163,6 +165,18 @@ class K6Pane(Horizontal):
             self.redraw_charts()
         elif self._redraw_timer is None:
             self._redraw_timer = self.set_timer(wait, self.redraw_charts, name="k6-charts")
+
+    def _show_numbers(self, frame: Frame) -> None:
+        # A WebSocket or gRPC run has no requests/s: its own headline replaces the HTTP numbers.
+        protocol = headline_protocol(frame)
+        numbers, headline = self.query_one(K6Numbers), self.query_one(ProtocolNumbers)
+        if numbers.display != (protocol is None):
+            numbers.display = protocol is None
+            headline.display = protocol is not None
+        if protocol is None:
+            numbers.show_frame(frame)
+        else:
+            headline.show_frame(frame, protocol)
 
     def redraw_charts(self) -> None:
         """Draw the charts from the latest series now (also used by tests to skip the throttle)."""

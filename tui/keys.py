@@ -109,8 +109,9 @@ TABS: tuple[Tab, ...] = (
     Tab("tab-containers", "4", "Containers", "Ctr"),
     Tab("tab-breaches", "5", "Breaches", "Brch"),
     Tab("tab-events", "6", "Events", "Evt"),
+    Tab("tab-metrics", "7", "Metrics", "Met"),
 )
-"""The tabs in order; `1`..`6` switch to them."""
+"""The tabs in order; `1`..`7` switch to them."""
 
 TAB_BINDINGS: list[BindingType] = [
     Binding(t.key, f"show_tab('{t.pane_id}')", t.label, show=False, id=t.pane_id) for t in TABS

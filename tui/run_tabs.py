@@ -18,6 +18,7 @@ from tui.gauges_pane import GaugesPane
 from tui.generator_pane import GeneratorPane
 from tui.k6_pane import K6Pane
 from tui.keys import TABS
+from tui.metrics_pane import MetricsPane
 from tui.output_pane import OutputPane
 from tui.result_pane import ResultPane, run_codes
 
@@ -53,7 +54,7 @@ def whole_run_codes(frame: Frame) -> tuple[CodeCount, ...]:
 
 
 class RunTabs(Vertical):
-    """Load, Endpoints, Server, Containers, Breaches, Marks. Hidden tabs are not drawn."""
+    """Load, Endpoints, Server, Containers, Breaches, Events, Metrics. Hidden tabs are not drawn."""
 
     def __init__(
         self, output_max_lines: int, *, docker_config: DockerConfig | None = None, id: str | None = None
@@ -104,6 +105,8 @@ class RunTabs(Vertical):
                 yield BreachesPane(id="breaches-pane")
             with TabPane(label["tab-events"], id="tab-events"), VerticalScroll(id="events-scroll"):
                 yield EventsPane(id="events-pane")
+            with TabPane(label["tab-metrics"], id="tab-metrics"):
+                yield MetricsPane(id="metrics-pane")
 
     def on_mount(self) -> None:
         """The Result tab appears once the run has ended."""
@@ -121,6 +124,7 @@ class RunTabs(Vertical):
         tabbed = self.query_one(TabbedContent)
         for t in TABS:
             tabbed.get_tab(t.pane_id).label = f"{t.key} {t.short if short else t.label}"
+        tabbed.get_tab("tab-result").label = "0 Res" if short else "0 Result"
 
     def show_result(self, frame: Frame, report: str, *, replay: bool) -> None:
         """Show the Result tab, drawn from the final frame.
@@ -158,9 +162,13 @@ class RunTabs(Vertical):
         elif active == "tab-containers" and frame.containers is not None:
             self.query_one(ContainersPane).update_snapshot(frame.containers)
         elif active == "tab-breaches":
-            self.query_one(BreachesPane).update_breaches(frame.firing, frame.breach_history, frame.started_at)
+            self.query_one(BreachesPane).update_breaches(
+                frame.firing, frame.breach_history, frame.started_at, frame.rule_notes
+            )
         elif active == "tab-events":
             self.query_one(EventsPane).redraw()
+        elif active == "tab-metrics":
+            self.query_one(MetricsPane).show_frame(frame)
 
     def next_gauge(self) -> None:
         """Chart the next gauge on the Server tab (drawn with the next frame)."""

@@ -13,10 +13,10 @@ from types import FrameType
 
 from collectors.docker_config import DockerConfig
 from runners.engine.exit_status import EXIT_FAILED, exit_status_for
+from runners.engine.terminal_watch import TerminalWatch
 from runners.record.index import read_summary
 from runners.report.run_card import card_lines
 from runners.session.client import RemoteRun
-from runners.session.terminal_watch import TerminalWatch
 from tui.app import LoadwatchApp
 
 LEAVE_WITHIN_S = 3.0
@@ -56,7 +56,7 @@ def view_run(
             target=_leave_if_launch_fails, args=(remote, app), name="launch-watch", daemon=True
         ).start()
     lost = _HangupHandler(remote, app)
-    watch = TerminalWatch(lost.from_thread)
+    watch = TerminalWatch(lost.from_thread, fds=(0,), signal_grace_s=0.5)
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lost.from_signal)
     signal.signal(signal.SIGUSR1, lost.exit_app)
@@ -155,7 +155,7 @@ class _HangupHandler:
         """The terminal watch saw the terminal hang up (its own thread)."""
         # The engine has been told; with the terminal gone the screen's input reader only spins on EOF and
         # nothing can be shown, so the viewer leaves at once rather than after the usual grace.
-        if self._once(reason, TERMINAL_GONE_GRACE_S):
+        if self._once(f"terminal lost ({reason}, no SIGHUP)", TERMINAL_GONE_GRACE_S):
             os.kill(os.getpid(), signal.SIGUSR1)  # the main thread's handler asks the app to exit
 
     def exit_app(self, _signum: int, _frame: FrameType | None) -> None:

@@ -39,11 +39,13 @@ from runners.k6.command import (
     transport_env,
 )
 from runners.k6.ingest import K6Ingest
+from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_fold import fold_deltas
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
+from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
 from runners.k6.tags import TagCache
 from runners.k6.thresholds import (
@@ -155,6 +157,10 @@ class RunEngine:
         rules = list(spec.rules) if spec.rules is not None else default_rules(gauge_specs)
         self.rules = RunRules(rules, self._name, self.journal.named_event)
         self._rule_names = tuple(dict.fromkeys(r.name for r in rules))
+        # Rules on any k6 metric or check: their sub-metrics are kept exactly from the first sample.
+        self.metric_rules = MetricRuleValues((r.metric for r in rules), spec.window_s)
+        self.metric_rules.declare(self.stats.model)
+        self.metric_seconds = MetricSeconds()  # every metric series, per closed second, into the record
         self._state = RunState.STARTING
         self._detail = "starting k6"
         self._listeners: list[FrameListener] = []
@@ -359,7 +365,8 @@ class RunEngine:
             self.stats.absorb(fold_deltas(self.push.inbox.take()))
         lines = self.output.take()
         lines += self._watch_stall(now)
-        closed = self.stall.settle(self.stats.close_until(now), final=not self.k6.running)
+        hold = None if not self.k6.running else self.stall.hold_from
+        closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
         sample = self.host.sample()
@@ -377,6 +384,8 @@ class RunEngine:
             int(now) - self.spec.window_s, int(now) + 1
         )
         k6_now = {} if stall_in_window else k6_values(live, endpoints)
+        if self.metric_rules and not stall_in_window:
+            k6_now.update(self.metric_rules.values(self.stats.model, now))
         values = {**k6_now, **generator_values(self.generator), **self.sources.values()}
         load = LoadSnapshot(vus=live.vus, rps=live.rps, elapsed_s=elapsed, planned_s=self.output.planned_s,
                             stage=self._stage_text(elapsed))  # fmt: skip
@@ -419,6 +428,7 @@ class RunEngine:
             rules=self._rule_names,
             firing=self.rules.firing(),
             breach_history=self.rules.history(),
+            rule_notes=self._rule_notes(),
             capacity_ceiling=self.rules.ceiling.describe() if self.rules.ceiling else "",
             gauges=self.sources.gauge_snapshot(),
             containers=docker_snap,
@@ -432,6 +442,7 @@ class RunEngine:
                 pending = self.stats.open_points(now)
                 self.recorder.add_seconds(closed + pending)
                 self.recorder.add_histograms(self.stats.histograms_of(p.t for p in closed + pending))
+                self._record_metric_seconds(closed)
                 self.recorder.add_output(self._lines_to_record(lines, now))
                 self.sources.record(self.recorder, now)
                 self.recorder.add_tick(now, parts)
@@ -458,6 +469,45 @@ class RunEngine:
         t4 = time.thread_time()
         self.stage_cpu["listeners" if listeners else "frame"] += t4 - t3
         return frame
+
+    def _record_metric_seconds(self, closed: Sequence[SecondPoint]) -> None:
+        """Closed seconds of every k6 metric series; the cap's count goes to the meta when it leaves some out."""
+        if not closed:
+            return
+        dropped = self.metric_seconds.dropped
+        self.recorder.add_metric_seconds(self.metric_seconds.rows(self.stats.model, (p.t for p in closed)))
+        if self.metric_seconds.dropped != dropped or self.metric_seconds.seconds == len(closed):
+            self.recorder.set_meta(metric_series=self.metric_seconds.meta())
+
+    def _rule_notes(self) -> tuple[str, ...]:
+        """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
+        if not self.metric_rules:
+            return ()
+        if self.push is not None:  # the push transports do not feed the metric model
+            why = f"no value with --transport {self.spec.transport}: rules on k6 metrics and checks need json"
+            return tuple(
+                f"{r.name}: {r.metric}: {why}" for r in self.rules.rules if self.metric_rules.covers(r.metric)
+            )
+        notes = self.metric_rules.notes(self.stats.model)
+        return tuple(
+            f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
+        )
+
+    def _never_emitted(self) -> None:
+        """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
+        if not self.metric_rules:
+            return
+        if self.push is not None:
+            names = ", ".join(r.name for r in self.rules.rules if self.metric_rules.covers(r.metric))
+            self.output.add("loadwatch", f"warning: rules {names} had no value: with --transport "
+                            f"{self.spec.transport} loadwatch does not fold k6's own metrics and checks (use json)")  # fmt: skip
+            return
+        missing = self.metric_rules.never_emitted(self.stats.model)
+        for r in self.rules.rules:
+            if r.metric in missing:
+                self.output.add(
+                    "loadwatch", f"warning: rule {r.name} ({r.metric}) never had a value: {missing[r.metric]}"
+                )
 
     def _watch_stall(self, now: float) -> tuple[OutputLine, ...]:
         planned, elapsed = self.output.planned_s, self.output.elapsed_s
@@ -530,7 +580,7 @@ class RunEngine:
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
         frame = self.last_frame
-        return {} if frame is None else self.redactor.value(build_summary(self, frame))
+        return {} if frame is None else self.redactor.value(build_summary(self, frame, so_far=True))
 
     def _write_summary(self, summary: dict[str, Any]) -> bool:
         try:
@@ -604,6 +654,7 @@ class RunEngine:
             self.output.add("loadwatch", self.k6.spawn_error)
         self._set_state(state, detail)
         last = self.stats.last_t if self.stats.last_t is not None else int(self.ended_at)
+        self._never_emitted()
         frame = self._tick(max(self.ended_at, last + 1 + CLOSE_DELAY_S + 1))
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
@@ -622,6 +673,7 @@ class RunEngine:
                 plan=self.output.plan_lines(),
                 parse_errors=self.ingest.parse_errors,
                 last_error_line=self.ingest.last_error_line.decode("utf-8", "replace"),
+                metric_series=self.metric_seconds.meta(),
                 **self._cost_meta(),
             )
             if self.keeper.close(self.notes.append) and not summary_written:

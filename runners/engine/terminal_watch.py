@@ -32,17 +32,33 @@ def _has_controlling_terminal() -> bool:
 
 
 class TerminalWatch:
-    """Polls the terminal every `period_s` from a daemon thread; calls `on_lost(reason)` once when it is gone.
+    """Watches the terminal from a daemon thread; calls `on_lost(reason)` once when it is gone.
 
-    Only descriptors that are terminals at start are watched; with none (CI, output to a file) it does nothing.
+    The thread waits in poll() (a hang-up wakes it at once) and checks the controlling terminal every
+    `period_s`, so it costs nothing while the terminal is fine and never spins. Only descriptors that are
+    terminals at start are watched; with none (CI, output to a file) it does nothing.
     """
 
     def __init__(
-        self, on_lost: Callable[[str], None], fds: Sequence[int] = (0, 1, 2), period_s: float = WATCH_PERIOD_S
+        self,
+        on_lost: Callable[[str], None],
+        fds: Sequence[int] = (0, 1, 2),
+        period_s: float = WATCH_PERIOD_S,
+        signal_grace_s: float = 0.0,
     ) -> None:
+        """Watch the terminal on `fds`.
+
+        Args:
+            on_lost: Called once, from the watch's thread or a caller of lost(), with the reason.
+            fds: The descriptors to watch (those that are not terminals are left out).
+            period_s: How often the controlling terminal is checked (and how soon stop() is noticed).
+            signal_grace_s: After a hang-up is seen, how long to leave a SIGHUP the chance to be the one
+                reported (a caller's signal handler calling lost() first wins).
+        """
         self._on_lost = on_lost
         self.fds = [fd for fd in fds if _isatty(fd)]
         self.period_s = period_s
+        self.signal_grace_s = signal_grace_s
         self._had_ctty = bool(self.fds) and _has_controlling_terminal()
         self._stop = threading.Event()
         self._fired = threading.Lock()
@@ -74,11 +90,14 @@ class TerminalWatch:
 
     def check(self) -> str | None:
         """Why the terminal is gone, or None while it is there."""
+        return self._poll(0)
+
+    def _poll(self, timeout_ms: int) -> str | None:
         poller = select.poll()
         for fd in self.fds:
             poller.register(fd, 0)  # hang-up, error and invalid are always reported
         with contextlib.suppress(OSError):
-            for fd, events in poller.poll(0):
+            for fd, events in poller.poll(timeout_ms):
                 if events & _GONE:
                     return f"hang-up on descriptor {fd}"
         if self._had_ctty and not _has_controlling_terminal():
@@ -86,11 +105,15 @@ class TerminalWatch:
         return None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.period_s):
-            reason = self.check()
-            if reason is not None:
-                self.lost(reason)
-                return
+        period_ms = max(1, int(self.period_s * 1000))
+        while not self._stop.is_set():
+            reason = self._poll(period_ms)
+            if reason is None:
+                continue
+            if self.signal_grace_s and self._stop.wait(self.signal_grace_s):
+                return  # the hang-up signal arrived and was reported (or the watch was stopped)
+            self.lost(reason)
+            return
 
 
 def _isatty(fd: int) -> bool:

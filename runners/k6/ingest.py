@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from runners.k6.metric_info import MetricInfo, metric_info_of
+from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
 from runners.k6.tags import TagCache
 
 _SEC = rb"([^\"]{19})"
@@ -88,6 +88,9 @@ class RawBatch:
     http: dict[tuple[bytes, bytes], list[HttpRow]] = field(default_factory=dict)  # (second, tags)
     iterations: dict[tuple[bytes, bytes], list[IterRow]] = field(default_factory=dict)
     points: dict[tuple[bytes, bytes, bytes], list[bytes]] = field(default_factory=dict)  # (metric, s, tags)
+    # The stream position of each Gauge point key's latest line (and of metrics not announced yet): a Gauge's
+    # value is its last sample, whichever tag set wrote it.
+    last_seen: dict[tuple[bytes, bytes, bytes], int] = field(default_factory=dict)
     new_metrics: list[MetricInfo] = field(default_factory=list)
     first_time: bytes = b""  # RFC 3339 time of the stream's first sample, and of its latest so far
     last_time: bytes = b""
@@ -105,6 +108,8 @@ class K6Ingest:
         self._batch = RawBatch()
         self._rest = b""
         self.metrics: dict[str, MetricInfo] = {}
+        self._ordered: dict[bytes, bool] = {}  # metric -> its points' order is kept (Gauges; True if unknown)
+        self._seq = 0
         self.lines = 0
         self.parse_errors = 0
         self.last_error_line = b""
@@ -161,6 +166,7 @@ class K6Ingest:
         self._times(chunk, pos, end)
         batch = self._batch
         http, iters, points = batch.http, batch.iterations, batch.points
+        ordered, last_seen, seq = self._ordered, batch.last_seen, self._seq
         n_http = n_failed = n_iter = n_point = 0
         other: list[bytes] = []
         for m in _LINES.findall(chunk, pos, end):
@@ -172,6 +178,8 @@ class K6Ingest:
                     points[key] = [m[19]]
                 else:
                     values.append(m[19])
+                if ordered.get(m[17], True):
+                    last_seen[key] = seq + n_point
             elif m[0]:
                 n_http += 1
                 if m[10]:
@@ -195,6 +203,7 @@ class K6Ingest:
             else:
                 other.append(m[21])
         self.lines += 8 * n_http + n_failed + 4 * n_iter + n_point + len(other)
+        self._seq = seq + n_point
         for line in other:
             self._other_line(line)
 
@@ -228,6 +237,9 @@ class K6Ingest:
             return
         key, value = key_value
         self._batch.points.setdefault(key, []).append(value)
+        if self._ordered.get(key[0], True):
+            self._seq += 1
+            self._batch.last_seen[key] = self._seq
 
     @staticmethod
     def _json_point(line: bytes) -> tuple[tuple[bytes, bytes, bytes], bytes] | None:
@@ -250,4 +262,5 @@ class K6Ingest:
             self._count_error(line)
             return
         self.metrics[info.name] = info
+        self._ordered[info.name.encode()] = info.type == GAUGE
         self._batch.new_metrics.append(info)

@@ -43,6 +43,13 @@ def guess_info(name: str) -> MetricInfo:
     return MetricInfo(name, COUNTER, "default")
 
 
+def _threshold_source(item: object) -> str:
+    """A threshold's expression: k6 lists `{"threshold": "rate<=0.05", "abortOnFail": true}` as an object."""
+    if isinstance(item, dict):
+        return str(item.get("threshold", ""))
+    return str(item)
+
+
 def metric_info_of(line: bytes) -> MetricInfo | None:
     """Parse one `{"type":"Metric",...}` line; None when it is not one."""
     try:
@@ -58,7 +65,7 @@ def metric_info_of(line: bytes) -> MetricInfo | None:
             name=str(data["name"]),
             type=kind,
             contains=str(data.get("contains") or "default"),
-            thresholds=tuple(str(t) for t in (data.get("thresholds") or [])),
+            thresholds=tuple(_threshold_source(t) for t in (data.get("thresholds") or [])),
             submetrics=tuple(subs),
         )
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from runners.k6.aggregate import Agg
@@ -46,9 +46,15 @@ class _Target:
 class MetricModel:
     """All of k6's metrics for one run. Used from one thread (the engine's)."""
 
-    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, max_keys: int = MAX_KEYS, redact: Callable[[str], str] | None = None) -> None:
+        """An empty model.
+
+        Args:
+            max_keys: Distinct tag sets kept per metric before rare ones fold into coarse keys, then "other".
+            redact: Masks secrets in tag values (check names, groups, URLs) before anything keeps them.
+        """
         self.infos: dict[str, MetricInfo] = {}
-        self.tagsets = TagSetCache()
+        self.tagsets = TagSetCache(redact=redact)
         self.max_keys = max_keys
         self.selectors: dict[str, set[TagPairs]] = {}
         self.run: dict[SeriesId, Agg] = {}
@@ -127,7 +133,9 @@ class MetricModel:
             put(pool, t, "data_received", raw, list(map(float, received)))
             put(pool, t, "iteration_duration", raw, list(map(float, duration)))
             put(pool, t, "iterations", raw, [1.0] * len(rows3))
-        for (metric, sec, raw), values in batch.points.items():
+        gauges: list[tuple[int, int, str, bytes, list[float]]] = []
+        for key, values in batch.points.items():
+            metric, sec, raw = key
             t = self.second_of(sec)
             if t is None:
                 continue
@@ -135,9 +143,18 @@ class MetricModel:
                 floats = list(map(float, values))
             except ValueError:
                 continue
-            put(pool, t, metric.decode("utf-8", "replace"), raw, floats)
+            name = metric.decode("utf-8", "replace")
+            if self.info(name).type == GAUGE:
+                gauges.append((batch.last_seen.get(key, 0), t, name, raw, floats))
+            else:
+                put(pool, t, name, raw, floats)
         for (t, target), pooled in pool.items():
             self._fold(t, target, pooled)
+        # A Gauge's value is its last sample: its tag sets are folded in the order k6 wrote their last lines.
+        for _seen, t, name, raw, floats in sorted(gauges, key=lambda g: g[0]):
+            gauge = self._targets.get((name, raw)) or self._targets_for(name, raw)
+            if gauge is not None:
+                self._fold(t, gauge, floats)
 
     def _pool(self, pool: dict[tuple[int, _Target], list[float]], t: int, metric: str, raw: bytes,
               values: list[float]) -> None:  # fmt: skip

@@ -10,6 +10,7 @@ from runners.k6.metric_model import MetricModel
 from runners.k6.selectors import parse_selector, selector_name
 from runners.k6.tagsets import TagPairs
 from runners.model.frames import CheckStat, GroupStat, MetricStat, MetricsView, ScenarioStat, ThresholdRow
+from runners.model.units import format_count, format_duration_ms, format_rate
 
 _SECTIONS = (("http_", "HTTP"), ("ws_", "WEBSOCKETS"), ("grpc_", "GRPC"), ("browser_", "BROWSER"),
              ("data_", "NETWORK"))  # fmt: skip
@@ -151,18 +152,14 @@ def _protocol(model: MetricModel) -> str:
     return "none"
 
 
-def _fmt_ms(v: float | None) -> str:
-    return "-" if v is None else (f"{v:.0f}ms" if v >= 100 else f"{v:.2f}ms")
-
-
 def _per_s(model: MetricModel, metric: str, end: int, span: int) -> str:
     win = model.window(metric, (), end, span)
-    return f"{(win.total if win is not None else 0.0) / span:.1f}/s"
+    return format_rate((win.total if win is not None else 0.0) / span)  # the label says "/s"
 
 
 def _trend(model: MetricModel, metric: str, stat: str) -> str:
     agg = model.total(metric)
-    return _fmt_ms(agg.stat(stat) if agg is not None and agg.kind == TREND else None)
+    return format_duration_ms(agg.stat(stat) if agg is not None and agg.kind == TREND else None)
 
 
 def _headline(model: MetricModel, end: int, span: int) -> tuple[tuple[str, str], ...]:
@@ -171,7 +168,7 @@ def _headline(model: MetricModel, end: int, span: int) -> tuple[tuple[str, str],
     if proto == "websockets":
         sessions = model.total("ws_sessions")
         return (
-            ("sessions", f"{sessions.total:.0f}" if sessions is not None else "0"),
+            ("sessions", format_count(sessions.total if sessions is not None else 0)),
             ("sessions/s", _per_s(model, "ws_sessions", end, span)),
             ("msgs sent/s", _per_s(model, "ws_msgs_sent", end, span)),
             ("msgs received/s", _per_s(model, "ws_msgs_received", end, span)),
@@ -181,7 +178,7 @@ def _headline(model: MetricModel, end: int, span: int) -> tuple[tuple[str, str],
     if proto == "grpc":
         calls = model.total("grpc_req_duration")
         return (
-            ("calls", f"{calls.n}" if calls is not None else "0"),
+            ("calls", format_count(calls.n if calls is not None else 0)),
             ("calls p50", _trend(model, "grpc_req_duration", "med")),
             ("calls p95", _trend(model, "grpc_req_duration", "p(95)")),
             ("stream msgs sent/s", _per_s(model, "grpc_streams_msgs_sent", end, span)),

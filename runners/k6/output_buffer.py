@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 
+from runners.k6.end_text import EndOfTestText
 from runners.k6.line_text import clean_line
 from runners.k6.progress import is_progress_line, parse_progress
 from runners.model.frames import OutputLine
@@ -34,6 +35,7 @@ class OutputBuffer:
         self.tail: deque[OutputLine] = deque(maxlen=keep_tail)  # the last lines, for error reports
         self._last_blank = False
         self._plan: list[str] = []
+        self.end_text = EndOfTestText()  # k6's end-of-test summary (or handleSummary's stdout), kept whole
 
     def add(self, stream: str, text: str, cut: int = 0) -> None:
         """Take one line (any thread); `cut` is how many characters the reader already dropped off its end.
@@ -46,6 +48,7 @@ class OutputBuffer:
         if stream == "stdout" and len(self._plan) < 20 and _PLAN_LINE.match(text):
             self._plan.append(text.strip())  # k6's banner: the scenarios and their plan
         if stream == "stdout":
+            self.end_text.add(text)
             progress = parse_progress(text)
             if progress is not None:
                 elapsed, planned = progress

@@ -334,6 +334,7 @@ class Frame:
     replay: str = ""  # "" for a live run; "playing 2x" / "paused" ... when replayed
     firing: tuple[Breach, ...] = ()  # rules firing now, critical first
     breach_history: tuple[Breach, ...] = ()  # recent breaches, newest first
+    rule_notes: tuple[str, ...] = ()  # rules without a value and why (`no such metric yet`)
     bell: bool = False  # a rule asked for the terminal bell in this frame
     capacity_ceiling: str = ""  # the load when a critical rule first fired, described
     gauges: GaugeSnapshot | None = None  # the system under test's gauges, None when none are configured

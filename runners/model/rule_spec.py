@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from fnmatch import translate
 from typing import Any, Literal, get_args
 
+from runners.model.metric_paths import parse_metric_path
+
 Op = Literal[">", ">=", "<", "<="]
 Level = Literal["warning", "critical"]
 AbortLevel = Literal["never", "warning", "critical"]
@@ -36,6 +38,8 @@ SOURCES: dict[str, frozenset[str] | None] = {
     "container": CONTAINER_METRICS,
     "host": frozenset({"cpu_pct", "mem_pct"}),
     "k6proc": frozenset({"cpu_pct", "rss_mb"}),
+    "metric": None,  # any k6 metric or sub-metric: metric.<selector>.<stat> (runners.model.metric_paths)
+    "check": None,  # any check by name: check.<name>.<stat>
 }
 GLOB_CHARS = ("*", "?")
 MAX_COMMAND_TIMEOUT_S = 300.0
@@ -135,6 +139,12 @@ def metric_problem(metric: str) -> str | None:
     source, dot, rest = metric.partition(".")
     if source not in SOURCES or not dot or not rest:
         return f"metric {metric!r} must start with one of: {', '.join(s + '.' for s in SOURCES)}"
+    if source in ("metric", "check"):
+        try:
+            parse_metric_path(metric)
+        except ValueError as exc:
+            return f"metric {metric!r}: {exc}"
+        return None
     known = SOURCES[source]
     if known is None:
         return None

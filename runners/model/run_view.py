@@ -55,6 +55,7 @@ class FrameParts:
     rules: tuple[str, ...] = ()
     firing: tuple[Breach, ...] = ()
     breach_history: tuple[Breach, ...] = ()
+    rule_notes: tuple[str, ...] = ()
     capacity_ceiling: str = ""
     gauges: GaugeSnapshot | None = None
     containers: DockerSnapshot | None = None

@@ -84,6 +84,30 @@ def format_ms(value: float | None) -> str:
     return f"{value:,.0f} ms"
 
 
+def format_duration_ms(value: float | None) -> str:
+    """Format a duration given in milliseconds in the unit that fits it, as k6's summary does.
+
+    Args:
+        value: Milliseconds; None when there were no samples.
+
+    Returns:
+        The text, for example `4.29 µs`, `1.62 ms`, `122.5 ms` or `1.23 s`.
+    """
+    if value is None or not math.isfinite(value):
+        return PLACEHOLDER
+    size = abs(value)
+    if size == 0:
+        return "0 ms"
+    if size < 1:
+        micro = value * 1000
+        return f"{micro:.2f} µs" if size < 0.01 else f"{micro:.1f} µs" if size < 0.1 else f"{micro:.0f} µs"
+    if size < 1000:
+        return format_ms(value)
+    if size < 60_000:
+        return f"{value / 1000:.2f} s"
+    return format_seconds(value / 1000)
+
+
 def format_percent(share: float | None) -> str:
     """Format a share (0..1) as a percentage.
 

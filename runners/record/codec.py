@@ -6,6 +6,7 @@ The writer and the reader share these functions, so the on-disk form of a kind i
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -18,6 +19,7 @@ from runners.record.schema import (
     EventRow,
     GaugeValuesRow,
     HistogramRow,
+    MetricSecondRow,
 )
 
 _COMPACT = (",", ":")
@@ -64,6 +66,27 @@ def encode_histogram(counts: Mapping[int, int]) -> str:
 def decode_histogram(t: int, text: str) -> HistogramRow:
     """A second's latency histogram (JSON keys are strings on disk)."""
     return HistogramRow(t=t, counts={int(k): int(v) for k, v in json.loads(text).items()})
+
+
+def encode_metric_second(series: Mapping[str, Mapping[str, float | None]]) -> bytes:
+    """A second of k6's metric series: compressed JSON (names repeat every second)."""
+    return zlib.compress(dumps(series).encode(), 6)
+
+
+def decode_metric_second(t: int, data: bytes | str) -> MetricSecondRow:
+    """A second of k6's metric series; an unreadable row reads as empty (non-numbers are None)."""
+    try:
+        raw = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
+    except (zlib.error, ValueError):
+        raw = {}
+    out: dict[str, dict[str, float | None]] = {}
+    for name, stats in (raw if isinstance(raw, dict) else {}).items():
+        if isinstance(stats, dict):
+            out[str(name)] = {
+                str(k): float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+                for k, v in stats.items()
+            }
+    return MetricSecondRow(t=t, series=out)
 
 
 def encode_gauge_values(values: Mapping[tuple[str, str], float]) -> str:

@@ -25,6 +25,7 @@ from runners.record.schema import (
     EventRow,
     GaugeValuesRow,
     HistogramRow,
+    MetricSecondRow,
     RunMeta,
     SeriesKind,
 )
@@ -150,6 +151,13 @@ class RecordReader:
             for k, v in row.counts.items():
                 merged[k] = merged.get(k, 0) + v
         return merged
+
+    def metric_seconds(self) -> list[MetricSecondRow]:
+        """k6's metric series second by second, in time order (empty for records made before they were kept)."""
+        rows = self._query(
+            "SELECT t, data FROM series WHERE source = ? ORDER BY t", (SeriesKind.METRICS.value,)
+        )
+        return [codec.decode_metric_second(int(t), d) for t, d in rows]
 
     def gauge_values(self) -> list[GaugeValuesRow]:
         """The gauges' per-second values in time order."""

@@ -26,6 +26,7 @@ class SeriesKind(enum.StrEnum):
     GAUGES = "gauges"  # the system under test's ok gauge values: "name|series" -> value
     CONTAINERS = "containers"  # per container: cpu_pct, mem_pct, mem_bytes, state
     TICK = "tick"  # what the screen showed at a tick: FrameParts fields that changed (runners.record.ticks)
+    METRICS = "k6_metrics"  # every k6 metric series that second: `name{tag:value}` -> its type's figures
 
 
 class EventKind(enum.StrEnum):
@@ -105,6 +106,23 @@ class HistogramRow:
 
     t: int
     counts: Mapping[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSecondRow:
+    """One second of k6's metric series (runners.k6.metric_seconds): k6's name -> figures by k6's stat keys.
+
+    Counter: count; Gauge: value, min, max; Rate: passes, fails; Trend: count, avg, min, max, med, p(90),
+    p(95), p(99). Series are the whole metrics, declared sub-metrics and (Counters, Gauges, Rates) each
+    scenario, group and check; the record's `metric_series` meta says the cap and what it left out.
+    """
+
+    t: int
+    series: Mapping[str, Mapping[str, float | None]]
+
+    def value(self, name: str, stat: str) -> float | None:
+        """One figure of one series, None when the second does not hold it."""
+        return (self.series.get(name) or {}).get(stat)
 
 
 @dataclass(frozen=True, slots=True)

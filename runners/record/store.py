@@ -122,6 +122,12 @@ class RunRecorder:
         """Store per-second latency histograms (bucket index -> count) so replay and reports can merge them."""
         self._add_series(SeriesKind.K6_HIST, [(t, codec.encode_histogram(h)) for t, h in hists])
 
+    def add_metric_seconds(
+        self, rows: Iterable[tuple[int, Mapping[str, Mapping[str, float | None]]]]
+    ) -> None:
+        """Store seconds of k6's metric series (runners.k6.metric_seconds), one row per closed second."""
+        self._add_series(SeriesKind.METRICS, [(t, codec.encode_metric_second(s)) for t, s in rows])
+
     def add_gauge_values(self, t: int, values: Mapping[tuple[str, str], float]) -> None:
         """Store one second of the gauges' ok values, keyed (gauge, series)."""
         self._add_series(SeriesKind.GAUGES, [(t, codec.encode_gauge_values(values))])

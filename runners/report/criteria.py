@@ -9,6 +9,7 @@ from typing import Any
 from runners.model.rule_spec import COMPARE
 from runners.record.schema import CONTAINER_METRICS, EventKind
 from runners.report.health import fault_spans, fault_text
+from runners.report.metric_values import metric_rule_values, metric_unit
 from runners.report.run_data import ReportData
 from runners.report.values import (
     ENDPOINT_FIELD,
@@ -83,6 +84,8 @@ def rule_rows(data: ReportData) -> tuple[list[dict[str, Any]], bool]:
         evs = [e for e in data.events_of(EventKind.BREACH) if e.get("rule") == name]
         fired = {e.get("level") for e in evs if e.transition in FIRED}
         unit = gauge_unit(data, metric) if metric.startswith("gauge.") else unit_of(metric)
+        if metric.startswith(("metric.", "check.")):
+            unit = metric_unit(data, metric)
         level = r.get("warning") if r.get("warning") is not None else r.get("critical")
         target = f"{NEGATE.get(op, '?')} {_fmt_num(level)} {unit}".strip() if level is not None else "?"
         if r.get("critical") is not None and r.get("warning") is not None:
@@ -215,6 +218,8 @@ def path_values(data: ReportData, metric: str, op: str) -> tuple[dict[str, list[
     """
     if metric.startswith("k6."):
         return {metric: window_values(data, metric.removeprefix("k6."))}, "per second"
+    if metric.startswith(("metric.", "check.")):
+        return metric_rule_values(data, metric), "per second"
     if metric in GENERATOR_PEAK or metric.startswith(("endpoint.", "host.", "k6proc.")):
         found, kind = recorded_values(data, metric)
         if metric.startswith("endpoint."):
@@ -273,6 +278,11 @@ def _no_data_reason(data: ReportData, metric: str, faults: list[dict[str, Any]])
         return "k6 recorded no values for it (no requests in the window?)"
     if source == "endpoint":
         return "no endpoint of this run matches"
+    if source in ("metric", "check"):
+        if not data.metric_seconds:
+            return "this record has no per-second metric series (made before they were kept)"
+        what = "check" if source == "check" else "metric"
+        return f"k6 never emitted this {what}, or its stat is not recorded per second"
     if source == "container":
         return "no container of this run matches"
     return "not recorded"
@@ -284,16 +294,25 @@ def k6_metric_value(k6_summary: dict[str, Any] | None, metric: str, expression: 
     metrics = (k6_summary or {}).get("metrics") or {}
     if m is None or metric not in metrics:
         return None
-    v = metrics[metric].get(_K6_KEY.get(m.group(1), m.group(1)))
+    entry = metrics[metric]
+    stat = m.group(1)
+    key = "rate" if stat == "rate" and "passes" not in entry and "rate" in entry else _K6_KEY.get(stat, stat)
+    v = entry.get(key)
     return float(v) if isinstance(v, int | float) else None
 
 
-def _threshold_unit(base: str, agg: str) -> str:
-    if agg == "rate" or (agg == "value" and base in ("http_req_failed", "checks")):
+def _threshold_unit(data: ReportData, base: str, agg: str) -> str:
+    kinds = {m.name: (m.type, m.contains) for m in data.view.metrics} if data.view is not None else {}
+    kind, contains = kinds.get(base, ("", ""))
+    if (agg == "rate" and kind != "counter") or (
+        agg == "value" and (kind == "rate" or base in ("http_req_failed", "checks"))
+    ):
         return "ratio"
+    if agg == "rate":
+        return "/s"
     if agg in ("count", "value"):
         return ""
-    return "ms" if base.startswith("http_req_") or "duration" in base else ""
+    return "ms" if contains == "time" or base.startswith("http_req_") or "duration" in base else ""
 
 
 def threshold_rows(data: ReportData) -> list[dict[str, Any]]:
@@ -303,6 +322,9 @@ def threshold_rows(data: ReportData) -> list[dict[str, Any]]:
         ev = data.events_of(EventKind.THRESHOLDS)
         listed = [{"metric": m, "expression": x} for m, x in (ev[-1].get("thresholds") or [])] if ev else []
     metrics = (data.k6_summary or {}).get("metrics") or {}
+    live = {
+        (r.metric, r.expression): r.value for r in data.thresholds
+    }  # the last tick's, for a run cut short
     rows = []
     for t in listed:
         metric, expr = str(t["metric"]), str(t["expression"])
@@ -310,8 +332,10 @@ def threshold_rows(data: ReportData) -> list[dict[str, Any]]:
         ok = (not failed) if isinstance(failed, bool) else t.get("ok")
         k6_value = k6_metric_value(data.k6_summary, metric, expr)
         m = _EXPR.match(expr)
-        unit = _threshold_unit(metric.split("{", maxsplit=1)[0], m.group(1) if m else "")
+        unit = _threshold_unit(data, metric.split("{", maxsplit=1)[0], m.group(1) if m else "")
         value = k6_value if k6_value is not None else t.get("value")
+        if value is None:
+            value = live.get((metric, expr))
         detail = (
             ""
             if t.get("ok") is None or t.get("ok") == ok

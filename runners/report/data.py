@@ -14,6 +14,7 @@ from runners.report import events as ev
 from runners.report.compare import compare
 from runners.report.criteria import success_criteria
 from runners.report.health import sources_section_data
+from runners.report.k6_metrics import k6_metrics
 from runners.report.run_data import ReportData, ReportError, load_report
 from runners.report.series import charts, gauge_units
 
@@ -236,6 +237,7 @@ def report_of(data: ReportData) -> dict[str, Any]:
         "k6_summary": k6_own(data),
         "criteria": success_criteria(data),
         "endpoints": list((data.summary or {}).get("endpoints") or []),
+        "k6_metrics": k6_metrics(data),
         "system": system_under_test(data),
         "codes": codes_and_errors(data),
         "breaches": ev.breaches(data),
@@ -258,7 +260,7 @@ def build_report_json(run_dir: Path, baseline_dir: Path | None = None) -> dict[s
         baseline_dir: The baseline run's folder, or None.
 
     Returns:
-        The report (keys: report_version, run, totals, k6_summary, criteria, endpoints, system, codes, breaches,
+        The report (keys: report_version, run, totals, k6_summary, criteria, endpoints, k6_metrics, system, codes, breaches,
         breach_spans, breach_log, capacity_ceiling, marks, generator, charts, baseline). With a baseline,
         each chart also carries `baseline_lines` and `baseline_marks`, and `baseline` the comparison.
 

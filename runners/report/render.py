@@ -8,6 +8,7 @@ from typing import Any
 
 from runners.model.units import format_wall
 from runners.report import event_sections as later
+from runners.report import metric_sections as k6
 from runners.report import sections as first
 from runners.report.format import Cell, Section, Table, safe_id
 from runners.report.series import chart_end
@@ -56,7 +57,10 @@ def sections(report: dict[str, Any]) -> list[Section]:
     out = [first.headline(report), first.run_meta(report), first.criteria(report)]
     compared, sut, sources = first.comparison(report), later.system(report), later.sources(report)
     out += [compared] if compared else []
-    out += [first.totals(report), Section("charts", "Charts", charts=True), later.endpoints(report)]
+    out += [first.totals(report), Section("charts", "Charts", charts=True)]
+    found = (k6.scenarios(report), k6.checks(report), k6.metrics(report), k6.groups(report))
+    out += [s for s in found if s is not None]
+    out += [later.endpoints(report)]
     out += [sut] if sut else []
     out += [sources] if sources else []
     out += [

@@ -9,10 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.model.frames import OutputLine, SecondPoint
+from runners.model.frames import MetricsView, OutputLine, SecondPoint, ThresholdRow
 from runners.record.index import read_summary
 from runners.record.reader import RecordReader, RecordReadError
-from runners.record.schema import ContainerValuesRow, EventKind, EventRow, GaugeValuesRow, RunMeta
+from runners.record.schema import (
+    ContainerValuesRow,
+    EventKind,
+    EventRow,
+    GaugeValuesRow,
+    MetricSecondRow,
+    RunMeta,
+)
 
 K6_SUMMARY_NAME = "k6-summary.json"
 MAX_MESSAGES = 12
@@ -47,6 +54,9 @@ class ReportData:
         tuple[str, str, int], ...
     ]  # (level, message, count) from k6's stderr, most frequent first
     damage: tuple[str, ...] = ()  # what of the record could not be read (the report covers the rest)
+    metric_seconds: tuple[MetricSecondRow, ...] = ()  # every k6 metric series per second (newer records)
+    view: MetricsView | None = None  # the Metrics view of the last recorded tick (newer records)
+    thresholds: tuple[ThresholdRow, ...] = ()  # the thresholds as the last recorded tick showed them
 
     @property
     def t0(self) -> float:
@@ -118,6 +128,9 @@ def load_report(run_dir: Path) -> ReportData:
             containers = tuple(reader.container_values())
             events = tuple(reader.events())
             plan, messages = _plan_and_messages(reader.output())
+            metric_seconds = tuple(reader.metric_seconds())
+            ticks = reader.ticks()
+            last = ticks.parts_at(ticks.last_s) if ticks.last_s is not None else None
             damage = tuple(reader.check())
     except RecordReadError as exc:
         raise ReportError(str(exc)) from exc
@@ -134,4 +147,7 @@ def load_report(run_dir: Path) -> ReportData:
         plan=plan,
         messages=messages,
         damage=damage,
+        metric_seconds=metric_seconds,
+        view=last.metrics if last is not None else None,
+        thresholds=last.thresholds if last is not None else (),
     )

@@ -6,6 +6,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from runners.report.health import fault_spans
+from runners.report.metric_charts import metric_charts
 from runners.report.run_data import ReportData
 
 Point = list[float | None]  # [x seconds, y or None for a gap]
@@ -55,7 +56,11 @@ def _k6_charts(data: ReportData) -> list[dict[str, Any]]:
             [{"label": "error %", "points": err}],
         ),
         _chart(
-            "latency", "Latency p50 / p95 / p99 (sliding window)", "ms", ["k6.p*_ms", "endpoint.*.p*_ms"], lat
+            "latency",
+            "Latency p50 / p95 / p99 (sliding window)",
+            "ms",
+            ["k6.p*_ms", "endpoint.*.p*_ms", "metric.http_req_duration*"],
+            lat,
         ),
         _chart("vus", "Virtual users", "VUs", ["k6.vus"], [{"label": "VUs", "points": vus}]),
     ]
@@ -155,7 +160,7 @@ def charts(data: ReportData, spans: list[dict[str, Any]]) -> list[dict[str, Any]
     Returns:
         Chart dicts: id, title, unit, patterns (rule metrics it shows), lines [{label, points}], spans.
     """
-    out = _k6_charts(data) + _gauge_charts(data) + _container_charts(data)
+    out = _k6_charts(data) + metric_charts(data) + _gauge_charts(data) + _container_charts(data)
     for span in spans:
         metric = str(span.get("metric") or "")
         home = next((c for c in out if any(fnmatchcase(metric, p) for p in c["patterns"])), out[0])

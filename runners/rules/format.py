@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runners.model.metric_paths import parse_metric_path
 from runners.model.rule_spec import Rule
 from runners.model.units import format_seconds, format_value
+from runners.rules.metrics import emitted_later
 
 
 def describe_condition(rule: Rule) -> str:
@@ -63,6 +65,20 @@ def format_rules(rules: Sequence[Rule]) -> str:
     later = [r.name for r in rules if r.metric.split(".", 1)[0] in ("endpoint", "container")]
     if later:
         lines.append(f"Waiting for data until a matching endpoint or container appears: {', '.join(later)}.")
+    custom = [r for r in rules if r.metric.startswith("metric.") and emitted_later(r.metric)[0] != "ok"]
+    if custom:
+        lines.append(
+            "Not k6 built-in metrics, so known once k6 emits them (the screen says 'no such metric yet' until then): "
+            + ", ".join(f"{r.name} ({parse_metric_path(r.metric).metric})" for r in custom)
+            + "."
+        )
+    checks = [r for r in rules if r.metric.startswith("check.")]
+    if checks:
+        lines.append(
+            "Checks, known once the script runs them: "
+            + ", ".join(f"{r.name} ({parse_metric_path(r.metric).check})" for r in checks)
+            + "."
+        )
     described = [r for r in rules if r.description]
     if described:
         lines.append("")

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from runners.model.metric_paths import K6_BUILTINS, parse_metric_path
 from runners.model.rule_spec import SOURCES, Rule
 
-LATER_SOURCES = frozenset({"endpoint", "container"})
+LATER_SOURCES = frozenset({"endpoint", "container", "metric", "check"})
 """Sources whose names appear during the run: a rule on them waits for data rather than failing."""
 Availability = Literal["ok", "waiting", "unknown"]
 
@@ -33,6 +34,8 @@ def availability(metric: str, gauge_names: Sequence[str]) -> tuple[Availability,
         ("ok", ""), ("waiting", why it may come later) or ("unknown", the problem with the nearest names).
     """
     source, _, rest = metric.partition(".")
+    if source in ("metric", "check"):
+        return emitted_later(metric)
     if source in LATER_SOURCES:
         return "waiting", f"{source}s appear during the run: waiting for data until one matches"
     if source != "gauge":
@@ -46,6 +49,22 @@ def availability(metric: str, gauge_names: Sequence[str]) -> tuple[Availability,
     return (
         "unknown",
         f"no configured gauge gives {metric!r} (gauges: {configured}){nearest(metric, gauge_names)}",
+    )
+
+
+def emitted_later(metric: str) -> tuple[Availability, str]:
+    """A `metric.` or `check.` rule: a k6 built-in is known now; a custom metric or a check once k6 emits it."""
+    try:
+        path = parse_metric_path(metric)
+    except ValueError as exc:
+        return "unknown", str(exc)
+    if path.source == "check":
+        return "waiting", "checks are known once the script runs them: waiting for k6 to emit this one"
+    if path.metric in K6_BUILTINS:
+        return "ok", ""
+    return (
+        "waiting",
+        f"{path.metric} is not a k6 built-in metric: it is known once k6 emits it (a custom metric)",
     )
 
 

@@ -129,7 +129,7 @@ def serve_run(
             pass
         if on_finished is not None:
             on_finished()
-        return exit_status_for(engine.state)
+        return exit_status_for(engine.state, engine.k6.exit_code)
     finally:
         server.close(flush_s=2.0)
         unregister(info)
