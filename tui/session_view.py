@@ -65,6 +65,9 @@ def view_run(
         app.run()
     finally:
         watch.stop()
+    gone = None if lost.reason else watch.check()
+    if gone is not None:  # the screen ended on the dead terminal before the signal or the watch could say so
+        lost.after_screen(gone)
     if lost.reason:
         return 0  # the engine applies its on_hangup setting; nothing to print on a terminal that is gone
     name, folder = remote.run_name, remote.run_dir
@@ -157,6 +160,10 @@ class _HangupHandler:
         # nothing can be shown, so the viewer leaves at once rather than after the usual grace.
         if self._once(f"terminal lost ({reason}, no SIGHUP)", TERMINAL_GONE_GRACE_S):
             os.kill(os.getpid(), signal.SIGUSR1)  # the main thread's handler asks the app to exit
+
+    def after_screen(self, reason: str) -> None:
+        """The screen has ended and the terminal is found gone: tell the engine (nothing left to exit)."""
+        self._once(f"terminal lost ({reason})", TERMINAL_GONE_GRACE_S)
 
     def exit_app(self, _signum: int, _frame: FrameType | None) -> None:
         """SIGUSR1 handler (main thread): leave the app."""
