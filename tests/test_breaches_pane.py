@@ -131,6 +131,23 @@ async def test_many_firing_rows_fold_into_a_count() -> None:
         assert app.query_one(BreachBanner).text.endswith("(+8 more)")
 
 
+async def test_rules_without_a_value_say_so_and_the_heading_goes_once_they_have_one() -> None:
+    app = PaneApp()
+    notes = (
+        "slow-step: metric.step_tme.p95: no such metric yet",
+        'paid: check."paid".fail_pct: no such check yet',
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(BreachesPane)
+        pane.update_breaches([], [], RUN_START, notes)
+        await pilot.pause()
+        assert str(app.query_one("#breaches-waiting", Static).content) == "\n".join(notes)
+        assert app.query_one("#breaches-waiting-title", Label).display
+        pane.update_breaches([], [], RUN_START, ())
+        await pilot.pause()
+        assert not app.query_one("#breaches-waiting", Static).display
+
+
 def heavy_rules() -> list[Rule]:
     """200 rules: per-endpoint globs, per-container globs and exact paths."""
     rules = [

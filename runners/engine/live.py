@@ -365,7 +365,8 @@ class RunEngine:
             self.stats.absorb(fold_deltas(self.push.inbox.take()))
         lines = self.output.take()
         lines += self._watch_stall(now)
-        closed = self.stall.settle(self.stats.close_until(now), final=not self.k6.running)
+        hold = None if not self.k6.running else self.stall.hold_from
+        closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
         sample = self.host.sample()
@@ -482,6 +483,11 @@ class RunEngine:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
         if not self.metric_rules:
             return ()
+        if self.push is not None:  # the push transports do not feed the metric model
+            why = f"no value with --transport {self.spec.transport}: rules on k6 metrics and checks need json"
+            return tuple(
+                f"{r.name}: {r.metric}: {why}" for r in self.rules.rules if self.metric_rules.covers(r.metric)
+            )
         notes = self.metric_rules.notes(self.stats.model)
         return tuple(
             f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
@@ -490,6 +496,11 @@ class RunEngine:
     def _never_emitted(self) -> None:
         """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
         if not self.metric_rules:
+            return
+        if self.push is not None:
+            names = ", ".join(r.name for r in self.rules.rules if self.metric_rules.covers(r.metric))
+            self.output.add("loadwatch", f"warning: rules {names} had no value: with --transport "
+                            f"{self.spec.transport} loadwatch does not fold k6's own metrics and checks (use json)")  # fmt: skip
             return
         missing = self.metric_rules.never_emitted(self.stats.model)
         for r in self.rules.rules:
@@ -569,7 +580,7 @@ class RunEngine:
         from runners.engine.summary import build_summary  # late import: summary imports the engine's types
 
         frame = self.last_frame
-        return {} if frame is None else self.redactor.value(build_summary(self, frame))
+        return {} if frame is None else self.redactor.value(build_summary(self, frame, so_far=True))
 
     def _write_summary(self, summary: dict[str, Any]) -> bool:
         try:

@@ -28,8 +28,13 @@ def _round(v: float | None, digits: int = 3) -> float | None:
     return None if v is None else round(v, digits)
 
 
-def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
-    """The summary of a finished run (keys documented in README, "JSON summary")."""
+def build_summary(engine: RunEngine, frame: Frame, so_far: bool = False) -> dict[str, Any]:
+    """The summary of a finished run (keys documented in README, "JSON summary").
+
+    Args:
+        so_far: the summary of a run still going (written every second for a crash): groups without their
+            per-group metrics, which can run to hundreds of kilobytes.
+    """
     t = frame.totals
     duration = (engine.ended_at or frame.wall_t) - engine.started_at
     active = 0.0
@@ -72,11 +77,11 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "critical_rule_fired": engine.rules.critical_fired,
         **engine.sources.summary(),
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
-        **_k6_metrics(engine, frame),
+        **_k6_metrics(engine, frame, so_far),
     }
 
 
-def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
+def _k6_metrics(engine: RunEngine, frame: Frame, so_far: bool) -> dict[str, Any]:
     """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`.
 
     From loadwatch's metric model (every sample); when it holds nothing (the push transports do not feed it)
@@ -98,7 +103,7 @@ def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "metrics_source": "loadwatch" if modelled else None,
         "metrics": export_metrics(model, frame.thresholds, duration, keys),
         "checks": export_checks(view),
-        "groups": export_groups(view),
+        "groups": export_groups(view, with_metrics=not so_far),
         "scenarios": export_scenarios(model, view),
     }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from runners.k6.aggregate import Agg
@@ -46,9 +46,15 @@ class _Target:
 class MetricModel:
     """All of k6's metrics for one run. Used from one thread (the engine's)."""
 
-    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, max_keys: int = MAX_KEYS, redact: Callable[[str], str] | None = None) -> None:
+        """An empty model.
+
+        Args:
+            max_keys: Distinct tag sets kept per metric before rare ones fold into coarse keys, then "other".
+            redact: Masks secrets in tag values (check names, groups, URLs) before anything keeps them.
+        """
         self.infos: dict[str, MetricInfo] = {}
-        self.tagsets = TagSetCache()
+        self.tagsets = TagSetCache(redact=redact)
         self.max_keys = max_keys
         self.selectors: dict[str, set[TagPairs]] = {}
         self.run: dict[SeriesId, Agg] = {}
