@@ -24,6 +24,7 @@ from runners.rules.defaults import default_rules
 from tui.app import LoadwatchApp
 from tui.k6_charts import SeriesChart
 from tui.k6_pane import K6Pane
+from tui.metrics_pane import MetricsPane
 
 pytestmark = pytest.mark.integration
 RAMP = Path(__file__).resolve().parent.parent / "runners" / "demo" / "scenarios" / "demo_ramp.js"
@@ -144,5 +145,31 @@ async def test_replay_keys_seek_and_charts_follow(demo_run: tuple[RunEngine, lis
             assert tabs.active == "tab-load"
             await pilot.press("space")
             await _until(pilot, lambda: replay.playing and replay.pos > replay.t_start, "playing")
+    finally:
+        replay.close()
+
+
+@pytest.mark.anyio
+async def test_replay_metrics_tab_shows_the_recorded_summary(demo_run: tuple[RunEngine, list[Frame]]) -> None:
+    engine, frames = demo_run
+    replay = ReplayControl(engine.run_dir, autoplay=False)
+    app = LoadwatchApp(replay, title="replay")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _until(pilot, lambda: replay.last_frame is not None, "the first frame")
+            await pilot.press("end")
+            await _until(pilot, lambda: replay.pos == replay.t_end, "the end")
+            await pilot.press("7")
+            pane = app.query_one(MetricsPane)
+
+            def text() -> str:
+                return "\n".join(line.plain for line in pane.lines)
+
+            await _until(pilot, lambda: "█ CHECKS" in text(), "the Metrics tab drawn from the record")
+            final = frames[-1].metrics
+            assert final is not None and final.checks
+            for check in final.checks:  # every check by name, as the live run's last frame had it
+                assert f"{'✓' if check.fails == 0 else '✗'} {check.name}" in text(), check.name
+            assert "k6 summary · whole run, final" in text() and "(k6)" in text()  # k6's own verdicts
     finally:
         replay.close()
