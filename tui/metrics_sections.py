@@ -92,7 +92,16 @@ def heading(view: MetricsView, *, ended: bool) -> Text:
 
 
 def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int) -> list[Text]:
-    """THRESHOLDS: each metric, its expressions under it with their live value and verdict."""
+    """THRESHOLDS: each metric, its expressions under it with their live value and verdict.
+
+    Args:
+        view: The Metrics view (the metric a threshold reads gives its value's unit).
+        rows: The frame's thresholds.
+        width: The room, in cells.
+
+    Returns:
+        The lines, after a blank one.
+    """
     stats = {m.name: m for m in view.metrics}
     failing = sum(1 for r in rows if r.ok_by_k6 is False)
     note = f"{failing} of {len(rows)} failing" if failing else f"{len(rows)}, none failing"
@@ -117,7 +126,16 @@ def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int)
 
 
 def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> list[list[str | Text]]:
-    """One row per check: ✓ when it never failed, its pass %, passes and fails (and its group)."""
+    """One row per check: ✓ when it never failed, its pass %, passes and fails (and its group).
+
+    Args:
+        checks: The checks.
+        group: True to add the group column.
+        indent: Cells to indent the names by.
+
+    Returns:
+        The rows' cells.
+    """
     rows: list[list[str | Text]] = []
     for c in checks:
         pct = c.pass_pct
@@ -132,7 +150,15 @@ def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> 
 
 
 def check_block(view: MetricsView, width: int) -> list[Text]:
-    """CHECKS: the total as k6 counts it, then every check by name."""
+    """CHECKS: the total as k6 counts it, then every check by name.
+
+    Args:
+        view: The Metrics view.
+        width: The room, in cells.
+
+    Returns:
+        The lines, after a blank one.
+    """
     total = next((m for m in view.metrics if m.name == "checks"), None)
     note = ""
     if total is not None:
@@ -146,7 +172,15 @@ def check_block(view: MetricsView, width: int) -> list[Text]:
 
 
 def scenario_block(scenarios: Sequence[ScenarioStat], width: int) -> list[Text]:
-    """SCENARIOS: iterations, their rate, drops (highlighted: the executor could not keep up), requests."""
+    """SCENARIOS: iterations, their rate, drops (highlighted: the executor could not keep up), requests.
+
+    Args:
+        scenarios: The scenarios.
+        width: The room, in cells.
+
+    Returns:
+        The lines, after a blank one.
+    """
     with_vus = any(s.vus is not None for s in scenarios)
     columns = [Column("scenario", justify="left", flex=True), Column("iterations", 2), Column("iter/s", 3),
                Column("dropped"), Column("requests", 4), Column("p95", 1), Column("checks", 5)]  # fmt: skip
@@ -171,7 +205,17 @@ def scenario_block(scenarios: Sequence[ScenarioStat], width: int) -> list[Text]:
 def group_block(
     groups: Sequence[GroupStat], checks: Sequence[CheckStat], width: int, name_width: int = 0
 ) -> list[Text]:
-    """GROUPS: the group tree, each group with its checks and its metrics, indented by depth."""
+    """GROUPS: the group tree, each group with its checks and its metrics, indented by depth.
+
+    Args:
+        groups: The groups, depth first.
+        checks: Every check (each group shows its own).
+        width: The room, in cells.
+        name_width: The names' column width when there is room.
+
+    Returns:
+        The lines, after a blank one.
+    """
     out: list[Text] = [Text(""), section_title("GROUPS", f"{len(groups)}")]
     for g in groups:
         indent = 2 * (g.depth - 1)
