@@ -43,7 +43,6 @@ from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
-from runners.k6.push_fold import fold_deltas
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
 from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
@@ -362,7 +361,7 @@ class RunEngine:
             declare_thresholds(self.stats.model, self._declared)
         self.stats.absorb(self.ingest.take())
         if self.push is not None:
-            self.stats.absorb(fold_deltas(self.push.inbox.take()))
+            self.stats.absorb_push(self.push.inbox.take())
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from

@@ -93,6 +93,35 @@ class Agg:
             if src:
                 _count_into(dst, map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
 
+    def add_buckets(self, buckets: Iterable[tuple[float, int]], zero: int, total: float,
+                    lo: float | None = None, hi: float | None = None) -> None:  # fmt: skip
+        """Add a Trend's observations given as histogram buckets (a push transport's), not samples.
+
+        Args:
+            buckets: (representative value, count) per non-empty bucket.
+            zero: observations at zero.
+            total: their exact sum.
+            lo: their exact minimum, when known (else the lowest bucket's value).
+            hi: their exact maximum, when known (else the highest bucket's value).
+        """
+        cells = [(v, c) for v, c in buckets if c > 0]
+        n = zero + sum(c for _v, c in cells)
+        if not n:
+            return
+        self.n += n
+        self.total += total
+        self.zeros += zero
+        for v, c in cells:
+            if not v:
+                self.zeros += c
+                continue
+            dst = self.pos if v > 0 else self.neg
+            i = math.floor(math.log(abs(v)) * _INV_LOG)
+            dst[i] = dst.get(i, 0) + c
+        values = [v for v, _c in cells] + ([0.0] if zero else [])
+        self.min = min(self.min, lo if lo is not None else min(values))
+        self.max = max(self.max, hi if hi is not None else max(values))
+
     def merge(self, other: Agg) -> None:
         """Add another aggregate of the same metric (gauges: the other one is the newer)."""
         if not other.n:
