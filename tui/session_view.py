@@ -95,7 +95,7 @@ def view_run(
         else:
             remote.hangup("screen closed")
         print(f"loadwatch: left run {name} ({remote.state.value}; {folder})")
-        return exit_status_for(remote.state)
+        return _exit_status(remote)
     remote.wait_closed(RECORDED_WAIT_S)  # the engine closes the socket once the record is complete
     _print_closing_card(remote, app.report_written)
     if app.replay_requested:
@@ -104,7 +104,7 @@ def view_run(
         control = ReplayControl(folder, speed=1.0)
         LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
         control.close()
-    return exit_status_for(remote.state)
+    return _exit_status(remote)
 
 
 def _print_closing_card(remote: RemoteRun, report: str) -> None:
@@ -173,3 +173,9 @@ class _HangupHandler:
         # A screen writing to a terminal that is gone can hang; this process owns nothing, so it may just go.
         time.sleep(grace_s)
         os._exit(0)
+
+
+def _exit_status(remote: RemoteRun) -> int:
+    """The viewer's exit status: the run's, with k6's own code passed through where k6 failed."""
+    frame = remote.last_frame
+    return exit_status_for(remote.state, frame.k6_exit_code if frame is not None else None)
