@@ -48,7 +48,7 @@ class Agg:
     Trend: `n`, `total`, exact `min`/`max`, and bucket counts for percentiles (`pos`, `neg`, `zeros`).
     """
 
-    __slots__ = ("kind", "last", "max", "min", "n", "neg", "nonzero", "pos", "total", "zeros")
+    __slots__ = ("_memo", "kind", "last", "max", "min", "n", "neg", "nonzero", "pos", "total", "zeros")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -61,11 +61,13 @@ class Agg:
         self.zeros = 0
         self.pos: dict[int, int] = {}
         self.neg: dict[int, int] = {}
+        self._memo: dict[tuple[float, ...], list[float | None]] | None = None  # percentiles since the last change
 
     def add(self, values: list[float]) -> None:
         """Add raw sample values, in the order k6 wrote them."""
         if not values:
             return
+        self._memo = None
         kind = self.kind
         self.n += len(values)
         if kind == RATE:
@@ -108,6 +110,7 @@ class Agg:
         n = zero + sum(c for _v, c in cells)
         if not n:
             return
+        self._memo = None
         self.n += n
         self.total += total
         self.zeros += zero
@@ -126,6 +129,7 @@ class Agg:
         """Add another aggregate of the same metric (gauges: the other one is the newer)."""
         if not other.n:
             return
+        self._memo = None
         self.n += other.n
         self.total += other.total
         self.nonzero += other.nonzero
@@ -146,7 +150,20 @@ class Agg:
 
     # ---- reading -----------------------------------------------------------------------------------
     def percentiles(self, qs: tuple[float, ...]) -> list[float | None]:
-        """Values at quantiles 0..1 (increasing), k6's way: linear interpolation at rank q*(n-1)."""
+        """Values at quantiles 0..1 (increasing), k6's way: linear interpolation at rank q*(n-1).
+
+        Kept until the next change: a frame, its thresholds, rules and the summary read the same ones.
+        """
+        memo = self._memo
+        if memo is not None and (got := memo.get(qs)) is not None:
+            return list(got)
+        out = self._percentiles(qs)
+        if memo is None:
+            memo = self._memo = {}
+        memo[qs] = out
+        return list(out)
+
+    def _percentiles(self, qs: tuple[float, ...]) -> list[float | None]:
         n = self.n
         if self.kind != TREND or n == 0:
             return [None] * len(qs)
