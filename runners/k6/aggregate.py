@@ -61,7 +61,9 @@ class Agg:
         self.zeros = 0
         self.pos: dict[int, int] = {}
         self.neg: dict[int, int] = {}
-        self._memo: dict[tuple[float, ...], list[float | None]] | None = None  # percentiles since the last change
+        self._memo: dict[tuple[float, ...], list[float | None]] | None = (
+            None  # percentiles since the last change
+        )
 
     def add(self, values: list[float]) -> None:
         """Add raw sample values, in the order k6 wrote them."""
