@@ -5,7 +5,7 @@ Usage: python -m benchmarks.overhead_soak [--seconds 60] [--window 10] [--paths 
        [--rate REQ_PER_S] [--skip-alone]
 
 The verdict: k6's CPU per 1,000 requests in the last third of the windows over the first third (the first
-window, warm-up, left out) must stay within the growth bound. `--rate` holds a steady arrival rate (a soak
+window, warm-up, and the last, k6 winding down, left out) must stay within the growth bound. `--rate` holds a steady arrival rate (a soak
 of 40 minutes at full rate would take the box's both cores for that long); `--skip-alone` leaves out the
 k6-alone run that gives RSS its scale.
 """
@@ -32,7 +32,7 @@ from runners.k6.command import k6_env
 
 Sample = tuple[float, float, int]  # wall time, k6 CPU seconds, k6 RSS bytes
 Window = tuple[float, float, float]  # k6 CPU-ms per 1,000 requests, req/s, k6 RSS MB
-GROWTH = Budget("k6 CPU per request, last third of the run / first third", "x", full=1.15, smoke=2.0)
+GROWTH = Budget("k6 CPU per request, last third of the run / first third", "x", full=1.15, smoke=4.0)
 RATE_SCRIPT = """import http from 'k6/http';
 import { check } from 'k6';
 export const options = { scenarios: { steady: { executor: 'constant-arrival-rate', rate: __ENV.RATE,
@@ -97,8 +97,9 @@ def soak(
 
 
 def growth(windows: list[Window]) -> float | None:
-    """Median CPU per request of the last third of the windows over the first third (warm-up left out)."""
-    cpu = [w[0] for w in windows[1:]]
+    """Median CPU per request of the last third of the windows over the first third (the first window,
+    warm-up, and the last, k6 winding down and writing its summary, left out)."""
+    cpu = [w[0] for w in windows[1:-1]]
     third = len(cpu) // 3
     if third < 1:
         return None
@@ -137,7 +138,9 @@ def main() -> None:
     p.add_argument("--skip-alone", action="store_true", help="no k6-alone run for RSS scale")
     p.add_argument("--smoke", action="store_true")
     a = p.parse_args()
-    seconds, window = (6, 1) if a.smoke else (a.seconds, a.window)
+    # The smoke's windows are short and the CI box busy (1 s windows swung 60-260 CPU-ms per 1,000 requests):
+    # its bound only catches a pathological growth; the full run judges flatness.
+    seconds, window = (12, 2) if a.smoke else (a.seconds, a.window)
     results: list[bool] = []
     with local_nginx(own_session=True) as base, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

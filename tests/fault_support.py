@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,15 +100,38 @@ def headless(
 
 
 def files_holding(folder: Path, needles: list[str]) -> dict[str, list[str]]:
-    """Every file under `folder` (binary too: SQLite pages, WAL) that holds any of `needles`."""
+    """Every file under `folder` (binary too: SQLite pages, WAL) that holds any of `needles`; in a SQLite
+    record, compressed cells (a tick's parts are zlib deltas) are searched uncompressed as well."""
     found: dict[str, list[str]] = {}
     for path in folder.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
+            if path.suffix == ".sqlite":
+                data += b"".join(_sqlite_cells(path))
             hits = [n for n in needles if n.encode() in data]
             if hits:
                 found[str(path.relative_to(folder))] = hits
     return found
+
+
+def _sqlite_cells(path: Path) -> list[bytes]:
+    """Every cell of every table, blobs also uncompressed when they are zlib data."""
+    out: list[bytes] = []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names read from the file
+                for cell in row:
+                    if isinstance(cell, bytes):
+                        out.append(cell)
+                        with contextlib.suppress(zlib.error):
+                            out.append(zlib.decompress(cell))
+                    elif isinstance(cell, str):
+                        out.append(cell.encode())
+    finally:
+        db.close()
+    return out
 
 
 def cpu_percent(pid: int, over_s: float = 2.0) -> float:

@@ -65,6 +65,18 @@ def test_stall_seconds_are_held_then_dropped_and_real_quiet_seconds_kept() -> No
     assert w.settle([_point(107, 0)]) == [_point(107, 0)]
 
 
+def test_late_samples_for_a_stall_s_seconds_are_kept() -> None:
+    # A starved reader, not a frozen k6: the samples of the "stalled" seconds arrive once it catches up.
+    w = StallWatch(after_s=2.0)
+    w._last_feed = 100.3
+    assert w.check(103.0, watching=True) is not None
+    assert w.hold_from == 100  # no second from the stall's start on may close while it lasts
+    w._last_feed = 104.1
+    assert w.check(104.2, watching=True) is not None and w.hold_from is None
+    kept = w.settle([_point(100, 5), _point(101, 4), _point(102, 6), _point(103, 0)])
+    assert kept == [_point(100, 5), _point(101, 4), _point(102, 6)]  # 103: empty and stalled, left out
+
+
 def test_wal_walk_finds_frames_cut_off_by_a_bad_one(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "r.sqlite", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")

@@ -4,12 +4,14 @@ handleSummary's stdout) printed after loadwatch's closing lines, masked."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests import k6_summary_scripts
 from tests.summary_compare import run_headless
+from tests.tmux_driver import Tmux
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cr3t-v4lue-xyz"  # noqa: S105 - a made-up value the test must see masked
@@ -64,3 +66,18 @@ def test_handle_summary_stdout_is_printed_whole_with_secrets_masked(tmp_path: Pa
                                         "HANDLE-SUMMARY-END"]  # fmt: skip
     assert SECRET not in stdout
     assert "TOTAL RESULTS" not in stdout, "handleSummary replaces k6's own summary"
+
+
+def test_the_screen_also_ends_with_k6s_own_code(tmp_path: Path, k6_bin: str, nginx_url: str) -> None:
+    script = tmp_path / "s.js"
+    script.write_text(k6_summary_scripts.ABORT)
+    argv = [str(Path(sys.executable).parent / "loadwatch"), "run", str(script), "--runs-dir", str(tmp_path / "runs"),
+            "--", "-e", f"BASE={nginx_url}"]  # fmt: skip
+    term = Tmux(argv, cwd=tmp_path, size=(100, 30), env={"K6_NO_USAGE_REPORT": "true"})
+    try:
+        term.wait_for(lambda s: "ABORTED" in s.upper() and "k6 exited 108" in s, 60, "the aborted run")
+        term.send("q")
+        screen = term.wait_for(lambda s: "EXIT=" in s, 30, "loadwatch to exit")
+    finally:
+        term.close()
+    assert "EXIT=108" in screen, screen

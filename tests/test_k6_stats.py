@@ -30,6 +30,14 @@ def test_series_fills_gaps_and_waits_for_close_delay() -> None:
     assert pts[1].latency.p95 is None and pts[1].window.p95 is not None
 
 
+def test_held_seconds_stay_open_for_late_samples() -> None:
+    s = K6Stats(TagCache(), window_s=5)
+    s.absorb({100: bucket(100, 10, 0, 1.0), 101: bucket(101, 3, 0, 1.0)})
+    assert [p.t for p in s.close_until(105.0, hold_from=101)] == [100]
+    s.absorb({101: bucket(101, 4, 0, 1.0)})  # the late rest of second 101
+    assert [(p.t, p.requests) for p in s.close_until(105.0)] == [(101, 7), (102, 0), (103, 0)]
+
+
 def test_live_window_rates_and_partial_second() -> None:
     s = K6Stats(TagCache(), window_s=3)
     s.absorb({t: bucket(t, 100, 0, 1.0) for t in range(200, 210)})

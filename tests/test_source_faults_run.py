@@ -103,7 +103,9 @@ def test_prometheus_killed_and_a_slow_query_are_events_gaps_and_reasons(
     gaps = [b - a for a, b in itertools.pairwise(ts) if not (killed_at - 2 < b and a < restarted_at + 6)]
     print(f"\ndb_pool polls: {len(ts)}, largest gap outside the outage {max(gaps):.2f} s; "
           f"slowest poll {max(collector.poll_costs):.2f} s; delayed queries {proxy.delayed}")  # fmt: skip
-    assert max(gaps) <= 2.0
+    # A cycle held by the slow query would wait out its whole timeout: a gap of interval + timeout or more.
+    # Below that, the other gauges kept their cadence (scheduling on a loaded box adds a fraction of a second).
+    assert max(gaps) < settings.interval_s + settings.timeout_s
     assert max(collector.poll_costs) < 1.5, (
         "one poll ends by its 0.8 s deadline (plus scheduling on a busy box)"
     )

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from rich.console import Console
-from textual.widgets import Static, TabbedContent
+from textual.widgets import TabbedContent
 
 from runners.model.frames import RunState
 from tests.metrics_frames import SHOP, SHOP_THRESHOLDS, WS, recorded_frame
 from tests.tui_support import ScriptedRunControl
 from tui.app import LoadwatchApp
-from tui.fitted_table import Column, fitted_table
+from tui.fitted_table import Column, fitted_lines
+from tui.help_screen import HelpScreen
+from tui.k6_charts import SeriesChart
 from tui.k6_numbers import K6Numbers, MetricTile
+from tui.k6_pane import K6Pane
 from tui.metrics_pane import MetricsPane
+from tui.metrics_sections import heading
 from tui.protocol_numbers import ProtocolNumbers
 
 pytestmark = pytest.mark.anyio
@@ -32,11 +34,8 @@ def anyio_backend() -> str:
 
 
 def body_text(app: LoadwatchApp) -> str:
-    """The whole Metrics summary as text, at the width it is drawn at (beyond the visible rows too)."""
-    body = app.query_one("#metrics-body", Static)
-    console = Console(width=body.size.width, file=io.StringIO(), record=True, color_system=None)
-    console.print(body.content)
-    return console.export_text()
+    """The whole Metrics summary as text, as laid out at the pane's width (beyond the visible rows too)."""
+    return "\n".join(line.plain for line in app.query_one(MetricsPane).lines)
 
 
 def lines_with(text: str, needle: str) -> list[str]:
@@ -94,7 +93,7 @@ async def test_narrow_screens_drop_columns_never_rows(width: int) -> None:
         await pilot.press("7")
         await pilot.pause()
         text = body_text(app)
-        room = app.query_one("#metrics-body").size.width
+        room = app.query_one(MetricsPane).scrollable_content_region.width
     assert max(len(line.rstrip()) for line in text.splitlines()) <= room
     assert len(lines_with(text, "http_req_tls_handshaking")) == 3  # whole, in HTTP and in two groups
     trend_header = lines_with(text, "Trend")[0].split()
@@ -104,12 +103,29 @@ async def test_narrow_screens_drop_columns_never_rows(width: int) -> None:
         assert lines_with(text, name), f"{name} missing at {width} columns"
 
 
+async def test_help_lists_the_metrics_key() -> None:
+    app = LoadwatchApp(ScriptedRunControl([]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        (row,) = [r for r in screen.rows if r[1] == "Metrics"]
+        assert row[0] == "7" and "summary" in row[2]
+
+
+def test_folded_tag_sets_are_said() -> None:
+    view = recorded_frame(SHOP, SHOP_THRESHOLDS).metrics
+    assert view is not None
+    assert "folded" not in heading(view, ended=False).plain
+    text = heading(replace(view, folded_tagsets=1234), ended=False).plain
+    assert "1,234 rare tag sets folded" in text and "cardinality bound" in text
+
+
 def test_a_fitted_table_keeps_rows_and_its_most_needed_columns() -> None:
     columns = [Column("name", flex=True, justify="left"), Column("a", 3), Column("b", 1), Column("c", 2)]
     rows = [["a-long-metric-name", "111111", "222222", "333333"], ["x", "1", "2", "3"]]
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(fitted_table(columns, rows, 34))
-    lines = console.export_text().splitlines()
+    lines = [line.plain for line in fitted_lines(columns, rows, 34)]
     assert len(lines) == 3 and max(len(line) for line in lines) <= 34
     assert lines[0].split() == ["name", "b", "c"]  # "a" gave way first
     assert lines[1].startswith("a-long-metric-name")
@@ -130,6 +146,8 @@ async def test_a_websocket_run_headlines_sessions_and_messages_on_the_load_tab()
         )
         assert tiles["connecting p95"].endswith(" ms") and tiles["VUs"] == "2/2"
         assert "req/s" not in tiles
+        app.query_one(K6Pane).redraw_charts()  # the first chart follows iterations, not requests
+        assert app.query_one("#chart-rps", SeriesChart).chart_title == "iterations/s"
         # An HTTP run's frame brings the HTTP numbers back.
         control.emit(recorded_frame(SHOP, SHOP_THRESHOLDS))
         await pilot.pause()

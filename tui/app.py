@@ -172,7 +172,7 @@ class LoadwatchApp(App[int]):
         frame = message.frame
         self._last_frame = frame
         if self._quitting and not frame.state.is_active:
-            self.exit(exit_status_for(frame.state))
+            self.exit(exit_status_for(frame.state, frame.k6_exit_code))
             return
         if not frame.state.is_active and self.stop_mode != STOP_NONE:
             self.stop_mode = STOP_NONE  # an abort completed: stay, showing the final numbers
@@ -477,12 +477,17 @@ class LoadwatchApp(App[int]):
         if self._last_frame is not None and self._ended_shown:
             self.query_one(RunTabs).show_result(self._last_frame, names, replay=self.is_replay)
 
+    def _exit_status(self) -> int:
+        """The process' exit status for the run as it stands (k6's own code passed through where k6 failed)."""
+        frame = self._last_frame
+        return exit_status_for(self.control.state, frame.k6_exit_code if frame is not None else None)
+
     def action_replay_run(self) -> None:
         """Leave this screen and play the run back from its record (the command line starts the replay)."""
         if self.control.state.is_active or self.is_replay:
             return
         self.replay_requested = True
-        self.exit(exit_status_for(self.control.state))
+        self.exit(self._exit_status())
 
     def action_toggle_pause(self) -> None:
         """Freeze or unfreeze the display; recording is not affected."""
@@ -541,7 +546,7 @@ class LoadwatchApp(App[int]):
             or self.is_replay
             or self.is_read_only
         ):
-            self.exit(exit_status_for(self.control.state))
+            self.exit(self._exit_status())
         else:
             detail = "Press q again while stopping to end k6 at once."
             if isinstance(self.control, SessionControl):
@@ -558,7 +563,7 @@ class LoadwatchApp(App[int]):
         if self.control.state.is_active:
             self._stop(hard=False)
         else:  # the run ended while the question was open
-            self.exit(exit_status_for(self.control.state))
+            self.exit(self._exit_status())
 
     def _stop(self, *, hard: bool) -> None:
         self._quitting = True
@@ -578,7 +583,7 @@ class LoadwatchApp(App[int]):
         # A thread, because an engine may wait on k6's REST API or a signal here.
         self.control.request_stop(hard=hard, reason="quit")
         if then_exit:
-            self.call_from_thread(self.exit, exit_status_for(self.control.state))
+            self.call_from_thread(self.exit, self._exit_status())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Say so when asking the engine to stop failed."""

@@ -205,7 +205,13 @@ class K6Pane(Horizontal):
                 xs, lines, marks, breaches.get(chart, []), limits.get(chart, [])
             )
 
-        draw("rps", [Line([float(p.requests) for p in series], "req/s", "primary")])
+        rps = self.query_one("#chart-rps", SeriesChart)
+        if headline_protocol(frame) is None:
+            rps.chart_title = "requests/s"
+            draw("rps", [Line([float(p.requests) for p in series], "req/s", "primary")])
+        else:  # no HTTP requests (WebSocket, gRPC): the first chart follows the iterations instead
+            rps.chart_title = "iterations/s"
+            draw("rps", [Line([float(p.iterations) for p in series], "iter/s", "primary")])
         draw("errors", [Line([p.error_rate * 100 for p in series], "errors %", "error")])
         draw("latency", [Line([p.window.p95 for p in series], "p95", "warning"),
                          Line([p.window.p99 for p in series], "p99", "error", style="dotted")])  # fmt: skip

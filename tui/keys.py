@@ -100,21 +100,22 @@ class Tab:
     key: str
     label: str
     short: str
+    tip: str = ""
 
 
 TABS: tuple[Tab, ...] = (
-    Tab("tab-load", "1", "Load", "Load"),
-    Tab("tab-endpoints", "2", "Endpoints", "Endp"),
-    Tab("tab-system", "3", "Server", "Srv"),
-    Tab("tab-containers", "4", "Containers", "Ctr"),
-    Tab("tab-breaches", "5", "Breaches", "Brch"),
-    Tab("tab-events", "6", "Events", "Evt"),
-    Tab("tab-metrics", "7", "Metrics", "Met"),
+    Tab("tab-load", "1", "Load", "Load", "the window's numbers, charts and k6's output"),
+    Tab("tab-endpoints", "2", "Endpoints", "Endp", "every endpoint, status codes, latency, thresholds"),
+    Tab("tab-system", "3", "Server", "Srv", "the system under test's gauges and the load generator"),
+    Tab("tab-containers", "4", "Containers", "Ctr", "the containers' CPU, memory, I/O and events"),
+    Tab("tab-breaches", "5", "Breaches", "Brch", "alert rules firing now and before"),
+    Tab("tab-events", "6", "Events", "Evt", "marks, rule and source events on the run's time axis"),
+    Tab("tab-metrics", "7", "Metrics", "Met", "k6's end-of-test summary, live: every metric and check"),
 )
 """The tabs in order; `1`..`7` switch to them."""
 
 TAB_BINDINGS: list[BindingType] = [
-    Binding(t.key, f"show_tab('{t.pane_id}')", t.label, show=False, id=t.pane_id) for t in TABS
+    Binding(t.key, f"show_tab('{t.pane_id}')", t.label, show=False, id=t.pane_id, tooltip=t.tip) for t in TABS
 ]
 
 TAB_OF_ACTION: dict[str, frozenset[str]] = {

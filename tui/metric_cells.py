@@ -43,18 +43,19 @@ TYPE_COLUMNS: dict[str, tuple[StatColumn, ...]] = {
 TYPE_TITLES = {"trend": "Trend", "counter": "Counter", "gauge": "Gauge", "rate": "Rate"}
 
 
-def format_stat(stat: MetricStat, key: str) -> str:
+def format_stat(stat: MetricStat, key: str, values: dict[str, float | None] | None = None) -> str:
     """One stat of a metric, in its unit (time as µs/ms/s, data as bytes, rates in percent).
 
     Args:
         stat: The metric.
         key: k6's stat key (`avg`, `p(95)`, `count`, `rate`, `value`, `passes`...) or `now` (per second
             over the window, Counters only).
+        values: The metric's stats as a dict, when the caller has made one (formatting a row of them).
 
     Returns:
         The text; a dash when k6 has no such value yet.
     """
-    value = stat.now_per_s if key == "now" else stat.value(key)
+    value = stat.now_per_s if key == "now" else (values.get(key) if values is not None else stat.value(key))
     if value is None:
         return PLACEHOLDER
     if stat.type == "rate":

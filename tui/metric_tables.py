@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from runners.model.frames import MetricStat
-from tui.fitted_table import Column, fitted_table
+from tui.fitted_table import Column, fitted_lines
 from tui.metric_cells import TYPE_COLUMNS, TYPE_TITLES, format_stat, thresholds_mark
 
 
@@ -46,7 +44,7 @@ def display_name(stat: MetricStat, *, in_group: bool, indent: int = 0) -> Text:
 
 def type_tables(
     stats: Sequence[MetricStat], width: int, *, in_group: bool = False, indent: int = 0, name_width: int = 0
-) -> list[Table]:
+) -> list[Text]:
     """One table per metric type, in the order the types first appear, each with its type's columns.
 
     Args:
@@ -57,12 +55,12 @@ def type_tables(
         name_width: The names' column width when there is room (so every table's columns align).
 
     Returns:
-        The tables.
+        The tables' lines.
     """
     by_type: dict[str, list[MetricStat]] = {}
     for s in stats:
         by_type.setdefault(s.type if s.type in TYPE_COLUMNS else "gauge", []).append(s)
-    tables = []
+    lines: list[Text] = []
     for kind, rows in by_type.items():
         stat_columns = TYPE_COLUMNS[kind]
         title = Text(" " * indent + TYPE_TITLES[kind], style="bold dim")
@@ -71,9 +69,10 @@ def type_tables(
         cells: list[list[str | Text]] = []
         for s in rows:
             cells.append([display_name(s, in_group=in_group, indent=indent)])
-            cells[-1] += [format_stat(s, c.key) for c in stat_columns]
-        tables.append(fitted_table(columns, cells, width, flex_min=24 + indent, flex_width=name_width))
-    return tables
+            values = dict(s.values)
+            cells[-1] += [format_stat(s, c.key, values) for c in stat_columns]
+        lines += fitted_lines(columns, cells, width, flex_min=24 + indent, flex_width=name_width)
+    return lines
 
 
 def section_title(title: str, note: str = "") -> Text:
@@ -93,9 +92,7 @@ def section_title(title: str, note: str = "") -> Text:
     return text
 
 
-def section_block(
-    title: str, stats: Sequence[MetricStat], width: int, name_width: int = 0
-) -> list[RenderableType]:
+def section_block(title: str, stats: Sequence[MetricStat], width: int, name_width: int = 0) -> list[Text]:
     """A summary section (HTTP, EXECUTION, NETWORK, CUSTOM...): its heading and its type tables.
 
     Args:
@@ -105,6 +102,6 @@ def section_block(
         name_width: The names' column width when there is room.
 
     Returns:
-        The renderables, after a blank line.
+        The lines, after a blank one.
     """
     return [Text(""), section_title(title), *type_tables(stats, width, name_width=name_width)]

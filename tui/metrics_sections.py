@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import RenderableType
+from rich.console import Console
 from rich.text import Text
 
 from runners.k6.metrics_view import SECTION_ORDER
 from runners.model.frames import CheckStat, GroupStat, MetricsView, ScenarioStat, ThresholdRow
 from runners.model.units import format_count, format_duration_ms, format_rate, format_seconds
-from tui.fitted_table import Column, fitted_table
+from tui.fitted_table import Column, fitted_lines
 from tui.metric_cells import format_stat, format_threshold_value, verdict_mark
 from tui.metric_tables import base_name, display_name, section_block, section_title, type_tables
 
+_CONSOLE = Console(width=80, color_system=None, legacy_windows=False, file=None, force_terminal=False)
+"""Only its settings are read (tab size), to wrap a heading: nothing is printed to it."""
 
-def summary(
-    view: MetricsView, thresholds: Sequence[ThresholdRow], width: int, *, ended: bool
-) -> list[RenderableType]:
+
+def summary(view: MetricsView, thresholds: Sequence[ThresholdRow], width: int, *, ended: bool) -> list[Text]:
     """The whole Metrics view, top to bottom.
 
     Thresholds come first, as in k6's summary; then checks and scenarios (where arrival-rate saturation
@@ -30,11 +31,11 @@ def summary(
         ended: True once k6 ended (the figures are then the whole run's, final).
 
     Returns:
-        The renderables.
+        The lines, none wider than `width` (free text wraps, table cells are shortened).
     """
-    out: list[RenderableType] = [heading(view, ended=ended)]
+    out: list[Text] = [heading(view, ended=ended)]
     if not view.metrics:
-        return [*out, Text("no k6 samples yet", style="dim")]
+        return wrapped([*out, Text("no k6 samples yet", style="dim")], width)
     if thresholds:
         out += threshold_block(view, thresholds, width)
     if view.checks:
@@ -49,6 +50,25 @@ def summary(
             out += section_block(section, stats, width, name_width)
     if view.groups:
         out += group_block(view.groups, view.checks, width, name_width)
+    return wrapped(out, width)
+
+
+def wrapped(lines: list[Text], width: int) -> list[Text]:
+    """The lines, with those wider than `width` (headings, notes) wrapped at words.
+
+    Args:
+        lines: The lines (a heading may hold a newline).
+        width: The room, in cells.
+
+    Returns:
+        One line per screen row.
+    """
+    out: list[Text] = []
+    for line in lines:
+        if line.cell_len <= width and "\n" not in line.plain:
+            out.append(line)
+        else:
+            out += line.wrap(_CONSOLE, width)
     return out
 
 
@@ -71,7 +91,7 @@ def heading(view: MetricsView, *, ended: bool) -> Text:
     return text
 
 
-def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int) -> list[RenderableType]:
+def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int) -> list[Text]:
     """THRESHOLDS: each metric, its expressions under it with their live value and verdict."""
     stats = {m.name: m for m in view.metrics}
     failing = sum(1 for r in rows if r.ok_by_k6 is False)
@@ -87,7 +107,13 @@ def threshold_block(view: MetricsView, rows: Sequence[ThresholdRow], width: int)
             style = "dim" if r.ok_by_k6 is None else ("green" if r.ok_by_k6 else "bold red")
             cells.append([Text("  ") + verdict_mark(r.ok_by_k6) + Text(" ", style="dim") + Text(r.expression),
                           f"{r.stat}={value}" if r.stat else value, Text(f"{word} ({by})", style=style)])  # fmt: skip
-    return [Text(""), section_title("THRESHOLDS", note), fitted_table(columns, cells, width, flex_min=20)]
+    # The metric's whole name (its selector says which sub-metric) before the verdict word: ✓/✗ say it too.
+    longest = max(len(r.metric) for r in rows)
+    return [
+        Text(""),
+        section_title("THRESHOLDS", note),
+        *fitted_lines(columns, cells, width, flex_min=longest),
+    ]
 
 
 def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> list[list[str | Text]]:
@@ -105,7 +131,7 @@ def check_rows(checks: Sequence[CheckStat], *, group: bool, indent: int = 0) -> 
     return rows
 
 
-def check_block(view: MetricsView, width: int) -> list[RenderableType]:
+def check_block(view: MetricsView, width: int) -> list[Text]:
     """CHECKS: the total as k6 counts it, then every check by name."""
     total = next((m for m in view.metrics if m.name == "checks"), None)
     note = ""
@@ -116,10 +142,10 @@ def check_block(view: MetricsView, width: int) -> list[RenderableType]:
     columns = [Column("check", justify="left", flex=True), Column("pass"), Column("passes", 2),
                Column("fails", 1), Column("group", 3, "left")]  # fmt: skip
     rows = check_rows(view.checks, group=True)
-    return [Text(""), section_title("CHECKS", note), fitted_table(columns, rows, width, flex_min=16)]
+    return [Text(""), section_title("CHECKS", note), *fitted_lines(columns, rows, width, flex_min=16)]
 
 
-def scenario_block(scenarios: Sequence[ScenarioStat], width: int) -> list[RenderableType]:
+def scenario_block(scenarios: Sequence[ScenarioStat], width: int) -> list[Text]:
     """SCENARIOS: iterations, their rate, drops (highlighted: the executor could not keep up), requests."""
     with_vus = any(s.vus is not None for s in scenarios)
     columns = [Column("scenario", justify="left", flex=True), Column("iterations", 2), Column("iter/s", 3),
@@ -139,14 +165,14 @@ def scenario_block(scenarios: Sequence[ScenarioStat], width: int) -> list[Render
         rows.append(row)
     dropping = [s.name for s in scenarios if s.dropped_iterations]
     note = f"dropping iterations: {', '.join(dropping)}" if dropping else ""
-    return [Text(""), section_title("SCENARIOS", note), fitted_table(columns, rows, width, flex_min=12)]
+    return [Text(""), section_title("SCENARIOS", note), *fitted_lines(columns, rows, width, flex_min=12)]
 
 
 def group_block(
     groups: Sequence[GroupStat], checks: Sequence[CheckStat], width: int, name_width: int = 0
-) -> list[RenderableType]:
+) -> list[Text]:
     """GROUPS: the group tree, each group with its checks and its metrics, indented by depth."""
-    out: list[RenderableType] = [Text(""), section_title("GROUPS", f"{len(groups)}")]
+    out: list[Text] = [Text(""), section_title("GROUPS", f"{len(groups)}")]
     for g in groups:
         indent = 2 * (g.depth - 1)
         out.append(Text.assemble(" " * indent, ("▾ ", "dim"), (g.name, "bold"), (f"  {g.path}", "dim")))
@@ -154,6 +180,6 @@ def group_block(
         if mine:
             columns = [Column(Text(" " * (indent + 2) + "checks", style="bold dim"), justify="left", flex=True),
                        Column("pass"), Column("passes", 2), Column("fails", 1)]  # fmt: skip
-            out.append(fitted_table(columns, check_rows(mine, group=False, indent=indent + 2), width))
+            out += fitted_lines(columns, check_rows(mine, group=False, indent=indent + 2), width)
         out += type_tables(g.metrics, width, in_group=True, indent=indent + 2, name_width=name_width)
     return out

@@ -65,6 +65,9 @@ def view_run(
         app.run()
     finally:
         watch.stop()
+    gone = None if lost.reason else watch.check()
+    if gone is not None:  # the screen ended on the dead terminal before the signal or the watch could say so
+        lost.after_screen(gone)
     if lost.reason:
         return 0  # the engine applies its on_hangup setting; nothing to print on a terminal that is gone
     name, folder = remote.run_name, remote.run_dir
@@ -92,7 +95,7 @@ def view_run(
         else:
             remote.hangup("screen closed")
         print(f"loadwatch: left run {name} ({remote.state.value}; {folder})")
-        return exit_status_for(remote.state)
+        return _exit_status(remote)
     remote.wait_closed(RECORDED_WAIT_S)  # the engine closes the socket once the record is complete
     _print_closing_card(remote, app.report_written)
     if app.replay_requested:
@@ -101,7 +104,7 @@ def view_run(
         control = ReplayControl(folder, speed=1.0)
         LoadwatchApp(control, title="replay", docker_config=control.docker_config()).run()
         control.close()
-    return exit_status_for(remote.state)
+    return _exit_status(remote)
 
 
 def _print_closing_card(remote: RemoteRun, report: str) -> None:
@@ -158,6 +161,10 @@ class _HangupHandler:
         if self._once(f"terminal lost ({reason}, no SIGHUP)", TERMINAL_GONE_GRACE_S):
             os.kill(os.getpid(), signal.SIGUSR1)  # the main thread's handler asks the app to exit
 
+    def after_screen(self, reason: str) -> None:
+        """The screen has ended and the terminal is found gone: tell the engine (nothing left to exit)."""
+        self._once(f"terminal lost ({reason})", TERMINAL_GONE_GRACE_S)
+
     def exit_app(self, _signum: int, _frame: FrameType | None) -> None:
         """SIGUSR1 handler (main thread): leave the app."""
         self.app.call_later(self.app.exit)
@@ -166,3 +173,9 @@ class _HangupHandler:
         # A screen writing to a terminal that is gone can hang; this process owns nothing, so it may just go.
         time.sleep(grace_s)
         os._exit(0)
+
+
+def _exit_status(remote: RemoteRun) -> int:
+    """The viewer's exit status: the run's, with k6's own code passed through where k6 failed."""
+    frame = remote.last_frame
+    return exit_status_for(remote.state, frame.k6_exit_code if frame is not None else None)

@@ -2,7 +2,10 @@
 
 Seconds inside a stall are missing data, not zero traffic: they are kept out of the record's series, the
 charts, the rates and the rules. A second with no sample is therefore held back until it is known to be
-either real (a sample arrived after it) or stalled.
+either real (a sample arrived after it) or stalled. A stall is seen from this side of the pipe: on a starved
+box the reader may be the one that fell behind, and k6's samples for the "stalled" seconds arrive late. So
+no second from the stall's start on is closed while it lasts, and a stalled second that did get samples is
+kept: only the empty ones are missing data.
 """
 
 from __future__ import annotations
@@ -77,6 +80,11 @@ class StallWatch:
             return StallChange(ended=False, from_t=last, to_t=now)
         return None
 
+    @property
+    def hold_from(self) -> int | None:
+        """The first second that must stay open (late samples may still come for it), while a stall lasts."""
+        return None if self._since is None else int(self._since)
+
     def is_stalled(self, t: int) -> bool:
         """True when second `t` fell inside a stall (over, or in progress)."""
         if self._since is not None and t > int(self._since):
@@ -99,7 +107,7 @@ class StallWatch:
         out: list[SecondPoint] = []
         self._held = []
         for p in held:
-            if self.is_stalled(p.t) or (_empty(p) and self._starts_stall(p.t)):
+            if _empty(p) and (self.is_stalled(p.t) or self._starts_stall(p.t)):
                 continue
             # k6 flushes samples a little after they are taken: an empty second is real only once a
             # later second has been fed.

@@ -28,8 +28,13 @@ def _round(v: float | None, digits: int = 3) -> float | None:
     return None if v is None else round(v, digits)
 
 
-def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
-    """The summary of a finished run (keys documented in README, "JSON summary")."""
+def build_summary(engine: RunEngine, frame: Frame, so_far: bool = False) -> dict[str, Any]:
+    """The summary of a finished run (keys documented in README, "JSON summary").
+
+    Args:
+        so_far: the summary of a run still going (written every second for a crash): groups without their
+            per-group metrics, which can run to hundreds of kilobytes.
+    """
     t = frame.totals
     duration = (engine.ended_at or frame.wall_t) - engine.started_at
     active = 0.0
@@ -72,15 +77,15 @@ def build_summary(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "critical_rule_fired": engine.rules.critical_fired,
         **engine.sources.summary(),
         "k6_summary_export": str(engine.summary_export) if engine.summary_export.is_file() else None,
-        **_k6_metrics(engine, frame),
+        **_k6_metrics(engine, frame, so_far),
     }
 
 
-def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
+def _k6_metrics(engine: RunEngine, frame: Frame, so_far: bool) -> dict[str, Any]:
     """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`.
 
-    From loadwatch's metric model (every sample); when it holds nothing (the push transports do not feed it)
-    but k6 wrote its export, from that export, and `metrics_source` says which.
+    From loadwatch's metric model (every sample); when it holds nothing, or only a push transport's aggregates,
+    and k6 wrote its export, from that export, and `metrics_source` says which.
     """
     model = engine.stats.model
     keys = trend_stats(engine.spec.k6_args, engine.env)
@@ -90,7 +95,8 @@ def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
     if fresh:
         duration = k6_run_duration_s(engine.summary_export) or duration  # k6's own: exact Counter rates
     modelled = model.first_t is not None  # it folded at least one sample
-    if not modelled and fresh and (k6 := k6_export_parts(engine.summary_export)) is not None:
+    pushed = engine.spec.transport != "json"  # the model then holds a push's aggregates: k6's export is exact
+    if (pushed or not modelled) and fresh and (k6 := k6_export_parts(engine.summary_export)) is not None:
         metrics, root = k6
         return {"metrics_source": "k6", "metrics": metrics, "checks": checks_of_group(root), "groups": root,
                 "scenarios": {}}  # fmt: skip
@@ -98,7 +104,7 @@ def _k6_metrics(engine: RunEngine, frame: Frame) -> dict[str, Any]:
         "metrics_source": "loadwatch" if modelled else None,
         "metrics": export_metrics(model, frame.thresholds, duration, keys),
         "checks": export_checks(view),
-        "groups": export_groups(view),
+        "groups": export_groups(view, with_metrics=not so_far),
         "scenarios": export_scenarios(model, view),
     }
 

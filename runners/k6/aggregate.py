@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import math
-from collections import Counter
+from collections.abc import Callable, Iterable
 from itertools import repeat
-from operator import mul
+from operator import add, mul
 
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND
 
@@ -21,6 +22,19 @@ STAT_KEYS = {
     RATE: ("passes", "fails", "value"),
     TREND: ("count", "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"),
 }
+
+
+# Counter's own C helper: counts each item of an iterable into a plain dict (mapping[i] = mapping.get(i, 0) + 1).
+_count_into: Callable[[dict[int, int], Iterable[int]], None] = vars(collections)["_count_elements"]
+
+
+def _add_counts(dst: dict[int, int], src: dict[int, int]) -> None:
+    """dst += src, bucket by bucket, in C (no Python loop over the buckets)."""
+    if not dst:
+        dst.update(src)
+        return
+    keys = src.keys()
+    dst.update(zip(keys, map(add, map(dst.get, keys, repeat(0)), src.values()), strict=True))
 
 
 def _mid(i: int) -> float:
@@ -76,12 +90,37 @@ class Agg:
         else:
             pos, neg = values, []
         for src, dst in ((pos, self.pos), (neg, self.neg)):
-            if not src:
+            if src:
+                _count_into(dst, map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
+
+    def add_buckets(self, buckets: Iterable[tuple[float, int]], zero: int, total: float,
+                    lo: float | None = None, hi: float | None = None) -> None:  # fmt: skip
+        """Add a Trend's observations given as histogram buckets (a push transport's), not samples.
+
+        Args:
+            buckets: (representative value, count) per non-empty bucket.
+            zero: observations at zero.
+            total: their exact sum.
+            lo: their exact minimum, when known (else the lowest bucket's value).
+            hi: their exact maximum, when known (else the highest bucket's value).
+        """
+        cells = [(v, c) for v, c in buckets if c > 0]
+        n = zero + sum(c for _v, c in cells)
+        if not n:
+            return
+        self.n += n
+        self.total += total
+        self.zeros += zero
+        for v, c in cells:
+            if not v:
+                self.zeros += c
                 continue
-            counts = Counter(map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
-            get = dst.get
-            for i, c in counts.items():
-                dst[i] = get(i, 0) + c
+            dst = self.pos if v > 0 else self.neg
+            i = math.floor(math.log(abs(v)) * _INV_LOG)
+            dst[i] = dst.get(i, 0) + c
+        values = [v for v, _c in cells] + ([0.0] if zero else [])
+        self.min = min(self.min, lo if lo is not None else min(values))
+        self.max = max(self.max, hi if hi is not None else max(values))
 
     def merge(self, other: Agg) -> None:
         """Add another aggregate of the same metric (gauges: the other one is the newer)."""
@@ -96,9 +135,8 @@ class Agg:
         if other.last is not None:
             self.last = other.last
         for src, dst in ((other.pos, self.pos), (other.neg, self.neg)):
-            get = dst.get
-            for i, c in src.items():
-                dst[i] = get(i, 0) + c
+            if src:
+                _add_counts(dst, src)
 
     def copy(self) -> Agg:
         """An independent copy."""

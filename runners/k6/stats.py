@@ -12,6 +12,9 @@ from runners.k6.histogram import Histogram
 from runners.k6.http_buckets import http_buckets
 from runners.k6.ingest import RawBatch, SecondBucket
 from runners.k6.metric_model import KEEP_S, MetricModel
+from runners.k6.push_fold import fold_deltas
+from runners.k6.push_metrics import fold_into_model
+from runners.k6.push_model import SeriesDelta
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals
 
@@ -71,7 +74,7 @@ class K6Stats:
         self, tags: TagCache, window_s: int = 10, series_len: int = 3600, max_endpoints: int = 50
     ) -> None:
         self.tags = tags
-        self.model = MetricModel()
+        self.model = MetricModel(redact=tags.redact)
         self.table = EndpointTable(max_rows=max_endpoints)
         self.endpoints: dict[str, EndpointTally] = {}  # whole run, by row
         self._absorbs = 0
@@ -103,6 +106,12 @@ class K6Stats:
         for t in sorted(buckets):
             self._absorb_one(buckets[t])
         self.review_endpoints()
+
+    def absorb_push(self, deltas: list[SeriesDelta]) -> None:
+        """Fold what a push transport (remote write, OTLP) decoded: into the metric model (every metric
+        it carries) and into the seconds and totals (the HTTP view)."""
+        fold_into_model(self.model, deltas)
+        self.absorb(fold_deltas(deltas))
 
     def _absorb_one(self, b: SecondBucket) -> None:
         s = self.seconds.get(b.t)
@@ -171,13 +180,23 @@ class K6Stats:
                 out.setdefault(name, EndpointTally()).merge(tally)
         return out
 
-    def close_until(self, now: float) -> list[SecondPoint]:
-        """Emit a SecondPoint for every second that ended at least CLOSE_DELAY_S before `now`."""
+    def close_until(self, now: float, hold_from: int | None = None) -> list[SecondPoint]:
+        """Emit a SecondPoint for every second that ended at least CLOSE_DELAY_S before `now`.
+
+        Args:
+            now: The instant (unix seconds).
+            hold_from: Seconds from this one on stay open whatever `now` (samples for them may be late).
+
+        Returns:
+            The seconds just closed, in time order.
+        """
         if self.first_t is None:
             return []
         if self._next_close is None:
             self._next_close = self.first_t
         limit = int(now - CLOSE_DELAY_S) - 1  # last second that may be closed
+        if hold_from is not None:
+            limit = min(limit, hold_from - 1)
         out: list[SecondPoint] = []
         while self._next_close <= limit:
             out.append(self._point(self._next_close))

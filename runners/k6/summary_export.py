@@ -80,7 +80,20 @@ def metric_values(agg: Agg, duration_s: float, trend_keys: Sequence[str]) -> dic
         return {"count": _number(agg.total), "rate": agg.total / duration_s if duration_s else None}
     if agg.kind in (GAUGE, RATE):
         return {k: _number(v) if k in ("passes", "fails") else v for k, v in agg.stats().items()}
-    return {k: _number(agg.stat(k)) if k == "count" else agg.stat(k) for k in trend_keys}
+    return _trend_values(agg, trend_keys)
+
+
+def _trend_values(agg: Agg, keys: Sequence[str]) -> dict[str, Any]:
+    """A Trend's stats, its percentiles read in one pass over the histogram."""
+    n = agg.n
+    direct: dict[str, Any] = {"count": n, "avg": agg.total / n if n else None, "min": agg.min if n else None,
+                              "max": agg.max if n else None}  # fmt: skip
+    wanted = {
+        k: 0.5 if k == "med" else float(k[2:-1]) / 100.0 for k in keys if k == "med" or k.startswith("p(")
+    }
+    qs = tuple(sorted(set(wanted.values())))
+    at = dict(zip(qs, agg.percentiles(qs), strict=True))
+    return {k: at[wanted[k]] if k in wanted else direct.get(k, agg.stat(k)) for k in keys}
 
 
 def export_metrics(model: MetricModel, thresholds: Sequence[ThresholdRow], duration_s: float,
@@ -128,15 +141,16 @@ def export_checks(view: MetricsView) -> list[dict[str, Any]]:
     return rows
 
 
-def export_groups(view: MetricsView) -> dict[str, Any]:
+def export_groups(view: MetricsView, with_metrics: bool = True) -> dict[str, Any]:
     """The group tree as k6's `root_group` (name, path, id, groups by name, checks by name), each group also
-    with `metrics`: the metrics sampled inside it, k6's stats per type."""
+    with `metrics` (unless `with_metrics` is False): the metrics sampled inside it, k6's stats per type."""
     root: dict[str, Any] = {"name": "", "path": "", "id": _id(""), "groups": {}, "checks": {}}
     nodes = {"": root}
     for g in view.groups:
         parent = nodes.get(g.path.rsplit("::", 1)[0], root)
-        node = {"name": g.name, "path": g.path, "id": _id(g.path), "groups": {}, "checks": {},
-                "metrics": {m.name.split("{", 1)[0]: dict(m.values) for m in g.metrics}}  # fmt: skip
+        node: dict[str, Any] = {"name": g.name, "path": g.path, "id": _id(g.path), "groups": {}, "checks": {}}
+        if with_metrics:
+            node["metrics"] = {m.name.split("{", 1)[0]: dict(m.values) for m in g.metrics}
         parent["groups"][g.name] = nodes[g.path] = node
     for c in view.checks:
         nodes.setdefault(c.group, root)["checks"][c.name] = _check(c)

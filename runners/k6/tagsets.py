@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from runners.k6.tags import endpoint_of
@@ -21,6 +22,7 @@ class TagSet:
     tags: dict[str, str]
     key: TagPairs  # every dimension, the URL folded into an endpoint
     coarse: TagPairs  # only COARSE_TAGS, for when a metric has too many distinct keys
+    dims: tuple[str, str, str | None]  # scenario, group, check (None when not a check's)
 
     @property
     def scenario(self) -> str:
@@ -38,8 +40,17 @@ class TagSet:
         return all(tags.get(k) == v for k, v in selector)
 
 
-def parse_tagset(raw: bytes) -> TagSet | None:
-    """Parse a tags object from k6's JSON output; None when it is not a JSON object."""
+def parse_tagset(raw: bytes, redact: Callable[[str], str] | None = None) -> TagSet | None:
+    """Parse a tags object from k6's JSON output; None when it is not a JSON object.
+
+    Args:
+        raw: The tags object's JSON text.
+        redact: Masks secrets in tag values (a check named after a password, a URL with userinfo): every
+            name the model shows, records or exports comes from here.
+
+    Returns:
+        The tag set, or None.
+    """
     try:
         obj = json.loads(raw)
     except ValueError:
@@ -47,23 +58,27 @@ def parse_tagset(raw: bytes) -> TagSet | None:
     if not isinstance(obj, dict):
         return None
     tags = {str(k): str(v) for k, v in obj.items()}
+    if redact is not None:
+        tags = {k: redact(v) for k, v in tags.items()}
     pairs = [(k, v) for k, v in tags.items() if k not in _DROPPED]
     if "url" in tags or "name" in tags:
         pairs.append(("endpoint", endpoint_of(tags)))
     pairs.sort()
     coarse = tuple(sorted((k, tags[k]) for k in COARSE_TAGS if k in tags))
-    return TagSet(tags=tags, key=tuple(pairs), coarse=coarse)
+    dims = (tags.get("scenario", ""), tags.get("group", ""), tags.get("check"))
+    return TagSet(tags=tags, key=tuple(pairs), coarse=coarse, dims=dims)
 
 
 class TagSetCache:
     """Raw tag bytes -> TagSet; bounded, cleared when full (only scripts with huge cardinality fill it)."""
 
-    __slots__ = ("_map", "limit", "misses")
+    __slots__ = ("_map", "limit", "misses", "redact")
 
-    def __init__(self, limit: int = 2_048) -> None:
+    def __init__(self, limit: int = 2_048, redact: Callable[[str], str] | None = None) -> None:
         self._map: dict[bytes, TagSet | None] = {}
         self.limit = limit
         self.misses = 0
+        self.redact = redact
 
     def get(self, raw: bytes) -> TagSet | None:
         """The TagSet of these tags, parsed on first sight."""
@@ -74,7 +89,7 @@ class TagSetCache:
         self.misses += 1
         if len(self._map) >= self.limit:
             self._map.clear()
-        parsed = self._map[raw] = parse_tagset(raw)
+        parsed = self._map[raw] = parse_tagset(raw, self.redact)
         return parsed
 
 
