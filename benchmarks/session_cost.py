@@ -34,6 +34,9 @@ from runners.k6.command import k6_env
 SCRIPT = "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE + '/'); }\n"
 VIEWER_COST = Budget("a viewer's cost to the engine", "% of one core", full=2.0, smoke=8.0)
 ATTACH = Budget("attach: first frame median", "s", full=1.0, smoke=5.0)
+# On a busy CI box wall times stretch with the load (6.4 s at load 10, 3.0 s at 7.5, 0.98 s quiet): the
+# smoke judges attach against a bare `loadwatch run` screen started in the same minutes (2.2-2.9x there).
+ATTACH_RATIO = Budget("attach / a run's first screen", "x", full=2.0, smoke=4.0)
 LOADWATCH = str(Path(sys.executable).parent / "loadwatch")
 LIVE = re.compile(r"run req\s+[1-9]")
 
@@ -152,9 +155,12 @@ def main() -> None:
     ratio = statistics.median(attach) / statistics.median(reference)
     print(f"for reference, `loadwatch run` to its first frame, same box, same minutes: "
           f"{', '.join(f'{t:.2f}' for t in reference)} s (attach / run = {ratio:.2f})")  # fmt: skip
-    sys.exit(
-        exit_code([check(VIEWER_COST, cost, a.smoke), check(ATTACH, statistics.median(attach), a.smoke)])
-    )
+    checks = [check(VIEWER_COST, cost, a.smoke)]
+    if a.smoke:
+        checks.append(check(ATTACH_RATIO, ratio, smoke=True))
+    else:
+        checks.append(check(ATTACH, statistics.median(attach), smoke=False))
+    sys.exit(exit_code(checks))
 
 
 if __name__ == "__main__":

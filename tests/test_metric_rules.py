@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +170,24 @@ def test_rules_command_says_which_metrics_are_not_built_ins() -> None:
     assert "Checks, known once the script runs them: paid (paid)." in text
     assert availability("metric.step_time.p95", [])[0] == "waiting"
     assert availability("metric.http_reqs.rate", []) == ("ok", "")
+
+
+def test_loadwatch_rules_accepts_a_custom_metric_rule_and_says_it_waits_for_k6(tmp_path: Path) -> None:
+    config = tmp_path / "loadwatch.toml"
+    config.write_text(
+        '[[rules]]\nname = "checkout-p95"\nmetric = "metric.checkout_time.p95"\nwarning = 400\n'
+        '[[rules]]\nname = "status"\nmetric = \'check."status is 200".fail_pct\'\nwarning = 1\n'
+    )
+    done = subprocess.run([sys.executable, "-m", "runners.cli", "rules", "--config", str(config)],
+                          check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Not k6 built-in metrics, so known once k6 emits them (the screen says 'no such metric yet' until "
+        in (done.stdout.replace("\n", " "))
+    )
+    assert "checkout-p95 (checkout_time)." in done.stdout
+    assert "Checks, known once the script runs them: status (status is 200)." in done.stdout
+    config.write_text('[[rules]]\nname = "bad"\nmetric = "metric.checkout_time.p95x"\nwarning = 1\n')
+    done = subprocess.run([sys.executable, "-m", "runners.cli", "rules", "--config", str(config)],
+                          check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "unknown stat 'p95x'" in done.stderr

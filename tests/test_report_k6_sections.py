@@ -28,7 +28,8 @@ def test_a_recorded_mixed_run_reports_its_scenarios_checks_metrics_groups_and_th
     script = tmp_path / "shop.js"
     script.write_text(SCRIPT)  # two scenarios (one arrival-rate), groups, named checks, all four custom types
     rules = [Rule("item-p95", "metric.item_time.p95", ">", warning=10_000.0),
-             Rule("paid", 'check."paid".fail_pct', ">", warning=50.0)]  # fmt: skip
+             Rule("paid", 'check."paid".fail_pct', ">", warning=50.0),
+             Rule("typo", "metric.item_tme.p95", ">", warning=1.0)]  # fmt: skip
     args = ("-e", f"BASE={nginx_url}", "-e", "DUR=5s", "-e", "VUS=5")
     engine = RunEngine(RunSpec(script=script, k6_args=args, runs_dir=tmp_path, rules=rules))
     engine.start()
@@ -63,6 +64,8 @@ def test_a_recorded_mixed_run_reports_its_scenarios_checks_metrics_groups_and_th
     judged = {r["name"]: r for r in rows if r["kind"] == "rule"}
     assert judged["item-p95"]["status"] == "pass" and judged["item-p95"]["actual"] is not None
     assert judged["paid"]["status"] == "pass" and judged["item-p95"]["unit"] == "ms"
+    assert judged["typo"]["status"] == "no data" and judged["typo"]["reason"] == (
+        "k6 never emitted the metric 'item_tme'; close names it did emit: item_time, items_seen, item_ok")  # fmt: skip
     md, html = render_markdown(report, chart_dir="charts"), render_html(report)
     for title in ("## Scenarios", "## Checks", "## Metrics (k6 summary)", "## Groups"):
         assert title in md

@@ -84,7 +84,9 @@ def test_a_push_transport_run_takes_its_metrics_from_k6s_export(tmp_path: Path, 
     out = run_headless(tmp_path, script, ["-e", f"BASE={nginx_url}"], lw_args=["--transport", "rw"])
     assert out.returncode == 99, out.stdout + out.stderr
     ours, k6 = load(tmp_path)
-    assert ours["metrics_source"] == "k6", "remote write does not feed loadwatch's metric model"
+    assert ours["metrics_source"] == "k6", (
+        "a push's aggregates feed the live views only: k6's exact export is used"
+    )
     assert ours["metrics"] == k6["metrics"] and ours["groups"] == k6["root_group"]
     assert k6_checks(ours["groups"]) == {c["path"]: (c["passes"], c["fails"]) for c in ours["checks"]}
 

@@ -43,7 +43,6 @@ from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
-from runners.k6.push_fold import fold_deltas
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
 from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
@@ -78,6 +77,7 @@ FRAME_EVENTS = 50  # recent events a frame carries (marks pane)
 RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
 RECORD_BURST = 300  # ... with bursts of up to this many lines
 # Where loadwatch's own CPU goes, per stage (thread CPU seconds, recorded in the run's meta).
+_RW_RATES = "--transport rw pushes a Rate, checks included, as its ratio only: use json or otlp"
 STAGES = ("json_feed", "push_decode", "fold", "frame", "record", "listeners")
 
 
@@ -362,7 +362,7 @@ class RunEngine:
             declare_thresholds(self.stats.model, self._declared)
         self.stats.absorb(self.ingest.take())
         if self.push is not None:
-            self.stats.absorb(fold_deltas(self.push.inbox.take()))
+            self.stats.absorb_push(self.push.inbox.take())
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from
@@ -483,12 +483,9 @@ class RunEngine:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
         if not self.metric_rules:
             return ()
-        if self.push is not None:  # the push transports do not feed the metric model
-            why = f"no value with --transport {self.spec.transport}: rules on k6 metrics and checks need json"
-            return tuple(
-                f"{r.name}: {r.metric}: {why}" for r in self.rules.rules if self.metric_rules.covers(r.metric)
-            )
         notes = self.metric_rules.notes(self.stats.model)
+        if self.spec.transport == "rw":
+            notes = {m: f"{n} ({_RW_RATES})" for m, n in notes.items()}
         return tuple(
             f"{r.name}: {r.metric}: {notes[r.metric]}" for r in self.rules.rules if r.metric in notes
         )
@@ -497,16 +494,13 @@ class RunEngine:
         """At the end: a warning for each rule whose metric or check k6 never emitted, with close names."""
         if not self.metric_rules:
             return
-        if self.push is not None:
-            names = ", ".join(r.name for r in self.rules.rules if self.metric_rules.covers(r.metric))
-            self.output.add("loadwatch", f"warning: rules {names} had no value: with --transport "
-                            f"{self.spec.transport} loadwatch does not fold k6's own metrics and checks (use json)")  # fmt: skip
-            return
         missing = self.metric_rules.never_emitted(self.stats.model)
+        rw = f" ({_RW_RATES})" if self.spec.transport == "rw" else ""
         for r in self.rules.rules:
             if r.metric in missing:
                 self.output.add(
-                    "loadwatch", f"warning: rule {r.name} ({r.metric}) never had a value: {missing[r.metric]}"
+                    "loadwatch",
+                    f"warning: rule {r.name} ({r.metric}) never had a value: {missing[r.metric]}{rw}",
                 )
 
     def _watch_stall(self, now: float) -> tuple[OutputLine, ...]:

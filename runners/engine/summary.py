@@ -84,8 +84,8 @@ def build_summary(engine: RunEngine, frame: Frame, so_far: bool = False) -> dict
 def _k6_metrics(engine: RunEngine, frame: Frame, so_far: bool) -> dict[str, Any]:
     """`metrics` keyed like k6's `--summary-export`, then `checks`, `groups` and `scenarios`.
 
-    From loadwatch's metric model (every sample); when it holds nothing (the push transports do not feed it)
-    but k6 wrote its export, from that export, and `metrics_source` says which.
+    From loadwatch's metric model (every sample); when it holds nothing, or only a push transport's aggregates,
+    and k6 wrote its export, from that export, and `metrics_source` says which.
     """
     model = engine.stats.model
     keys = trend_stats(engine.spec.k6_args, engine.env)
@@ -95,7 +95,8 @@ def _k6_metrics(engine: RunEngine, frame: Frame, so_far: bool) -> dict[str, Any]
     if fresh:
         duration = k6_run_duration_s(engine.summary_export) or duration  # k6's own: exact Counter rates
     modelled = model.first_t is not None  # it folded at least one sample
-    if not modelled and fresh and (k6 := k6_export_parts(engine.summary_export)) is not None:
+    pushed = engine.spec.transport != "json"  # the model then holds a push's aggregates: k6's export is exact
+    if (pushed or not modelled) and fresh and (k6 := k6_export_parts(engine.summary_export)) is not None:
         metrics, root = k6
         return {"metrics_source": "k6", "metrics": metrics, "checks": checks_of_group(root), "groups": root,
                 "scenarios": {}}  # fmt: skip

@@ -48,7 +48,7 @@ class Agg:
     Trend: `n`, `total`, exact `min`/`max`, and bucket counts for percentiles (`pos`, `neg`, `zeros`).
     """
 
-    __slots__ = ("kind", "last", "max", "min", "n", "neg", "nonzero", "pos", "total", "zeros")
+    __slots__ = ("_memo", "kind", "last", "max", "min", "n", "neg", "nonzero", "pos", "total", "zeros")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -61,11 +61,15 @@ class Agg:
         self.zeros = 0
         self.pos: dict[int, int] = {}
         self.neg: dict[int, int] = {}
+        self._memo: dict[tuple[float, ...], list[float | None]] | None = (
+            None  # percentiles since the last change
+        )
 
     def add(self, values: list[float]) -> None:
         """Add raw sample values, in the order k6 wrote them."""
         if not values:
             return
+        self._memo = None
         kind = self.kind
         self.n += len(values)
         if kind == RATE:
@@ -93,10 +97,41 @@ class Agg:
             if src:
                 _count_into(dst, map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
 
+    def add_buckets(self, buckets: Iterable[tuple[float, int]], zero: int, total: float,
+                    lo: float | None = None, hi: float | None = None) -> None:  # fmt: skip
+        """Add a Trend's observations given as histogram buckets (a push transport's), not samples.
+
+        Args:
+            buckets: (representative value, count) per non-empty bucket.
+            zero: observations at zero.
+            total: their exact sum.
+            lo: their exact minimum, when known (else the lowest bucket's value).
+            hi: their exact maximum, when known (else the highest bucket's value).
+        """
+        cells = [(v, c) for v, c in buckets if c > 0]
+        n = zero + sum(c for _v, c in cells)
+        if not n:
+            return
+        self._memo = None
+        self.n += n
+        self.total += total
+        self.zeros += zero
+        for v, c in cells:
+            if not v:
+                self.zeros += c
+                continue
+            dst = self.pos if v > 0 else self.neg
+            i = math.floor(math.log(abs(v)) * _INV_LOG)
+            dst[i] = dst.get(i, 0) + c
+        values = [v for v, _c in cells] + ([0.0] if zero else [])
+        self.min = min(self.min, lo if lo is not None else min(values))
+        self.max = max(self.max, hi if hi is not None else max(values))
+
     def merge(self, other: Agg) -> None:
         """Add another aggregate of the same metric (gauges: the other one is the newer)."""
         if not other.n:
             return
+        self._memo = None
         self.n += other.n
         self.total += other.total
         self.nonzero += other.nonzero
@@ -117,7 +152,20 @@ class Agg:
 
     # ---- reading -----------------------------------------------------------------------------------
     def percentiles(self, qs: tuple[float, ...]) -> list[float | None]:
-        """Values at quantiles 0..1 (increasing), k6's way: linear interpolation at rank q*(n-1)."""
+        """Values at quantiles 0..1 (increasing), k6's way: linear interpolation at rank q*(n-1).
+
+        Kept until the next change: a frame, its thresholds, rules and the summary read the same ones.
+        """
+        memo = self._memo
+        if memo is not None and (got := memo.get(qs)) is not None:
+            return list(got)
+        out = self._percentiles(qs)
+        if memo is None:
+            memo = self._memo = {}
+        memo[qs] = out
+        return list(out)
+
+    def _percentiles(self, qs: tuple[float, ...]) -> list[float | None]:
         n = self.n
         if self.kind != TREND or n == 0:
             return [None] * len(qs)

@@ -58,6 +58,7 @@ _POINT = (
 _LINES = re.compile(b"|".join((_HTTP, _ITER, _POINT, rb"([^\n]*)\n")))
 _ONE_POINT = re.compile(_POINT)
 _METRIC_HEAD = b'{"type":"Metric"'
+SLICE_BYTES = 1 << 16  # the most bytes read by one call of the expression engine
 _TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
 
 HttpRow = tuple[bytes, ...]  # the seven timings, then http_req_failed's value or None
@@ -133,12 +134,17 @@ class K6Ingest:
                 self._rest = b""
             return
         start = 0
-        with self.lock:
-            if self._rest:
-                start = data.find(b"\n") + 1
+        if self._rest:
+            start = data.find(b"\n") + 1
+            with self.lock:
                 self._chunk(self._rest + data[:start], 0, len(self._rest) + start)
-            if start <= cut:
-                self._chunk(data, start, cut + 1)
+        # In slices of whole lines: the expression engine holds the interpreter lock for a whole call, and
+        # one megabyte would keep the engine's tick waiting for tens of milliseconds at every read.
+        while start <= cut:
+            end = data.rfind(b"\n", start, start + SLICE_BYTES) + 1 or cut + 1
+            with self.lock:
+                self._chunk(data, start, end)
+            start = end
         self._rest = data[cut + 1 :]
 
     def finish(self) -> None:

@@ -18,13 +18,14 @@ from datetime import datetime
 from runners.k6.aggregate import Agg
 from runners.k6.ingest import HTTP_TIMINGS, RawBatch
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND, MetricInfo, guess_info
-from runners.k6.tagsets import TagPairs, TagSetCache
+from runners.k6.tagsets import TagPairs, TagSet, TagSetCache
 
 SeriesId = tuple[str, TagPairs]  # (metric, tag selector); () selects the whole metric
 OTHER_KEY: TagPairs = (("other", "true"),)
 MAX_KEYS = 40  # distinct tag sets per metric table before folding (a Trend entry holds ~100 buckets)
 MAX_DIM_VALUES = 200  # scenarios, groups or check names per metric with their own series
 KEEP_S = 30  # seconds of per-second series kept in memory
+MAX_TARGETS = 16_384  # cached (metric, raw tags) -> target look-ups, and target shapes; cleared when full
 _HTTP_NAMES = tuple("http_req_" + m for m in HTTP_TIMINGS)
 _DIMS = ("scenario", "group")
 
@@ -63,6 +64,9 @@ class MetricModel:
         self.folded = 0  # tag sets counted under coarse keys or "other"
         self._dim_counts: dict[tuple[str, str], int] = {}
         self._targets: dict[tuple[str, bytes], _Target] = {}
+        self._shapes: dict[
+            tuple[str, tuple[str, str, str | None], tuple[TagPairs, ...], TagPairs], _Target
+        ] = {}
         self._interned: dict[tuple[str, tuple[SeriesId, ...], tuple[SeriesId, ...], TagPairs], _Target] = {}
         self._secs: dict[bytes, int] = {}
         self.first_t: int | None = None
@@ -83,6 +87,7 @@ class MetricModel:
             return
         self.selectors[metric].add(pairs)
         self._targets = {k: v for k, v in self._targets.items() if k[0] != metric}
+        self._shapes = {k: v for k, v in self._shapes.items() if k[0] != metric}
         table = self.tables.get(metric)
         if not table:
             return
@@ -192,9 +197,36 @@ class MetricModel:
             self._secs[sec] = t
         return t
 
+    def add_aggregate(self, t: int, metric: str, raw: bytes, agg: Agg) -> None:
+        """Fold a ready aggregate (what a push transport carries) for one second, metric and tag set.
+
+        Args:
+            t: The unix second it belongs to.
+            metric: k6's metric name.
+            raw: The tag set as k6's JSON output writes it (sorted keys, no spaces).
+            agg: Its samples, of the metric's type.
+        """
+        target = self._targets.get((metric, raw)) or self._targets_for(metric, raw)
+        if target is not None:
+            self._fold_agg(t, target, agg)
+
+    def learn_metric(self, info: MetricInfo) -> None:
+        """A metric's type from a transport without Metric lines; what k6 announced wins."""
+        if info.name not in self.infos:
+            self.infos[info.name] = info
+
+    def note_times(self, first: float, last: float) -> None:
+        """Sample times (unix s) seen by a transport without per-sample times."""
+        if not self.first_time or first < self.first_time:
+            self.first_time = first
+        self.last_time = max(self.last_time, last)
+
     def _fold(self, t: int, target: _Target, values: list[float]) -> None:
         agg = Agg(target.kind)
         agg.add(values)
+        self._fold_agg(t, target, agg)
+
+    def _fold_agg(self, t: int, target: _Target, agg: Agg) -> None:
         run = self.run
         second = self.seconds.get(t)
         if second is None:
@@ -221,11 +253,37 @@ class MetricModel:
             into.merge(agg)
 
     def _targets_for(self, metric: str, raw: bytes) -> _Target | None:
+        """Where a metric's samples with these raw tags count (cached per metric and raw tags).
+
+        Distinct tag sets that share a shape (dimensions, matched sub-metrics, table key) share a target,
+        so a flood of tag sets (a user id per request) costs a parse and a few look-ups each, and a folded
+        one no memory beyond the bounded caches.
+        """
         ts = self.tagsets.get(raw)
         if ts is None:
             return None
-        if len(self._targets) > 2048:
+        if len(self._targets) >= MAX_TARGETS:
             self._targets.clear()
+        table = self.tables.setdefault(metric, {})
+        key = ts.key
+        if key not in table:
+            if len(table) >= self.max_keys:
+                self.folded += 1
+                key = ts.coarse if (ts.coarse in table or len(table) < 2 * self.max_keys) else OTHER_KEY
+            if key not in table:  # reserve it now: a whole batch is resolved before any of it is folded
+                table[key] = Agg(self.info(metric).type)
+        selectors = self.selectors.get(metric)
+        matched = tuple(p for p in selectors if ts.matches(p)) if selectors else ()
+        shape = (metric, ts.dims, matched, key)
+        target = self._shapes.get(shape)
+        if target is None:
+            if len(self._shapes) >= MAX_TARGETS:
+                self._shapes.clear()
+            target = self._shapes[shape] = self._target(metric, ts, matched, key)
+        self._targets[(metric, raw)] = target
+        return target
+
+    def _target(self, metric: str, ts: TagSet, matched: tuple[TagPairs, ...], key: TagPairs) -> _Target:
         series: list[SeriesId] = [(metric, ())]
         for dim in _DIMS:
             value = ts.tags.get(dim)
@@ -235,16 +293,9 @@ class MetricModel:
         if check is not None and self._dim_ok(metric, "check", check):
             series.append((metric, (("check", check),)))
             series.append((metric, tuple(sorted((("check", check), ("group", ts.group))))))
-        for pairs in self.selectors.get(metric, ()):
-            if ts.matches(pairs) and (metric, pairs) not in series:
+        for pairs in matched:
+            if (metric, pairs) not in series:
                 series.append((metric, pairs))
-        table = self.tables.setdefault(metric, {})
-        key = ts.key
-        if key not in table and len(table) >= self.max_keys:
-            self.folded += 1
-            key = ts.coarse if (ts.coarse in table or len(table) < 2 * self.max_keys) else OTHER_KEY
-        if key not in table:  # reserve it now: a whole batch is resolved before any of it is folded
-            table[key] = Agg(self.info(metric).type)
         # Per second, a Trend keeps only the whole metric and its declared sub-metrics (what windows and
         # rules read): merging bucket counts is the fold's main cost.
         per_second = series
@@ -256,7 +307,6 @@ class MetricModel:
             if len(self._interned) > 4096:
                 self._interned.clear()
             target = self._interned[sig] = _Target(metric, self.info(metric).type, sig[1], sig[2], key)
-        self._targets[(metric, raw)] = target
         return target
 
     def _dim_ok(self, metric: str, dim: str, value: str) -> bool:

@@ -214,10 +214,12 @@ class OtlpDecoder:
                     points.append(_exp_point(raw, factor))
             elif number == 2 and kind_no != 5:
                 temporality = pw.as_int(v)
+        contains = "time" if unit in ("s", "ms", "us", "ns") else "data" if unit in ("By", "bytes") else ""
         for p in points:
-            self._emit(name, kind_no, temporality, p, out)
+            self._emit(name, kind_no, temporality, p, out, contains)
 
-    def _emit(self, name: str, kind_no: int, temporality: int, p: _Point, out: list[SeriesDelta]) -> None:
+    def _emit(self, name: str, kind_no: int, temporality: int, p: _Point, out: list[SeriesDelta],
+              contains: str = "") -> None:  # fmt: skip
         t = p.t_ns / 1e9
         if kind_no == 5:
             out.append(SeriesDelta(name, p.tags, Kind.GAUGE, t, value=p.value))
@@ -241,7 +243,7 @@ class OtlpDecoder:
             hist = HistDelta(hist.count, hist.total,
                              tuple((exp_bucket_value(i, scale) * p.factor, c) for i, c in buckets.items()),
                              hist.zero, hist.min, hist.max)  # fmt: skip
-        out.append(SeriesDelta(name, p.tags, Kind.TREND, mid, hist=hist))
+        out.append(SeriesDelta(name, p.tags, Kind.TREND, mid, hist=hist, contains=contains))
 
 
 def _difference(p: _Point, prev: _Point | None) -> _Point:

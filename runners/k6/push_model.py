@@ -50,6 +50,7 @@ class SeriesDelta:
     value: float = 0.0
     total: int = 0
     hist: HistDelta | None = None
+    contains: str = ""  # what the values are, when the transport says: "time" (ms) or "data" (bytes)
 
 
 def exp_bucket_value(index: int, scale: int) -> float:

@@ -173,7 +173,10 @@ class RemoteWriteDecoder:
                 t = h.t_ms / 1000 if h.t_ms else now
                 hist = self._hist_delta(key, h, factor)
                 if hist is not None:
-                    out.append(SeriesDelta(metric, tags, kind, self._middle(key, t), hist=hist))
+                    contains = "time" if factor != 1.0 else "data" if name.endswith("_bytes") else ""
+                    out.append(
+                        SeriesDelta(metric, tags, kind, self._middle(key, t), hist=hist, contains=contains)
+                    )
                 continue
             if not s.samples:
                 continue

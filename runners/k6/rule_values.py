@@ -54,10 +54,6 @@ class MetricRuleValues:
     def __bool__(self) -> bool:
         return bool(self.exact or self.check_globs)
 
-    def covers(self, path: str) -> bool:
-        """Whether a rule path is one of these (a `metric.` or `check.` path)."""
-        return path in self.exact or any(path == g for g, _ in self.check_globs)
-
     def declare(self, model: MetricModel) -> None:
         """Have the model keep each rule's sub-metric exactly, per second, from the first sample."""
         for path in self.exact.values():

@@ -12,6 +12,9 @@ from runners.k6.histogram import Histogram
 from runners.k6.http_buckets import http_buckets
 from runners.k6.ingest import RawBatch, SecondBucket
 from runners.k6.metric_model import KEEP_S, MetricModel
+from runners.k6.push_fold import fold_deltas
+from runners.k6.push_metrics import fold_into_model
+from runners.k6.push_model import SeriesDelta
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals
 
@@ -103,6 +106,12 @@ class K6Stats:
         for t in sorted(buckets):
             self._absorb_one(buckets[t])
         self.review_endpoints()
+
+    def absorb_push(self, deltas: list[SeriesDelta]) -> None:
+        """Fold what a push transport (remote write, OTLP) decoded: into the metric model (every metric
+        it carries) and into the seconds and totals (the HTTP view)."""
+        fold_into_model(self.model, deltas)
+        self.absorb(fold_deltas(deltas))
 
     def _absorb_one(self, b: SecondBucket) -> None:
         s = self.seconds.get(b.t)

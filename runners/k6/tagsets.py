@@ -22,6 +22,7 @@ class TagSet:
     tags: dict[str, str]
     key: TagPairs  # every dimension, the URL folded into an endpoint
     coarse: TagPairs  # only COARSE_TAGS, for when a metric has too many distinct keys
+    dims: tuple[str, str, str | None]  # scenario, group, check (None when not a check's)
 
     @property
     def scenario(self) -> str:
@@ -64,7 +65,8 @@ def parse_tagset(raw: bytes, redact: Callable[[str], str] | None = None) -> TagS
         pairs.append(("endpoint", endpoint_of(tags)))
     pairs.sort()
     coarse = tuple(sorted((k, tags[k]) for k in COARSE_TAGS if k in tags))
-    return TagSet(tags=tags, key=tuple(pairs), coarse=coarse)
+    dims = (tags.get("scenario", ""), tags.get("group", ""), tags.get("check"))
+    return TagSet(tags=tags, key=tuple(pairs), coarse=coarse, dims=dims)
 
 
 class TagSetCache:

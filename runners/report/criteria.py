@@ -9,7 +9,7 @@ from typing import Any
 from runners.model.rule_spec import COMPARE
 from runners.record.schema import CONTAINER_METRICS, EventKind
 from runners.report.health import fault_spans, fault_text
-from runners.report.metric_values import metric_rule_values, metric_unit
+from runners.report.metric_values import metric_rule_values, metric_unit, missing_metric_reason
 from runners.report.run_data import ReportData
 from runners.report.values import (
     ENDPOINT_FIELD,
@@ -281,8 +281,7 @@ def _no_data_reason(data: ReportData, metric: str, faults: list[dict[str, Any]])
     if source in ("metric", "check"):
         if not data.metric_seconds:
             return "this record has no per-second metric series (made before they were kept)"
-        what = "check" if source == "check" else "metric"
-        return f"k6 never emitted this {what}, or its stat is not recorded per second"
+        return missing_metric_reason(data, metric)
     if source == "container":
         return "no container of this run matches"
     return "not recorded"

@@ -7,6 +7,7 @@ only the recorded p50, p90, p95 and p99 can be judged.
 
 from __future__ import annotations
 
+import difflib
 from fnmatch import fnmatchcase
 
 from runners.model.metric_paths import MetricPath, parse_metric_path
@@ -109,3 +110,25 @@ def metric_unit(data: ReportData, metric: str) -> str:
         m.name == path.metric and m.contains == "time" for m in data.view.metrics
     )
     return "ms" if timed and path.source == "metric" and path.stat not in ("count", "rate") else ""
+
+
+def missing_metric_reason(data: ReportData, metric: str) -> str:
+    """Why a `metric.` or `check.` rule has no recorded values, with the close names k6 did emit."""
+    try:
+        path = parse_metric_path(metric)
+    except ValueError as exc:
+        return str(exc)
+    names = {n for r in data.metric_seconds for n in r.series}
+    if path.source == "check":
+        checks = sorted(
+            {n[len("checks{check:") : -1] for n in names if n.startswith("checks{check:") and "," not in n}
+        )
+        close = difflib.get_close_matches(path.check, checks, n=3, cutoff=0.5)
+        text = f"k6 never emitted a check named {path.check!r}"
+    else:
+        bases = sorted({n.split("{", 1)[0] for n in names})
+        if path.metric in bases:
+            return f"{path.selector} has no recorded {path.stat} (a stat its type lacks, or a slice never sampled)"
+        close = difflib.get_close_matches(path.metric, bases, n=3, cutoff=0.5)
+        text = f"k6 never emitted the metric {path.metric!r}"
+    return text + (f"; close names it did emit: {', '.join(close)}" if close else "")

@@ -1,0 +1,88 @@
+"""The push transports feed the metric model (custom metrics, checks, scenarios), with the real k6."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runners.engine.live import RunEngine, RunSpec
+from runners.k6.metric_model import MetricModel
+from tests import k6_summary_scripts
+
+pytestmark = pytest.mark.integration
+
+
+def run(tmp_path: Path, transport: str, base: str) -> tuple[MetricModel, dict[str, dict[str, Any]]]:
+    """The shop script (two scenarios, groups, named checks, the four custom types) over a transport."""
+    script = tmp_path / "shop.js"
+    script.write_text(k6_summary_scripts.SHOP)
+    spec = RunSpec(
+        script=script, k6_args=("-e", f"BASE={base}"), runs_dir=tmp_path / "runs", transport=transport
+    )
+    engine = RunEngine(spec)
+    engine.start()
+    assert engine.wait(120), "the run did not end in time"
+    assert engine.summary["k6_exit_code"] == 99  # some of the script's thresholds fail on purpose
+    return engine.stats.model, json.loads(engine.summary_export.read_text())["metrics"]
+
+
+def stat(model: MetricModel, metric: str, key: str, pairs: tuple[tuple[str, str], ...] = ()) -> float | None:
+    agg = model.total(metric, pairs)
+    assert agg is not None, f"{metric}{pairs} is not in the model"
+    return agg.stats(model.duration_s)[key]
+
+
+def test_remote_write_feeds_custom_metrics_scenarios_and_submetrics_but_no_rate_counts(
+    tmp_path: Path, k6_bin: str, nginx_url: str
+) -> None:
+    model, k6 = run(tmp_path, "rw", nginx_url)
+    # Counters are pushed cumulative per series: exact, for the metric, a sub-metric and a scenario.
+    assert stat(model, "orders", "count") == k6["orders"]["count"] > 0
+    assert stat(model, "orders", "count", (("kind", "big"),)) == k6["orders{kind:big}"]["count"]
+    assert stat(model, "http_reqs", "count", (("flow", "window"),)) == k6["http_reqs{flow:window}"]["count"]
+    assert (
+        stat(model, "http_reqs", "count", (("scenario", "buy"),))
+        == k6["http_reqs"]["count"] - k6["http_reqs{flow:window}"]["count"]
+    )
+    assert stat(model, "dropped_iterations", "count") == k6["dropped_iterations"]["count"] > 0
+    # A custom Trend as a native histogram: exact count and sum, percentiles within the bucket width.
+    assert stat(model, "pay_time", "count") == k6["orders"]["count"]
+    assert stat(model, "pay_time", "avg") == pytest.approx(k6["pay_time"]["avg"], rel=0.01)
+    assert stat(model, "pay_time", "p(95)") == pytest.approx(k6["pay_time"]["p(95)"], rel=0.06)
+    duration = k6["http_req_duration{scenario:buy}"]
+    assert stat(model, "http_req_duration", "p(95)", (("scenario", "buy"),)) == pytest.approx(
+        duration["p(95)"], rel=0.06
+    )
+    assert stat(model, "cart_size", "value") == k6["cart_size"]["value"]  # a Gauge's last value
+    # http_req_failed from http_reqs' expected_response tag: exact.
+    assert stat(model, "http_req_failed", "passes") == k6["http_req_failed"]["passes"] > 0
+    # A Rate is pushed as its ratio only: checks and custom Rates have no counts, so they are not modelled.
+    assert model.total("checks") is None and model.total("paid_ok") is None
+
+
+def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
+    tmp_path: Path, k6_bin: str, nginx_url: str
+) -> None:
+    model, k6 = run(tmp_path, "otlp", nginx_url)
+    # k6 1.1.0 drops its last export (README): each count is k6's, less at most about 2 s of samples.
+    requests = float(stat(model, "http_reqs", "count") or 0)
+    assert k6["http_reqs"]["count"] - 2 * k6["http_reqs"]["rate"] <= requests <= k6["http_reqs"]["count"]
+    share = requests / k6["http_reqs"]["count"]
+    assert stat(model, "orders", "count") == pytest.approx(k6["orders"]["count"], rel=1 - share + 0.05)
+    # Rates arrive as two counters: checks by name with pass and fail counts, and custom Rates.
+    paid = model.total("checks", (("check", "paid"),))
+    sometimes = model.total("checks", (("check", "sometimes"),))
+    assert paid is not None and sometimes is not None
+    assert paid.n - paid.nonzero == 0 and 0 < paid.n <= k6["checks{check:paid}"]["passes"]
+    assert sometimes.n > sometimes.nonzero > 0
+    assert stat(model, "paid_ok", "value") == pytest.approx(k6["paid_ok"]["value"], abs=0.02)
+    assert stat(model, "checks", "value", (("scenario", "buy"),)) == 1.0
+    # A Trend as an exponential histogram with its exact min and max.
+    assert stat(model, "pay_time", "p(95)") == pytest.approx(k6["pay_time"]["p(95)"], rel=0.06)
+    assert stat(model, "pay_time", "min") == pytest.approx(k6["pay_time"]["min"], rel=0.001)
+    assert stat(model, "http_req_failed", "passes") == pytest.approx(
+        k6["http_req_failed"]["passes"], rel=1 - share + 0.05
+    )
