@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.tagset_memory import vm_hwm_mb
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -33,16 +34,6 @@ export default function () { http.get(__ENV.BASE + '/p/kind' + 'abcdefghij'[__IT
 README_FIGURE = re.compile(
     r"A run of 100,000 distinct URLs used\s+at most\s+([\d.]+) MB more than a run of 10 URLs"
 )
-
-
-def vm_hwm_mb(pid: int) -> float | None:
-    """The process's peak resident set (VmHWM in /proc), None once it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
-    return None if kb is None else kb / 1024  # a process that has exited (a zombie) has none
 
 
 def peak_rss_mb(

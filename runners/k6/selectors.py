@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from runners.k6.tagsets import TagPairs
+from runners.model.metric_paths import parse_tag_pairs
 
 _EXPR = re.compile(
     r"^\s*(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*([-+0-9.eE]+)\s*$"
@@ -26,14 +27,7 @@ def parse_selector(text: str) -> tuple[str, TagPairs]:
     if not text.endswith("}"):
         raise ValueError(f"a sub-metric selector must end with '}}': {text!r}")
     name, _, body = text[:-1].partition("{")
-    pairs = []
-    for part in body.split(","):
-        key, sep, value = part.partition(":")
-        key, value = key.strip().strip("\"'"), value.strip().strip("\"'")
-        if not sep or not key:
-            raise ValueError(f"expected tag:value in {text!r}, got {part!r}")
-        pairs.append((key, value))
-    return name.strip(), tuple(sorted(pairs))
+    return name.strip(), parse_tag_pairs(body, text)
 
 
 def selector_name(name: str, pairs: TagPairs) -> str:

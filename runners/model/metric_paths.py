@@ -94,7 +94,8 @@ def _split_stat(rest: str) -> tuple[str, str]:
     return rest[:cut], rest[cut + 1 :]
 
 
-def _pairs(body: str, text: str) -> TagPairs:
+def parse_tag_pairs(body: str, text: str) -> TagPairs:
+    """The sorted (tag, value) pairs of a selector's body (`a:1, b:"x"`); `text` names it in errors."""
     pairs = []
     for part in body.split(","):
         key, sep, value = part.partition(":")
@@ -138,7 +139,7 @@ def parse_metric_path(path: str) -> MetricPath:
         if not head.endswith("}"):
             raise ValueError("a sub-metric selector must end with '}' before the .<stat>")
         name, _, body = head[:-1].partition("{")
-        pairs = _pairs(body, path)
+        pairs = parse_tag_pairs(body, path)
     else:
         name, pairs = head, ()
     name = name.strip()
