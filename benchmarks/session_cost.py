@@ -61,6 +61,7 @@ class Viewer:
         self.sock = f"lw-session-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={v}" for k, v in env.items() if k in ("XDG_RUNTIME_DIR", "TERM"))
         command = f"{exports} {LOADWATCH} attach --runs-dir {runs}; sleep 600"
+        self.cpu_s: float | None = None  # the viewer's CPU-seconds when the run showed live
         self.t0 = time.perf_counter()
         subprocess.run([tmux, "-L", self.sock, "new-session", "-d", "-x", "120", "-y", "36", command],
                        check=True, timeout=10)  # fmt: skip
@@ -75,9 +76,23 @@ class Viewer:
             except subprocess.TimeoutExpired:  # a box this busy: try again
                 continue
             if "RUNNING" in screen and LIVE.search(screen):
-                return time.perf_counter() - self.t0
+                took = time.perf_counter() - self.t0
+                self.cpu_s = self._viewer_cpu_s()
+                return took
             time.sleep(0.01)
         raise RuntimeError(f"the attached screen did not show the run within {timeout_s} s")
+
+    def _viewer_cpu_s(self) -> float | None:
+        """CPU-seconds the `loadwatch attach` process has used so far (None when it cannot be found)."""
+        out = subprocess.run([self.tmux, "-L", self.sock, "display-message", "-p", "#{pane_pid}"],
+                             capture_output=True, text=True, timeout=5, check=False).stdout.strip()  # fmt: skip
+        try:
+            for proc in psutil.Process(int(out)).children(recursive=True):
+                if "attach" in proc.cmdline():
+                    return float(sum(proc.cpu_times()[:2]))
+        except (ValueError, psutil.Error):
+            return None
+        return None
 
     def close(self) -> None:
         """End the viewer (its terminal goes; the detached run goes on)."""
@@ -86,8 +101,11 @@ class Viewer:
         )
 
 
-def measure(pairs: int, window: float, vus: int) -> tuple[list[float], list[float], list[float], float]:
-    """Run the windows; returns CPU % without and with a viewer, attach times, and k6's requests/s."""
+def measure(
+    pairs: int, window: float, vus: int
+) -> tuple[list[float], list[float], list[float], list[float], float]:
+    """Run the windows; returns CPU % without and with a viewer, attach times, the viewer's CPU-seconds until
+    it showed the run live, and k6's requests/s."""
     tmux = shutil.which("tmux")
     if tmux is None:
         raise RuntimeError("tmux is not installed")
@@ -110,6 +128,7 @@ def measure(pairs: int, window: float, vus: int) -> tuple[list[float], list[floa
         alone: list[float] = []
         watched: list[float] = []
         attach: list[float] = []
+        attach_cpu: list[float] = []
         try:
             for i in range(pairs):
                 for with_viewer in (i % 2 == 0, i % 2 != 0):
@@ -117,6 +136,8 @@ def measure(pairs: int, window: float, vus: int) -> tuple[list[float], list[floa
                         viewer = Viewer(tmux, env, runs)
                         try:
                             attach.append(viewer.wait_live())
+                            if viewer.cpu_s is not None:
+                                attach_cpu.append(viewer.cpu_s)
                             time.sleep(1)
                             watched.append(_window(engine, window))
                         finally:
@@ -130,7 +151,7 @@ def measure(pairs: int, window: float, vus: int) -> tuple[list[float], list[floa
         (run_dir,) = runs.iterdir()
         export = json.loads((run_dir / "k6-summary.json").read_text())
         rate = float(export["metrics"]["http_reqs"]["rate"])
-    return alone, watched, attach, rate
+    return alone, watched, attach, attach_cpu, rate
 
 
 def main() -> None:
@@ -142,7 +163,7 @@ def main() -> None:
     p.add_argument("--smoke", action="store_true")
     a = p.parse_args()
     pairs, window = (1, 4.0) if a.smoke else (a.pairs, a.window)
-    alone, watched, attach, rate = measure(pairs, window, a.vus)
+    alone, watched, attach, attach_cpu, rate = measure(pairs, window, a.vus)
     with tempfile.TemporaryDirectory(prefix="lw-session-ref-") as tmp, local_nginx() as base:
         reference = [first_frame_times(Path(tmp), base)[0] for _ in range(1 if a.smoke else 2)]
     cost = statistics.median(watched) - statistics.median(alone)
@@ -151,7 +172,8 @@ def main() -> None:
     )
     print(f"engine CPU, no viewer:  {', '.join(f'{c:.1f}' for c in alone)} % of one core")
     print(f"engine CPU, one viewer: {', '.join(f'{c:.1f}' for c in watched)} % of one core")
-    print(f"attach to first live frame: {', '.join(f'{t:.2f}' for t in attach)} s")
+    print(f"attach to first live frame: {', '.join(f'{t:.2f}' for t in attach)} s; the viewer's CPU until then: "
+          f"{', '.join(f'{t:.2f}' for t in attach_cpu)} s (a figure the box's load does not stretch)")  # fmt: skip
     ratio = statistics.median(attach) / statistics.median(reference)
     print(f"for reference, `loadwatch run` to its first frame, same box, same minutes: "
           f"{', '.join(f'{t:.2f}' for t in reference)} s (attach / run = {ratio:.2f})")  # fmt: skip
