@@ -146,7 +146,11 @@ def test_daemon_stopped_mid_run_and_started_again(
 
     daemon.stop()
     down = snapshot_when(collector, ("daemon_down",), 15)
-    assert "stopped" in down.detail or "nothing answers" in down.detail
+    # Whichever notices first says why: the event stream ending as dockerd shuts down, or its socket
+    # refusing or gone (the order is a race on a loaded box).
+    assert any(why in down.detail for why in ("stopped", "nothing answers", "event stream ended")), (
+        down.detail
+    )
     kept = down.by_name(keeper)
     assert kept is not None and kept.mem_used is None  # the row stays, its numbers are unknown now
     started = time.monotonic()
