@@ -90,9 +90,11 @@ def test_pty_closed_without_a_signal(tmp_path: Path, k6_bin: str, policy: str) -
             cpu = _cpu_pct([engine], 5.0)
             print(f"engine CPU, idle script: {attached_cpu:.2f} % of one core attached, {cpu:.2f} % detached")
             # The detached engine still runs its run (two ticks a second: fold, record commit and heartbeat,
-            # host sampling); losing the terminal must add at most 1 % of a core to that (nothing spins on
-            # it; a process spinning on a lost terminal takes a whole core).
-            assert cpu <= attached_cpu + 1.0, f"engine at {cpu:.1f} % detached, {attached_cpu:.1f} % attached"
+            # host sampling); losing the terminal must add nothing to that beyond the windows' noise (1 % of
+            # a core, or half again as much): a loop spinning on a lost terminal read 24 % against 1.6 %.
+            # (Over 5 s windows on a loaded box the same engine reads ±20 %: 14.8 % attached, 17.2 % detached.)
+            bound = max(attached_cpu + 1.0, attached_cpu * 1.5)
+            assert cpu <= bound, f"engine at {cpu:.1f} % detached, {attached_cpu:.1f} % attached"
             assert cpu <= 10.0, f"engine at {cpu:.1f} % of a core with an idle script"
             engine.terminate()  # SIGTERM: the engine stops the run gracefully
             _, alive = psutil.wait_procs([engine, k6], timeout=60)
