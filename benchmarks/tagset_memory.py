@@ -58,30 +58,39 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None if kb is None else kb / 1024
 
 
-def peak_rss_mb(work: Path, base: str, sets: int, iterations: int) -> tuple[float, dict[str, object]]:
-    """One headless run; returns loadwatch's peak RSS (MB) and its --json-summary."""
-    script = work / "tagsets.js"
-    script.write_text(SCRIPT)
-    summary = work / f"summary-{sets}.json"
+def headless_peak_rss(
+    script: Path, runs: Path, summary: Path, k6_args: list[str], timeout_s: float = 600.0
+) -> tuple[float, int, dict[str, object]]:
+    """Run `loadwatch run --headless`; returns its peak RSS (MB) as /proc saw it (not loadwatch's own figure),
+    its exit status and its --json-summary."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runners.cli", "run", str(script), "--headless", "--runs-dir", str(work / "runs"),
-         "--json-summary", str(summary), "--progress-every", "600", "--",
-         "-e", f"BASE={base}", "-e", f"SETS={sets}", "--vus", "10", "--iterations", str(iterations)],
+        [sys.executable, "-m", "runners.cli", "run", str(script), "--headless", "--runs-dir", str(runs),
+         "--json-summary", str(summary), "--progress-every", "600", "--", *k6_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=k6_env(),
     )  # fmt: skip
     peak = 0.0
     try:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + timeout_s
         while proc.poll() is None and time.monotonic() < deadline:
             peak = max(peak, vm_hwm_mb(proc.pid) or 0.0)  # the high-water mark: a late read still sees it
             time.sleep(0.05)
-        if proc.wait(5) != 0:
-            raise SystemExit(f"the run with {sets} tag sets failed (exit {proc.returncode})")
+        code = proc.wait(5)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    return peak, json.loads(summary.read_text())
+    return peak, code, json.loads(summary.read_text()) if summary.is_file() else {}
+
+
+def peak_rss_mb(work: Path, base: str, sets: int, iterations: int) -> tuple[float, dict[str, object]]:
+    """One headless run; returns loadwatch's peak RSS (MB) and its --json-summary."""
+    script = work / "tagsets.js"
+    script.write_text(SCRIPT)
+    args = ["-e", f"BASE={base}", "-e", f"SETS={sets}", "--vus", "10", "--iterations", str(iterations)]
+    peak, code, summary = headless_peak_rss(script, work / "runs", work / f"summary-{sets}.json", args)
+    if code != 0:
+        raise SystemExit(f"the run with {sets} tag sets failed (exit {code})")
+    return peak, summary
 
 
 def main() -> int:

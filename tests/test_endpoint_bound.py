@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from benchmarks.tagset_memory import vm_hwm_mb
+from benchmarks.tagset_memory import headless_peak_rss
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -41,25 +37,10 @@ def peak_rss_mb(
 ) -> tuple[float, dict[str, object]]:
     """Run headless; returns loadwatch's peak RSS as /proc saw it (not loadwatch's own figure), and the summary."""
     script = k6_scripts.write(tmp, f"{name}.js", body)
-    summary = tmp / f"{name}.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runners.cli", "run", str(script), "--headless", "--runs-dir", str(tmp / "runs"),
-         "--json-summary", str(summary), "--progress-every", "60", "--",
-         "-e", f"BASE={base}", "-e", "KINDS=1000000", "--vus", "10", "--iterations", str(iterations)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    peak = 0.0
-    try:
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and time.monotonic() < deadline:
-            peak = max(peak, vm_hwm_mb(proc.pid) or 0.0)  # the high-water mark: a late read still sees it
-            time.sleep(0.05)
-        assert proc.wait(5) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-    return peak, json.loads(summary.read_text())
+    args = ["-e", f"BASE={base}", "-e", "KINDS=1000000", "--vus", "10", "--iterations", str(iterations)]
+    peak, code, summary = headless_peak_rss(script, tmp / "runs", tmp / f"{name}.json", args, timeout_s=300)
+    assert code == 0
+    return peak, summary
 
 
 def test_100k_distinct_urls_stay_within_readmes_figure_of_10(
