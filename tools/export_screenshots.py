@@ -59,15 +59,20 @@ async def shoot(pilot: Pilot[int], kind: str, out: Path) -> list[Path]:
     return paths
 
 
+async def _start_and_wait(pilot: Pilot[int], engine: RunEngine, live_at_s: float) -> None:
+    """Start the run and let it go `live_at_s` seconds (or until it ends)."""
+    engine.start()
+    start = time.monotonic()
+    while time.monotonic() - start < live_at_s and engine.state.is_active:
+        await pilot.pause(0.5)
+
+
 async def capture_run(engine: RunEngine, live_at_s: float, out: Path) -> list[Path]:
     """Run the app on the live engine: pictures while it runs, then of the Result tab once it ended."""
     app = LoadwatchApp(engine)
     paths: list[Path] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        engine.start()
-        start = time.monotonic()
-        while time.monotonic() - start < live_at_s and engine.state.is_active:
-            await pilot.pause(0.5)
+        await _start_and_wait(pilot, engine, live_at_s)
         app.action_instant_mark()  # a mark, so the pictures show one on the charts
         await pilot.pause(1.5)
         paths += await shoot(pilot, "live", out)
@@ -95,10 +100,7 @@ async def capture_metrics(engine: RunEngine, live_at_s: float, out: Path) -> lis
     app = LoadwatchApp(engine)
     paths: list[Path] = []
     async with app.run_test(size=(160, 48)) as pilot:
-        engine.start()
-        start = time.monotonic()
-        while time.monotonic() - start < live_at_s and engine.state.is_active:
-            await pilot.pause(0.5)
+        await _start_and_wait(pilot, engine, live_at_s)
         await pilot.press("7")
         await pilot.pause(1.0)
         paths.append(Path(app.save_screenshot(filename="metrics-160x48.svg", path=str(out))))
