@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.k6.ingest import K6Ingest
+from runners.k6.ingest import HTTP_GROUPS, K6Ingest, to_floats
 from runners.k6.stats import K6Stats
 from runners.k6.tags import endpoint_of
 
@@ -59,6 +59,26 @@ def test_any_chunking_gives_the_same_totals(seed: int) -> None:
     a, b = split.totals(), whole.totals()
     assert a.latency_avg == pytest.approx(b.latency_avg)  # float sums depend on the order of addition
     assert replace(a, latency_avg=None) == replace(b, latency_avg=None)
+
+
+def test_values_are_parsed_once_and_zero_one_columns_counted() -> None:
+    assert to_floats([b"0", b"1", b"0"], ordered=False) == [1.0, 0.0, 0.0]
+    assert to_floats([b"0", b"1", b"0"]) == [0.0, 1.0, 0.0], "a Gauge's order is kept"
+    assert to_floats([b"0", b"2.5"], ordered=False) == [0.0, 2.5]
+    ing = K6Ingest()
+    ing.feed(RAW)
+    batch = ing.take()
+    key = next(iter(batch.http))
+    durations = batch.column("http", key, HTTP_GROUPS[0])
+    assert len(durations) == len(batch.http[key])
+    assert batch.column("http", key, HTTP_GROUPS[0]) is durations, (
+        "the model and the HTTP view share one parse"
+    )
+    stats = K6Stats(ing.tags)
+    stats.absorb(batch)
+    assert batch.column("http", key, HTTP_GROUPS[0]) == durations, (
+        "folding leaves the parsed values as they were"
+    )
 
 
 def test_garbled_and_truncated_lines_are_counted_and_skipped() -> None:

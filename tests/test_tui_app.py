@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from runners.engine.exit_status import exit_status_for
-from runners.model.frames import OutputLine, RunState
+from runners.model.frames import GeneratorView, OutputLine, RunState
 from tests.tui_support import T0, ScriptedRunControl, StopCall, build_frame, final_frame, scripted_run
 from tui.app import LoadwatchApp
 from tui.confirm_screen import ConfirmScreen
@@ -91,6 +92,54 @@ async def test_charts_redraw_at_most_once_per_interval(monkeypatch: pytest.Monke
         assert list(chart.shown_xs) == drawn, "a new second within the interval waits for the timer"
         app.query_one(K6Pane).redraw_charts()
         assert len(chart.shown_xs) > len(drawn)
+
+
+async def test_new_chart_data_paints_once_when_plotted_not_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    control = scripted_run()
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit_next(9)
+        app.query_one(K6Pane).redraw_charts()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        chart = app.query_one("#chart-rps", SeriesChart)
+        refreshed: list[bool] = []
+
+        def refresh(*_args: object, **_kwargs: object) -> SeriesChart:
+            refreshed.append(True)
+            return chart
+
+        monkeypatch.setattr(chart, "refresh", refresh)
+        control.emit_next(4)
+        app.query_one(K6Pane).redraw_charts()
+        assert refreshed == [], "the picture on screen is not painted again while the new one is plotted"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert refreshed == [True], "the new picture is painted once it is ready"
+
+
+async def test_the_same_generator_warning_is_not_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = GeneratorView(box_cpu_pct=97.0, box_mem_pct=20.0, k6_cpu_pct=150.0, k6_rss_bytes=1, cores=2,
+                        saturated=False, saturated_s=0.0, peak_box_cpu_pct=97.0, peak_k6_cpu_pct=150.0,
+                        peak_k6_rss_bytes=1, warning="load generator busy")  # fmt: skip
+    control = ScriptedRunControl([dataclasses.replace(build_frame(i), generator=gen) for i in range(1, 4)])
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit_next()
+        await pilot.pause()
+        strip = app.query_one("#alert-strip", Static)
+        drawn: list[object] = []
+        original = strip.update
+
+        def update(*args: Any, **kwargs: Any) -> None:
+            drawn.append(args)
+            original(*args, **kwargs)
+
+        monkeypatch.setattr(strip, "update", update)
+        control.emit_next(2)
+        await pilot.pause()
+        assert strip.display and "load generator busy" in str(strip.content)
+        assert drawn == [], "a warning already on screen costs no layout pass per frame"
 
 
 async def test_quit_with_active_run_asks_and_no_or_escape_keeps_running() -> None:

@@ -236,8 +236,11 @@ class LoadwatchApp(App[int]):
         warning = frame.generator.warning if frame.generator and frame.state.is_active else ""
         strip.display = bool(warning)
         strip.set_class(bool(frame.generator and frame.generator.saturated), "-critical")
-        if warning:
-            strip.update(f"⚠ {warning}")
+        text, old = f"⚠ {warning}", str(strip.content)
+        # The same warning comes with every frame while the generator is busy: a layout pass each time
+        # cost the screen more than the rest of the frame, so only a new text is drawn (laid out when longer).
+        if warning and text != old:
+            strip.update(text, layout=len(text) != len(old))
 
     def _show_active_tab(self, frame: Frame) -> None:
         self.query_one(RunTabs).show_frame(frame)

@@ -178,7 +178,23 @@ class SeriesChart(PlotextPlot):
         self._breaches = breaches
         self._limits = limits
         self._version += 1
-        self.refresh()
+        if self.PLOT_IN_THREAD and self._cache is not None and xs and self.display:
+            # The picture on screen stays until the new one is plotted; refreshing now would only paint the
+            # old one again (a whole chart's worth of rendering, every second, for nothing).
+            self._plot_later(self._key())
+        else:
+            self.refresh()
+
+    def _key(self) -> tuple[object, ...]:
+        """What the picture depends on: the data's version, the size, the hint and the theme."""
+        return (self._version, self.size, self.hint, self.app.theme)
+
+    def _plot_later(self, key: tuple[object, ...]) -> None:
+        """Plot in a worker thread (one at a time per chart); the chart refreshes when the picture is ready."""
+        if self._pending != key:
+            self._pending = key
+            self.run_worker(partial(self._plot_in_thread, key), thread=True, exclusive=True,
+                            group=f"plot-{self.id}", description="plot a chart", exit_on_error=False)  # fmt: skip
 
     def legend(self) -> Text:
         """The line above the plot: title, one glyph and label per series, the threshold, mark and breach keys.
@@ -226,17 +242,14 @@ class SeriesChart(PlotextPlot):
         if not xs:
             # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
             return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
-        key = (self._version, self.size, self.hint, self.app.theme)
+        key = self._key()
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         if not self.PLOT_IN_THREAD or self._cache is None:
             result = self._plot_locked()
             self._cache = (key, result)
             return result
-        if self._pending != key:
-            self._pending = key
-            self.run_worker(partial(self._plot_in_thread, key), thread=True, exclusive=True,
-                            group=f"plot-{self.id}", description="plot a chart", exit_on_error=False)  # fmt: skip
+        self._plot_later(key)
         return self._cache[1]
 
     def _plot_in_thread(self, key: tuple[object, ...]) -> None:

@@ -75,6 +75,15 @@ class Agg:
         if kind == RATE:
             self.nonzero += len(values) - values.count(0.0)
             return
+        zeros = 0
+        if kind == TREND:
+            zeros = values.count(0.0)
+            if zeros == len(values):  # a timing that did not happen (TLS on plain HTTP): nothing to sum
+                self.zeros += zeros
+                self.min = 0.0 if self.min > 0.0 else self.min
+                self.max = 0.0 if self.max < 0.0 else self.max
+                return
+            self.zeros += zeros
         self.total += sum(values)
         if kind == COUNTER:
             return
@@ -83,10 +92,6 @@ class Agg:
         self.max = hi if hi > self.max else self.max
         if kind == GAUGE:
             self.last = values[-1]
-            return
-        zeros = values.count(0.0)
-        self.zeros += zeros
-        if zeros == len(values):
             return
         if zeros or self.min < 0:
             pos = [v for v in values if v > 0]

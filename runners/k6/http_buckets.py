@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runners.k6.ingest import RawBatch, SecondBucket
+from runners.k6.ingest import HTTP_GROUPS, RECEIVED_GROUP, SENT_GROUP, RawBatch, SecondBucket
+
+_DURATION = HTTP_GROUPS[0]
 
 
 def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> dict[int, SecondBucket]:
-    """Per-second HTTP tallies from one batch.
+    """Per-second HTTP tallies from one batch (its values as the metric model read them).
 
     Args:
         batch: what the ingest read.
@@ -26,40 +28,58 @@ def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> d
             b = out[t] = SecondBucket(t)
         return b
 
-    for (sec, raw), rows in batch.http.items():
-        b = bucket(sec)
-        if b is not None:
-            b.paired.setdefault(raw, []).extend(float(r[0]) for r in rows)
-    for (sec, _raw), rows3 in batch.iterations.items():
-        b = bucket(sec)
-        if b is not None:
-            b.iterations += len(rows3)
-            b.data_sent += sum(float(r[0]) for r in rows3)
-            b.data_received += sum(float(r[1]) for r in rows3)
-    for (metric, sec, raw), values in batch.points.items():
-        b = bucket(sec)
+    for key in batch.http:
+        b = bucket(key[0])
         if b is None:
             continue
         try:
-            _point(b, metric, raw, values)
+            durations = batch.column("http", key, _DURATION)
+        except ValueError:
+            continue
+        have = b.paired.get(key[1])
+        if have is None:
+            b.paired[key[1]] = list(durations)  # the batch's list stays as the metric model read it
+        else:
+            have.extend(durations)
+    for key, rows in batch.iterations.items():
+        b = bucket(key[0])
+        if b is None:
+            continue
+        try:
+            sent, received = (
+                batch.column("iterations", key, SENT_GROUP),
+                batch.column("iterations", key, RECEIVED_GROUP),
+            )
+        except ValueError:
+            continue
+        b.iterations += len(rows)
+        b.data_sent += sum(sent)
+        b.data_received += sum(received)
+    for pkey, values in batch.points.items():
+        b = bucket(pkey[1])
+        if b is None:
+            continue
+        try:
+            _point(b, pkey, values, batch)
         except ValueError:
             continue
     return out
 
 
-def _point(b: SecondBucket, metric: bytes, raw: bytes, values: list[bytes]) -> None:
+def _point(b: SecondBucket, pkey: tuple[bytes, bytes, bytes], values: list[bytes], batch: RawBatch) -> None:
+    metric, raw = pkey[0], pkey[2]
     if metric == b"http_reqs":
         b.req_only[raw] = b.req_only.get(raw, 0) + len(values)
     elif metric == b"http_req_duration":
-        b.dur_only.setdefault(raw, []).extend(map(float, values))
+        b.dur_only.setdefault(raw, []).extend(batch.point_values(pkey, ordered=False))
     elif metric == b"iterations":
         b.iterations += len(values)
     elif metric == b"data_sent":
-        b.data_sent += sum(map(float, values))
+        b.data_sent += sum(batch.point_values(pkey, ordered=False))
     elif metric == b"data_received":
-        b.data_received += sum(map(float, values))
+        b.data_received += sum(batch.point_values(pkey, ordered=False))
     elif metric == b"checks":
-        fails = list(map(float, values)).count(0.0)
+        fails = batch.point_values(pkey, ordered=False).count(0.0)
         b.checks_fail += fails
         b.checks_pass += len(values) - fails
     elif metric == b"vus":

@@ -3,7 +3,7 @@
 Every Point line of every metric is kept. Three C-level regular expressions do the reading: one takes a
 whole HTTP request (k6 writes its 8 or 9 lines back to back with one time and one tag set), one takes an
 iteration's 4 closing lines, and one takes any other Point line. Python then only files each match under
-(metric, second, tags); values stay as bytes until the engine folds them (runners/k6/fold.py). A line none of
+(metric, second, tags); values stay as bytes until the engine folds them (RawBatch.column parses each once). A line none of
 them reads goes through json; one that json cannot read either is counted and skipped.
 """
 
@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
 from runners.k6.tags import TagCache
@@ -61,8 +62,25 @@ _METRIC_HEAD = b'{"type":"Metric"'
 SLICE_BYTES = 1 << 16  # the most bytes read by one call of the expression engine
 _TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
 
-HttpRow = tuple[bytes, ...]  # the seven timings, then http_req_failed's value or None
-IterRow = tuple[bytes, bytes, bytes]  # data_sent, data_received, iteration_duration
+Match = tuple[bytes, ...]  # one match of the expression: all its groups (b"" where a group took nothing)
+HTTP_GROUPS = range(3, 10)  # an HTTP match's seven timings, in HTTP_TIMINGS' order
+FAILED_GROUP = 10  # ... its http_req_failed value (b"" when k6 did not write the line)
+SENT_GROUP, RECEIVED_GROUP, ITER_DURATION_GROUP = 13, 15, 16  # an iteration match's values
+
+
+def to_floats(values: list[bytes], ordered: bool = True) -> list[float]:
+    """Sample values as numbers (ValueError when one is not a number).
+
+    Args:
+        values: The values as k6 wrote them.
+        ordered: Keep their order (a Gauge's last value is its value). Otherwise a column of 0s and 1s
+            (a Rate's samples, an unused timing such as TLS handshakes on plain HTTP) is counted, not parsed.
+    """
+    if not ordered and values and values[0] in (b"0", b"1"):
+        ones, zeros = values.count(b"1"), values.count(b"0")
+        if ones + zeros == len(values):
+            return [1.0] * ones + [0.0] * zeros
+    return list(map(float, values))
 
 
 @dataclass(slots=True)
@@ -86,8 +104,8 @@ class SecondBucket:
 class RawBatch:
     """Everything read since the last take, grouped but not yet converted to numbers."""
 
-    http: dict[tuple[bytes, bytes], list[HttpRow]] = field(default_factory=dict)  # (second, tags)
-    iterations: dict[tuple[bytes, bytes], list[IterRow]] = field(default_factory=dict)
+    http: dict[tuple[bytes, bytes], list[Match]] = field(default_factory=dict)  # (second, tags)
+    iterations: dict[tuple[bytes, bytes], list[Match]] = field(default_factory=dict)
     points: dict[tuple[bytes, bytes, bytes], list[bytes]] = field(default_factory=dict)  # (metric, s, tags)
     # The stream position of each Gauge point key's latest line (and of metrics not announced yet): a Gauge's
     # value is its last sample, whichever tag set wrote it.
@@ -95,9 +113,52 @@ class RawBatch:
     new_metrics: list[MetricInfo] = field(default_factory=list)
     first_time: bytes = b""  # RFC 3339 time of the stream's first sample, and of its latest so far
     last_time: bytes = b""
+    # Values already turned into numbers: the metric model and the HTTP view read the same ones.
+    _numbers: dict[tuple[object, ...], list[float]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.http or self.iterations or self.points or self.new_metrics)
+
+    def column(self, table: str, key: tuple[bytes, bytes], group: int) -> list[float]:
+        """One value of every request (or iteration) of one (second, tags), as numbers, parsed once.
+
+        Args:
+            table: "http" or "iterations".
+            key: (second, tags).
+            group: The expression's group (HTTP_GROUPS, FAILED_GROUP, SENT_GROUP...). http_req_failed's
+                values are given only where k6 wrote the line, 1s first.
+
+        Raises:
+            ValueError: A value is not a number.
+        """
+        memo = (table, key, group)
+        got = self._numbers.get(memo)
+        if got is None:
+            rows = self.http[key] if table == "http" else self.iterations[key]
+            raw = list(map(itemgetter(group), rows))
+            if group == FAILED_GROUP:
+                ones, zeros = raw.count(b"1"), raw.count(b"0")
+                got = [1.0] * ones + [0.0] * zeros
+            else:
+                got = to_floats(raw, ordered=False)
+            self._numbers[memo] = got
+        return got
+
+    def point_values(self, key: tuple[bytes, bytes, bytes], ordered: bool) -> list[float]:
+        """The values of one (metric, second, tags) of other Point lines, as numbers, parsed once.
+
+        Args:
+            key: (metric, second, tags).
+            ordered: Keep k6's order (a Gauge's).
+
+        Raises:
+            ValueError: A value is not a number.
+        """
+        memo = (*key, ordered)
+        got = self._numbers.get(memo)
+        if got is None:
+            got = self._numbers[memo] = to_floats(self.points[key], ordered)
+        return got
 
 
 class K6Ingest:
@@ -186,26 +247,24 @@ class K6Ingest:
                     values.append(m[19])
                 if ordered.get(m[17], True):
                     last_seen[key] = seq + n_point
-            elif m[0]:
+            elif m[0]:  # the match is kept whole: its values are taken by column when folded
                 n_http += 1
                 if m[10]:
                     n_failed += 1
                 key2 = (m[1], m[2])
-                row = m[3:11]
                 rows = http.get(key2)
                 if rows is None:
-                    http[key2] = [row]
+                    http[key2] = [m]
                 else:
-                    rows.append(row)
+                    rows.append(m)
             elif m[11]:
                 n_iter += 1
                 key2 = (m[12], m[14])
-                row3 = (m[13], m[15], m[16])
-                rows3 = iters.get(key2)
-                if rows3 is None:
-                    iters[key2] = [row3]
+                rows = iters.get(key2)
+                if rows is None:
+                    iters[key2] = [m]
                 else:
-                    rows3.append(row3)
+                    rows.append(m)
             else:
                 other.append(m[21])
         self.lines += 8 * n_http + n_failed + 4 * n_iter + n_point + len(other)

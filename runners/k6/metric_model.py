@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from runners.k6.aggregate import Agg
-from runners.k6.ingest import HTTP_TIMINGS, RawBatch
+from runners.k6.ingest import (
+    FAILED_GROUP,
+    HTTP_GROUPS,
+    HTTP_TIMINGS,
+    ITER_DURATION_GROUP,
+    RECEIVED_GROUP,
+    SENT_GROUP,
+    RawBatch,
+)
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND, MetricInfo, guess_info
 from runners.k6.tagsets import TagPairs, TagSet, TagSetCache
 
@@ -27,6 +35,8 @@ MAX_DIM_VALUES = 200  # scenarios, groups or check names per metric with their o
 KEEP_S = 30  # seconds of per-second series kept in memory
 MAX_TARGETS = 16_384  # cached (metric, raw tags) -> target look-ups, and target shapes; cleared when full
 _HTTP_NAMES = tuple("http_req_" + m for m in HTTP_TIMINGS)
+_ITER_NAMES = ("data_sent", "data_received", "iteration_duration")
+_ITER_GROUPS = (SENT_GROUP, RECEIVED_GROUP, ITER_DURATION_GROUP)
 _DIMS = ("scenario", "group")
 
 
@@ -116,53 +126,62 @@ class MetricModel:
         for info in batch.new_metrics:
             self.declare_metric(info)
         self._times(batch.first_time, batch.last_time)
-        pool: dict[tuple[int, _Target], list[float]] = {}
+        pool: dict[tuple[int, _Target], list[list[float]]] = {}
         put = self._pool
-        for (sec, raw), rows in batch.http.items():
-            t = self.second_of(sec)
-            if t is None:
-                continue
-            cols = list(zip(*rows, strict=True))
-            put(pool, t, "http_reqs", raw, [1.0] * len(rows))
-            for name, col in zip(_HTTP_NAMES, cols, strict=False):
-                put(pool, t, name, raw, list(map(float, col)))
-            failed = [float(v) for v in cols[7] if v]
-            if failed:
-                put(pool, t, "http_req_failed", raw, failed)
-        for (sec, raw), rows3 in batch.iterations.items():
-            t = self.second_of(sec)
-            if t is None:
-                continue
-            sent, received, duration = zip(*rows3, strict=True)
-            put(pool, t, "data_sent", raw, list(map(float, sent)))
-            put(pool, t, "data_received", raw, list(map(float, received)))
-            put(pool, t, "iteration_duration", raw, list(map(float, duration)))
-            put(pool, t, "iterations", raw, [1.0] * len(rows3))
-        gauges: list[tuple[int, int, str, bytes, list[float]]] = []
-        for key, values in batch.points.items():
-            metric, sec, raw = key
+        for key, rows in batch.http.items():
+            sec, raw = key
             t = self.second_of(sec)
             if t is None:
                 continue
             try:
-                floats = list(map(float, values))
+                cols = [batch.column("http", key, g) for g in HTTP_GROUPS]
             except ValueError:
                 continue
+            put(pool, t, "http_reqs", raw, [1.0] * len(rows))
+            for name, col in zip(_HTTP_NAMES, cols, strict=True):
+                put(pool, t, name, raw, col)
+            failed = batch.column("http", key, FAILED_GROUP)
+            if failed:
+                put(pool, t, "http_req_failed", raw, failed)
+        for key, rows in batch.iterations.items():
+            sec, raw = key
+            t = self.second_of(sec)
+            if t is None:
+                continue
+            try:
+                cols = [batch.column("iterations", key, g) for g in _ITER_GROUPS]
+            except ValueError:
+                continue
+            for name, col in zip(_ITER_NAMES, cols, strict=True):
+                put(pool, t, name, raw, col)
+            put(pool, t, "iterations", raw, [1.0] * len(rows))
+        gauges: list[tuple[int, int, str, bytes, list[float]]] = []
+        for pkey in batch.points:
+            metric, sec, raw = pkey
+            t = self.second_of(sec)
+            if t is None:
+                continue
             name = metric.decode("utf-8", "replace")
-            if self.info(name).type == GAUGE:
-                gauges.append((batch.last_seen.get(key, 0), t, name, raw, floats))
+            is_gauge = self.info(name).type == GAUGE
+            try:
+                floats = batch.point_values(pkey, ordered=is_gauge)
+            except ValueError:
+                continue
+            if is_gauge:
+                gauges.append((batch.last_seen.get(pkey, 0), t, name, raw, floats))
             else:
                 put(pool, t, name, raw, floats)
-        for (t, target), pooled in pool.items():
-            self._fold(t, target, pooled)
+        for (t, target), parts in pool.items():
+            self._fold(t, target, parts)
         # A Gauge's value is its last sample: its tag sets are folded in the order k6 wrote their last lines.
         for _seen, t, name, raw, floats in sorted(gauges, key=lambda g: g[0]):
             gauge = self._targets.get((name, raw)) or self._targets_for(name, raw)
             if gauge is not None:
-                self._fold(t, gauge, floats)
+                self._fold(t, gauge, [floats])
 
-    def _pool(self, pool: dict[tuple[int, _Target], list[float]], t: int, metric: str, raw: bytes,
+    def _pool(self, pool: dict[tuple[int, _Target], list[list[float]]], t: int, metric: str, raw: bytes,
               values: list[float]) -> None:  # fmt: skip
+        """Put values under their (second, target); the lists are the batch's own and are not changed."""
         target = self._targets.get((metric, raw))
         if target is None:
             target = self._targets_for(metric, raw)
@@ -170,9 +189,9 @@ class MetricModel:
                 return
         have = pool.get((t, target))
         if have is None:
-            pool[(t, target)] = values
+            pool[(t, target)] = [values]
         else:
-            have.extend(values)
+            have.append(values)
 
     def _times(self, first: bytes, last: bytes) -> None:
         for raw, attr in ((first, "first_time"), (last, "last_time")):
@@ -221,9 +240,10 @@ class MetricModel:
             self.first_time = first
         self.last_time = max(self.last_time, last)
 
-    def _fold(self, t: int, target: _Target, values: list[float]) -> None:
+    def _fold(self, t: int, target: _Target, parts: list[list[float]]) -> None:
         agg = Agg(target.kind)
-        agg.add(values)
+        for values in parts:
+            agg.add(values)
         self._fold_agg(t, target, agg)
 
     def _fold_agg(self, t: int, target: _Target, agg: Agg) -> None:
