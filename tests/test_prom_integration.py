@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from collectors.gauge_collector import GaugeCollector
@@ -133,6 +134,7 @@ def test_direct_scrape_and_prometheus_agree_within_one_poll_interval(
     through_prom, direct = GaugeCollector(prom_config), GaugeCollector(scrape_config)
     worst: dict[str, float] = {}
     costs: list[float] = []
+    b_costs: list[float] = []
     try:
         # Prometheus' first rates are extrapolated from a partly filled window; start once it holds 5 s.
         direct.poll_once()
@@ -141,6 +143,7 @@ def test_direct_scrape_and_prometheus_agree_within_one_poll_interval(
             a = through_prom.poll_once()
             b = direct.poll_once()
             costs += [a.poll_s, b.poll_s]
+            b_costs.append(b.poll_s)
             values_a = {r.name: r.value for r in a.readings}
             values_b = {r.name: r.value for r in b.readings}
             for name in ("ramp", "ramp_pct", "work_rate"):
@@ -151,12 +154,21 @@ def test_direct_scrape_and_prometheus_agree_within_one_poll_interval(
     finally:
         through_prom.stop()
         direct.stop()
+    # Both sources stamp a sample with the time its scrape started, while the exporter computes the value
+    # when it answers; on a busy box that lag varies, and a rate over a few seconds moves by 10/s times the
+    # lag's spread over the window. Prometheus' stored samples give its lags (value/10 against its stamp);
+    # a direct poll's lag lies within the poll's own duration.
+    stored = httpx.get(f"{prom.url}/api/v1/query", params={"query": "lw_work_total[30s]"}, timeout=10).json()
+    lags = [exporter.t0 + float(v) / 10 - float(ts) for ts, v in stored["data"]["result"][0]["values"]]
+    prom_noise = 10 * (max(lags) - min(lags)) / 4.0  # rate() over 5 s spans at least 4 one-second scrapes
+    direct_noise = 10 * max(b_costs) / interval
     print(f"largest difference: {worst}; poll cost max {max(costs) * 1000:.1f} ms")
+    print(f"Prometheus lag spread {(max(lags) - min(lags)) * 1000:.0f} ms over {len(lags)} scrapes")
     assert set(worst) == {"ramp", "ramp_pct", "work_rate"}
     # lw_ramp grows 1/s: a value at most one poll interval old differs by at most `interval`.
     assert worst["ramp"] <= interval
     assert worst["ramp_pct"] <= interval * 100 / 1000
-    assert worst["work_rate"] <= 1.0, "both rates are 10/s"
+    assert worst["work_rate"] <= 0.5 + prom_noise + direct_noise, "both rates are 10/s"
 
 
 def test_host_preset_through_prometheus_and_direct_scrape(

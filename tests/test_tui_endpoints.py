@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from runners.rules.generator import GeneratorWatch
 from tests.endpoint_frames import ENDPOINTS, endpoint_frame, generator
-from tests.tui_support import ScriptedRunControl
+from tests.tui_support import ScriptedRunControl, settle_endpoints
 from tui.app import LoadwatchApp
 from tui.endpoints_table import EndpointsTable
 from tui.k6_charts import SeriesChart
@@ -131,6 +131,6 @@ def test_endpoints_tab_snapshot(snap_compare: SnapCompare) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
         control.emit(endpoint_frame())
         await pilot.press("2")
-        await pilot.pause()
+        await settle_endpoints(pilot)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 
 from runners.model.frames import RunState
 from tests.endpoint_frames import ended_frame, endpoint_frame
-from tests.tui_support import ScriptedRunControl, build_frame
+from tests.tui_support import ScriptedRunControl, build_frame, settle_endpoints
 from tui.app import LoadwatchApp
 from tui.k6_charts import SeriesChart
 from tui.k6_pane import K6Pane
@@ -88,5 +88,11 @@ def test_end_of_run_load_tab(snap_compare: SnapCompare, size: tuple[int, int]) -
 
 @pytest.mark.parametrize("size", [TINY, SMALL], ids=["60x20", "80x24"])
 def test_endpoints_tab_small(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    app, run_before = scripted_app(151)
-    assert snap_compare(app, terminal_size=size, press=["2"], run_before=run_before)
+    app, feed = scripted_app(151)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await feed(pilot)
+        await pilot.press("2")
+        await settle_endpoints(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -6,9 +6,12 @@ import dataclasses
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from runners.engine.control import FrameListener
 from runners.model.frames import (
@@ -300,3 +303,31 @@ def scripted_run(frames: int = 151) -> ScriptedRunControl:
         The control, with nothing emitted yet.
     """
     return ScriptedRunControl([build_frame(i) for i in range(frames)])
+
+
+async def settle_endpoints(pilot: Pilot[int], *, deadline_s: float = 20.0) -> None:
+    """Wait until the endpoints table shows the columns its width fits and has measured its rows.
+
+    A DataTable sizes its auto-width columns when its message queue goes idle, so on a busy box a picture
+    taken right after a frame can catch the endpoint column at its label's width for one paint.
+
+    Args:
+        pilot: The running app's pilot.
+        deadline_s: How long to wait before failing.
+    """
+    from rich.cells import cell_len
+
+    from tui.endpoints_table import EndpointsTable, visible_columns
+
+    table = pilot.app.query_one(EndpointsTable)
+    end = time.monotonic() + deadline_s
+    while True:
+        await pilot.pause()
+        names = [str(row.key.value) for row in table.ordered_rows]
+        columns = {str(c.key.value): c for c in table.ordered_columns}
+        fits = table.size.width > 0 and table.shown_columns == visible_columns(table.size.width)
+        name = columns.get("name")
+        if fits and name is not None and names and name.content_width >= max(map(cell_len, names)):
+            return
+        assert time.monotonic() < end, f"endpoints table never settled: {table.shown_columns} {names}"
+        await pilot.pause(0.05)

@@ -86,6 +86,7 @@ class EndpointsTable(DataTable[object]):
         self._rows: dict[str, EndpointRow] = {}
         self.shown_columns: tuple[str, ...] = ()
         """The columns shown at the current width."""
+        self._remeasure = False
 
     def on_mount(self) -> None:
         """Create the columns that fit."""
@@ -96,10 +97,22 @@ class EndpointsTable(DataTable[object]):
         if self.size.width:
             self._set_columns(visible_columns(self.size.width))
 
+    def on_idle(self) -> None:
+        """Redraw once the DataTable has measured new rows or columns.
+
+        A DataTable sizes its auto-width columns when idle, after this handler runs, and keeps the cells it
+        already drew at the old width; on a busy box that left endpoint names cut to the label's width until
+        the next frame (for good, in a paused replay). One re-sort after the measuring redraws them.
+        """
+        if self._remeasure:
+            self._remeasure = False
+            self.call_later(self._sort)
+
     def _set_columns(self, keys: tuple[str, ...]) -> None:
         if keys == self.shown_columns:
             return
         self.shown_columns = keys
+        self._remeasure = True
         self.clear(columns=True)
         for key, label, _, width, _ in _COLUMNS:
             if key in keys:
@@ -134,6 +147,7 @@ class EndpointsTable(DataTable[object]):
                     self.update_cell(r.name, key, cell)
             else:
                 self.add_row(*cells.values(), key=r.name)
+                self._remeasure = True
             self._rows[r.name] = r
         for name in [n for n in self._rows if n not in seen]:
             self.remove_row(name)
