@@ -8,7 +8,8 @@ Paths: json (every sample on a pipe), rw (Prometheus remote write to loadwatch's
 Each round runs `alone` first and last and every variant in between (the order reversed every other
 round); a variant's ratio is its k6 requests/s over the mean of its round's two `alone` runs.
 Prints per variant the median ratio and every pair, loadwatch's CPU (per second of run and per 1,000
-requests, start-up excluded), k6's peak RSS, loadwatch's percentile error against k6's own summary and
+requests, start-up excluded: the engine's until k6 is spawned, the screen's until it first shows the run
+running; the screen's share of a core from then on counts for the whole run), k6's peak RSS, loadwatch's percentile error against k6's own summary and
 what it counted against k6's counts; then a Markdown table for the README. Exits 1 when loadwatch's CPU
 of any variant misses the budget (0.06 core; --smoke: 0.25, for a 2 s run on a busy CI box).
 
@@ -74,6 +75,11 @@ def _report(variant: str, ratios: list[float], results: list[RunResult]) -> str:
     )
     stages = lw[-1].stages or {}
     line += f"\n{'':<14} stages (last run, CPU-s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+    startups = [r.screen_startup_cpu_s for r in lw if r.screen_startup_cpu_s is not None]
+    if startups:
+        line += (
+            f"; the screen's start-up after the engine's (left out): {statistics.median(startups):.2f} CPU-s"
+        )
     return line
 
 

@@ -46,6 +46,9 @@ class RunResult:
     pct_error: dict[str, float] | None = None  # quantile -> relative error against k6's summary
     checks: tuple[int, int] | None = None  # (k6's passes+fails, loadwatch's)
     stages: dict[str, float] | None = None
+    screen_startup_cpu_s: float | None = (
+        None  # the screen's CPU after the engine started, before it showed the run
+    )
 
 
 class RssWatch:
@@ -133,7 +136,7 @@ def run_loadwatch(
         watch = RssWatch(lambda: _k6_child(proc.pid))
         proc.wait(timeout)
         watch.stop()
-        viewer: list[tuple[float, float]] = []
+        viewer: ViewerCpu | None = None
     else:
         viewer = _tui_run([*args, "--", *load], runs, timeout)
     run_dir = max(runs.iterdir(), key=lambda d: d.stat().st_mtime)
@@ -149,7 +152,15 @@ def _viewer(runs: Path) -> psutil.Process | None:
     return None
 
 
-def _tui_run(cmd: list[str], runs: Path, timeout: float) -> list[tuple[float, float]]:
+@dataclass(frozen=True, slots=True)
+class ViewerCpu:
+    """The screen process's CPU seconds over time, and when its screen first showed the run running."""
+
+    samples: list[tuple[float, float]]
+    shown_t: float | None
+
+
+def _tui_run(cmd: list[str], runs: Path, timeout: float) -> ViewerCpu:
     """Run the screen in tmux until the run is recorded; the screen process's CPU seconds over time."""
     tmux = shutil.which("tmux")
     if tmux is None:
@@ -159,6 +170,7 @@ def _tui_run(cmd: list[str], runs: Path, timeout: float) -> list[tuple[float, fl
     subprocess.run([tmux, "-L", sock, "new-session", "-d", "-x", "120", "-y", "36",
                     f"env {env} {shlex.join(cmd)}; sleep 600"], check=True, timeout=10)  # fmt: skip
     samples: list[tuple[float, float]] = []
+    shown_t: float | None = None
     viewer: psutil.Process | None = None
     try:
         deadline = time.monotonic() + timeout
@@ -170,12 +182,24 @@ def _tui_run(cmd: list[str], runs: Path, timeout: float) -> list[tuple[float, fl
                     samples.append((time.time(), cpu.user + cpu.system))
             except psutil.Error:
                 viewer = None
+            if viewer is not None and shown_t is None and _shows_running(tmux, sock):
+                shown_t = samples[-1][0] if samples else time.time()
             if any((d / "summary.json").is_file() for d in runs.glob("*")):
-                return samples
+                return ViewerCpu(samples, shown_t)
             time.sleep(0.5)
         raise RuntimeError("the screen run did not finish")
     finally:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True, timeout=10, check=False)
+
+
+def _shows_running(tmux: str, sock: str) -> bool:
+    """Whether the screen shows the run as running (its start-up is over)."""
+    try:
+        screen = subprocess.run([tmux, "-L", sock, "capture-pane", "-p"], capture_output=True, text=True,
+                                timeout=5, check=False).stdout  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return False
+    return "RUNNING" in screen
 
 
 def _cpu_at(samples: list[tuple[float, float]], t: float) -> float:
@@ -183,13 +207,29 @@ def _cpu_at(samples: list[tuple[float, float]], t: float) -> float:
     return before[-1] if before else (samples[0][1] if samples else 0.0)
 
 
-def read_run(run_dir: Path, viewer: list[tuple[float, float]] | None = None) -> RunResult:
+def viewer_core(viewer: ViewerCpu, started: float, ended: float) -> tuple[float, float]:
+    """The screen's share of a core while it showed the run, and its CPU seconds before that.
+
+    Its start-up (imports, the app's first layout and paint) is left out as the engine's is: the share is
+    its CPU from when it first showed the run running to the run's end, per second of that span.
+
+    Returns:
+        (cores, start-up CPU seconds after the engine started)
+    """
+    shown = max(started, viewer.shown_t or started)
+    if ended <= shown:
+        return 0.0, 0.0
+    cores = (_cpu_at(viewer.samples, ended) - _cpu_at(viewer.samples, shown)) / (ended - shown)
+    return cores, _cpu_at(viewer.samples, shown) - _cpu_at(viewer.samples, started)
+
+
+def read_run(run_dir: Path, viewer: ViewerCpu | None = None) -> RunResult:
     """The figures of a finished loadwatch run: k6's own summary, loadwatch's meta and record.
 
     Args:
         run_dir: the run's folder.
-        viewer: the screen process's CPU seconds over time, when the run had a screen (its CPU from the
-            engine's start to the run's end is added to the engine's).
+        viewer: the screen process's CPU over time, when the run had a screen (its share of a core while it
+            showed the run, times the run's length, is added to the engine's CPU; see `viewer_core`).
     """
     k6 = json.loads((run_dir / "k6-summary.json").read_text())["metrics"]
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -216,16 +256,18 @@ def read_run(run_dir: Path, viewer: list[tuple[float, float]] | None = None) -> 
     }
     started, ended = float(meta.get("started_at") or 0), float(meta.get("ended_at") or 0)
     checks = k6.get("checks", {})
+    screen_cores, screen_startup = viewer_core(viewer, started, ended) if viewer else (0.0, 0.0)
     return RunResult(
         rate=k6["http_reqs"]["rate"],
         k6_requests=int(k6["http_reqs"]["count"]),
         k6_peak_rss=meta.get("k6_peak_rss_bytes"),
         lw_cpu_s=float(meta["loadwatch_cpu_s"])
         - float(meta.get("loadwatch_startup_cpu_s") or 0)
-        + (_cpu_at(viewer, ended) - _cpu_at(viewer, started) if viewer else 0.0),
+        + screen_cores * max(0.0, ended - started),
         run_s=ended - started if ended > started else None,
         lw_requests=int(summary["requests"]),
         pct_error=pct_error,
         checks=(int(checks.get("passes", 0)) + int(checks.get("fails", 0)), lw_checks),
         stages=meta.get("stage_cpu_s"),
+        screen_startup_cpu_s=screen_startup if viewer else None,
     )

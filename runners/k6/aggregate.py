@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import collections
 import math
-from collections.abc import Callable, Iterable
-from itertools import repeat
-from operator import add, mul
+from bisect import bisect_right
+from collections.abc import Iterable
+from itertools import accumulate, repeat
+from operator import mul
 
+from runners.k6.histogram import add_counts, count_into
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND
 
 # Trend buckets: bucket i holds |values| in [GAMMA**i, GAMMA**(i+1)); the representative value is the
@@ -22,19 +23,6 @@ STAT_KEYS = {
     RATE: ("passes", "fails", "value"),
     TREND: ("count", "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"),
 }
-
-
-# Counter's own C helper: counts each item of an iterable into a plain dict (mapping[i] = mapping.get(i, 0) + 1).
-_count_into: Callable[[dict[int, int], Iterable[int]], None] = vars(collections)["_count_elements"]
-
-
-def _add_counts(dst: dict[int, int], src: dict[int, int]) -> None:
-    """dst += src, bucket by bucket, in C (no Python loop over the buckets)."""
-    if not dst:
-        dst.update(src)
-        return
-    keys = src.keys()
-    dst.update(zip(keys, map(add, map(dst.get, keys, repeat(0)), src.values()), strict=True))
 
 
 def _mid(i: int) -> float:
@@ -100,7 +88,7 @@ class Agg:
             pos, neg = values, []
         for src, dst in ((pos, self.pos), (neg, self.neg)):
             if src:
-                _count_into(dst, map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
+                count_into(dst, map(math.floor, map(mul, map(math.log, src), repeat(_INV_LOG))))
 
     def add_buckets(self, buckets: Iterable[tuple[float, int]], zero: int, total: float,
                     lo: float | None = None, hi: float | None = None) -> None:  # fmt: skip
@@ -147,7 +135,7 @@ class Agg:
             self.last = other.last
         for src, dst in ((other.pos, self.pos), (other.neg, self.neg)):
             if src:
-                _add_counts(dst, src)
+                add_counts(dst, src)
 
     def copy(self) -> Agg:
         """An independent copy."""
@@ -174,31 +162,54 @@ class Agg:
         n = self.n
         if self.kind != TREND or n == 0:
             return [None] * len(qs)
-        cells = [(-_mid(i), c) for i, c in sorted(self.neg.items(), reverse=True)]
-        if self.zeros:
-            cells.append((0.0, self.zeros))
-        cells += [(_mid(i), c) for i, c in sorted(self.pos.items())]
+        wanted: set[int] = set()
+        for q in qs:
+            rank = q * (n - 1)
+            lo = math.floor(rank)
+            wanted.add(lo)
+            if rank > lo:
+                wanted.add(lo + 1)
+        at = self._values_at(sorted(wanted))
         out: list[float | None] = []
         for q in qs:
             rank = q * (n - 1)
             lo = math.floor(rank)
-            v = self._value_at(cells, lo)
+            v = at[lo]
             if rank > lo:
-                v += (self._value_at(cells, lo + 1) - v) * (rank - lo)
+                v += (at[lo + 1] - v) * (rank - lo)
             out.append(v)
         return out
 
-    def _value_at(self, cells: list[tuple[float, int]], rank: int) -> float:
-        if rank <= 0:
-            return self.min
-        if rank >= self.n - 1:
-            return self.max
-        seen = 0
-        for value, count in cells:
-            seen += count
-            if seen > rank:
-                return min(max(value, self.min), self.max)
-        return self.max
+    def _values_at(self, ranks: list[int]) -> dict[int, float]:
+        """The values at 0-based ranks: the ends exact, others their bucket's middle (within min..max).
+
+        The buckets' running counts are summed once and each rank found by bisection, so a tick that reads
+        every Trend's percentiles costs a sort of its bucket keys, not a pass in Python over its buckets.
+        """
+        out: dict[int, float] = {}
+        inner = []
+        for r in ranks:
+            if r <= 0:
+                out[r] = self.min
+            elif r >= self.n - 1:
+                out[r] = self.max
+            else:
+                inner.append(r)
+        if not inner:
+            return out
+        # In value order: negative buckets (largest magnitude first), the zeros, positive buckets.
+        neg, pos = sorted(self.neg, reverse=True), sorted(self.pos)
+        running = list(
+            accumulate([*map(self.neg.__getitem__, neg), self.zeros, *map(self.pos.__getitem__, pos)])
+        )
+        for r in inner:
+            j = bisect_right(running, r)  # the first cell whose running count passes the rank
+            if j >= len(running):
+                out[r] = self.max
+                continue
+            v = -_mid(neg[j]) if j < len(neg) else 0.0 if j == len(neg) else _mid(pos[j - len(neg) - 1])
+            out[r] = min(max(v, self.min), self.max)
+        return out
 
     def stats(self, duration_s: float | None = None) -> dict[str, float | None]:
         """The figures k6's `--summary-export` gives for this type (Trend adds `count` and `p(99)`).

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import collections
 import math
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import repeat
-from operator import mul
+from operator import add, mul
 
 # Bucket i holds values in [GAMMA**i, GAMMA**(i+1)). The representative value is the geometric middle,
 # so any value is reported within sqrt(GAMMA) - 1 = 0.499 % of itself.
 GAMMA = 1.01
-_LOG_GAMMA = math.log(GAMMA)
-_INV_LOG_GAMMA = 1.0 / _LOG_GAMMA
+LOG_GAMMA = math.log(GAMMA)
+_INV_LOG_GAMMA = 1.0 / LOG_GAMMA
 # Values at or below this (ms) share one bucket; k6 reports 0 for requests that never connected.
 FLOOR_MS = 0.001
 ZERO_BUCKET = math.floor(math.log(FLOOR_MS) * _INV_LOG_GAMMA) - 1
 RELATIVE_ERROR = math.sqrt(GAMMA) - 1.0
+
+# Counter's own C helper: counts each item of an iterable into a plain dict (mapping[i] = mapping.get(i, 0) + 1).
+count_into: Callable[[dict[int, int], Iterable[int]], None] = vars(collections)["_count_elements"]
+
+
+def add_counts(dst: dict[int, int], src: dict[int, int]) -> None:
+    """dst += src, bucket by bucket, in C (no Python loop over the buckets)."""
+    if not dst:
+        dst.update(src)
+        return
+    keys = src.keys()
+    dst.update(zip(keys, map(add, map(dst.get, keys, repeat(0)), src.values()), strict=True))
 
 
 def bucket_of(value: float) -> int:
@@ -30,7 +42,7 @@ def bucket_value(index: int) -> float:
     """The representative value of a bucket (0.0 for the zero bucket)."""
     if index == ZERO_BUCKET:
         return 0.0
-    return math.exp((index + 0.5) * _LOG_GAMMA)
+    return math.exp((index + 0.5) * LOG_GAMMA)
 
 
 class Histogram:
@@ -61,17 +73,11 @@ class Histogram:
             zero = len(vals) - len(above)
             self.counts[ZERO_BUCKET] = self.counts.get(ZERO_BUCKET, 0) + zero
             vals = above
-        counts = self.counts
-        get = counts.get
-        for i, c in Counter(map(math.floor, map(mul, map(math.log, vals), repeat(_INV_LOG_GAMMA)))).items():
-            counts[i] = get(i, 0) + c
+        count_into(self.counts, map(math.floor, map(mul, map(math.log, vals), repeat(_INV_LOG_GAMMA))))
 
     def merge(self, other: Histogram) -> None:
         """Add another histogram's counts into this one."""
-        counts = self.counts
-        get = counts.get
-        for i, c in other.counts.items():
-            counts[i] = get(i, 0) + c
+        add_counts(self.counts, other.counts)
         self.count += other.count
         self.total += other.total
         self.min = min(self.min, other.min)

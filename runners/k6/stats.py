@@ -94,10 +94,14 @@ class K6Stats:
         self.first_t: int | None = None
         self.last_t: int | None = None
         self._next_close: int | None = None  # first second not yet emitted to the series
+        # Window histograms by end second, until the next absorb: a tick reads the same window for the live
+        # numbers, the open second's point and the latency bars.
+        self._windows: dict[int, Histogram] = {}
 
     def absorb(self, batch: RawBatch | dict[int, SecondBucket]) -> None:
         """Fold what the ingest read (K6Ingest.take), or ready per-second tallies, into the seconds, the
         totals and the metric model."""
+        self._windows.clear()
         if isinstance(batch, RawBatch):
             self.model.absorb(batch)
             buckets = http_buckets(batch, self.model.second_of)
@@ -245,11 +249,14 @@ class K6Stats:
         return out
 
     def window_hist(self, now: float) -> Histogram:
-        """All latencies of the sliding window ending now (current partial second included)."""
+        """All latencies of the sliding window ending now (current partial second included); read only."""
         return self._window_hist(int(now) + 1)
 
     def _window_hist(self, end: int) -> Histogram:
-        h = Histogram()
+        h = self._windows.get(end)
+        if h is not None:
+            return h
+        h = self._windows[end] = Histogram()
         for t in range(end - self.window_s, end):
             s = self.seconds.get(t)
             if s is not None and s.hist.count:

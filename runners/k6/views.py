@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from runners.k6.endpoints import EndpointTally
-from runners.k6.histogram import ZERO_BUCKET, Histogram, bucket_value
+from runners.k6.histogram import LOG_GAMMA, ZERO_BUCKET, Histogram
 from runners.k6.stats import K6Stats
 from runners.model.frames import CodeCount, EndpointRow, HistogramBin
 
@@ -88,9 +88,11 @@ def latency_bins(hist: Histogram, n_bins: int = 16) -> tuple[HistogramBin, ...]:
     hi = max(hist.max, lo * 1.01)
     edges = [lo * (hi / lo) ** (i / n_bins) for i in range(n_bins + 1)]
     counts = [0] * n_bins
-    log_span = math.log(hi / lo)
+    log_lo = math.log(lo)
+    scale = n_bins / math.log(hi / lo)
     for idx, c in hist.counts.items():
-        v = 0.0 if idx == ZERO_BUCKET else bucket_value(idx)
-        pos = 0 if v <= lo else int(math.log(v / lo) / log_span * n_bins)
+        # A bucket's value is exp((idx + 0.5) * LOG_GAMMA): its bar comes from that log (no exp, log per bucket).
+        log_v = (idx + 0.5) * LOG_GAMMA
+        pos = 0 if idx == ZERO_BUCKET or log_v <= log_lo else int((log_v - log_lo) * scale)
         counts[min(max(pos, 0), n_bins - 1)] += c
     return tuple(HistogramBin(edges[i], edges[i + 1], counts[i]) for i in range(n_bins))
