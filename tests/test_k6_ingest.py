@@ -94,6 +94,20 @@ def test_garbled_and_truncated_lines_are_counted_and_skipped() -> None:
     assert stats.totals().requests == 150
 
 
+def test_a_line_cut_inside_its_tags_does_not_swallow_the_next() -> None:
+    lines = RAW.split(b"\n")
+    cut = []
+    for metric in (b'"metric":"http_reqs"', b'"metric":"checks"', b'"metric":"data_sent"'):
+        i = next(n for n, line in enumerate(lines) if metric in line and b'"type":"Point"' in line)
+        cut.append((i, lines[i][: lines[i].index(b'"tags":') + 12]))  # the tags' first characters only
+    for i, line in sorted(cut, reverse=True):
+        lines.insert(i, line)
+    ing, stats = ingest([b"\n".join(lines)])
+    _, whole = ingest([RAW])
+    assert ing.parse_errors == 3
+    assert stats.totals() == whole.totals()
+
+
 def test_metric_lines_keep_thresholds() -> None:
     ing, _ = ingest([RAW])
     dur = ing.metrics["http_req_duration"]
