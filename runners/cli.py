@@ -449,12 +449,14 @@ def _install_stop_signals(engine: RunEngine, on_stop: Callable[[], None] | None 
 
 def _headless(engine: RunEngine, args: argparse.Namespace) -> int:
     from runners.engine.exit_status import exit_status_for
+    from runners.engine.gc_policy import tune_for_ingest
     from runners.engine.headless import HeadlessPrinter
 
     printer = HeadlessPrinter(every_s=args.progress_every)
     engine.add_listener(printer)
     printer.on_lost = _install_stop_signals(engine).lost  # EIO or EPIPE on stdout: the terminal is gone
     engine.start()
+    tune_for_ingest()
     print(f"loadwatch: run {engine.run_name} recording to {engine.run_dir}", flush=True)
     while not engine.wait(0.5):
         pass

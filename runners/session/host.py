@@ -19,6 +19,7 @@ from typing import Any
 
 from runners.config.session import HangupPolicy
 from runners.engine.exit_status import EXIT_FAILED, exit_status_for
+from runners.engine.gc_policy import tune_for_ingest
 from runners.engine.live import RunEngine
 from runners.session.registry import own_info, register, socket_path_for, unregister
 from runners.session.server import SessionServer
@@ -125,6 +126,7 @@ def serve_run(
                         engine.abandon()
                         return EXIT_FAILED
             waited += 0.2
+        tune_for_ingest()
         while not engine.wait(0.5):
             pass
         if on_finished is not None:
