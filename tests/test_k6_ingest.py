@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.k6.ingest import HTTP_GROUPS, K6Ingest, to_floats
+from runners.k6.ingest import HTTP_COLUMNS, K6Ingest, to_floats
 from runners.k6.stats import K6Stats
 from runners.k6.tags import endpoint_of
 
@@ -69,14 +69,14 @@ def test_values_are_parsed_once_and_zero_one_columns_counted() -> None:
     ing.feed(RAW)
     batch = ing.take()
     key = next(iter(batch.http))
-    durations = batch.column("http", key, HTTP_GROUPS[0])
+    durations = batch.column("http", key, HTTP_COLUMNS[0])
     assert len(durations) == len(batch.http[key])
-    assert batch.column("http", key, HTTP_GROUPS[0]) is durations, (
+    assert batch.column("http", key, HTTP_COLUMNS[0]) is durations, (
         "the model and the HTTP view share one parse"
     )
     stats = K6Stats(ing.tags)
     stats.absorb(batch)
-    assert batch.column("http", key, HTTP_GROUPS[0]) == durations, (
+    assert batch.column("http", key, HTTP_COLUMNS[0]) == durations, (
         "folding leaves the parsed values as they were"
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runners.k6.ingest import HTTP_GROUPS, RECEIVED_GROUP, SENT_GROUP, RawBatch, SecondBucket
+from runners.k6.ingest import HTTP_COLUMNS, RECEIVED_COLUMN, SENT_COLUMN, RawBatch, SecondBucket
 
-_DURATION = HTTP_GROUPS[0]
+_DURATION = HTTP_COLUMNS[0]
 
 
 def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> dict[int, SecondBucket]:
@@ -47,8 +47,8 @@ def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> d
             continue
         try:
             sent, received = (
-                batch.column("iterations", key, SENT_GROUP),
-                batch.column("iterations", key, RECEIVED_GROUP),
+                batch.column("iterations", key, SENT_COLUMN),
+                batch.column("iterations", key, RECEIVED_COLUMN),
             )
         except ValueError:
             continue

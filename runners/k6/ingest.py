@@ -13,7 +13,6 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
 from runners.k6.tags import TagCache
@@ -67,10 +66,13 @@ _METRIC_HEAD = b'{"type":"Metric"'
 SLICE_BYTES = 1 << 16  # the most bytes read by one call of the expression engine
 _TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
 
-Match = tuple[bytes, ...]  # one match of the expression: all its groups (b"" where a group took nothing)
-HTTP_GROUPS = range(3, 10)  # an HTTP match's seven timings, in HTTP_TIMINGS' order
-FAILED_GROUP = 10  # ... its http_req_failed value (b"" when k6 did not write the line)
-SENT_GROUP, RECEIVED_GROUP, ITER_DURATION_GROUP = 13, 15, 16  # an iteration match's values
+# What the ingest keeps of a request and of an iteration: their values, as k6 wrote them. Taken from the match
+# at once (while it is in the cache), and turned into columns once when folded (RawBatch.column).
+HttpRow = tuple[bytes, ...]  # the seven timings in HTTP_TIMINGS' order, then http_req_failed's (b"" if none)
+IterRow = tuple[bytes, bytes, bytes]  # data_sent, data_received, iteration_duration
+HTTP_COLUMNS = range(7)
+FAILED_COLUMN = 7
+SENT_COLUMN, RECEIVED_COLUMN, ITER_DURATION_COLUMN = 0, 1, 2
 
 
 def to_floats(values: list[bytes], ordered: bool = True) -> list[float]:
@@ -109,8 +111,8 @@ class SecondBucket:
 class RawBatch:
     """Everything read since the last take, grouped but not yet converted to numbers."""
 
-    http: dict[tuple[bytes, bytes], list[Match]] = field(default_factory=dict)  # (second, tags)
-    iterations: dict[tuple[bytes, bytes], list[Match]] = field(default_factory=dict)
+    http: dict[tuple[bytes, bytes], list[HttpRow]] = field(default_factory=dict)  # (second, tags)
+    iterations: dict[tuple[bytes, bytes], list[IterRow]] = field(default_factory=dict)
     points: dict[tuple[bytes, bytes, bytes], list[bytes]] = field(default_factory=dict)  # (metric, s, tags)
     # The stream position of each Gauge point key's latest line (and of metrics not announced yet): a Gauge's
     # value is its last sample, whichever tag set wrote it.
@@ -120,28 +122,34 @@ class RawBatch:
     last_time: bytes = b""
     # Values already turned into numbers: the metric model and the HTTP view read the same ones.
     _numbers: dict[tuple[object, ...], list[float]] = field(default_factory=dict)
+    _columns: dict[tuple[str, tuple[bytes, bytes]], list[tuple[bytes, ...]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.http or self.iterations or self.points or self.new_metrics)
 
-    def column(self, table: str, key: tuple[bytes, bytes], group: int) -> list[float]:
+    def column(self, table: str, key: tuple[bytes, bytes], column: int) -> list[float]:
         """One value of every request (or iteration) of one (second, tags), as numbers, parsed once.
 
         Args:
             table: "http" or "iterations".
             key: (second, tags).
-            group: The expression's group (HTTP_GROUPS, FAILED_GROUP, SENT_GROUP...). http_req_failed's
-                values are given only where k6 wrote the line, 1s first.
+            column: HTTP_COLUMNS, FAILED_COLUMN, SENT_COLUMN... http_req_failed's values are given only where
+                k6 wrote the line, 1s first.
 
         Raises:
             ValueError: A value is not a number.
         """
-        memo = (table, key, group)
+        memo = (table, key, column)
         got = self._numbers.get(memo)
         if got is None:
-            rows = self.http[key] if table == "http" else self.iterations[key]
-            raw = list(map(itemgetter(group), rows))
-            if group == FAILED_GROUP:
+            columns = self._columns.get((table, key))
+            if columns is None:  # one pass over the rows for all their columns
+                rows: list[tuple[bytes, ...]] = list(
+                    self.http[key] if table == "http" else self.iterations[key]
+                )
+                columns = self._columns[(table, key)] = list(zip(*rows, strict=True))
+            raw = list(columns[column])
+            if column == FAILED_COLUMN and table == "http":
                 ones, zeros = raw.count(b"1"), raw.count(b"0")
                 got = [1.0] * ones + [0.0] * zeros
             else:
@@ -252,24 +260,26 @@ class K6Ingest:
                     values.append(m[19])
                 if ordered.get(m[17], True):
                     last_seen[key] = seq + n_point
-            elif m[0]:  # the match is kept whole: its values are taken by column when folded
+            elif m[0]:
                 n_http += 1
                 if m[10]:
                     n_failed += 1
                 key2 = (m[1], m[2])
+                row = m[3:11]
                 rows = http.get(key2)
                 if rows is None:
-                    http[key2] = [m]
+                    http[key2] = [row]
                 else:
-                    rows.append(m)
+                    rows.append(row)
             elif m[11]:
                 n_iter += 1
                 key2 = (m[12], m[14])
-                rows = iters.get(key2)
-                if rows is None:
-                    iters[key2] = [m]
+                row3 = (m[13], m[15], m[16])
+                rows3 = iters.get(key2)
+                if rows3 is None:
+                    iters[key2] = [row3]
                 else:
-                    rows.append(m)
+                    rows3.append(row3)
             else:
                 other.append(m[21])
         self.lines += 8 * n_http + n_failed + 4 * n_iter + n_point + len(other)

@@ -17,12 +17,12 @@ from datetime import datetime
 
 from runners.k6.aggregate import Agg
 from runners.k6.ingest import (
-    FAILED_GROUP,
-    HTTP_GROUPS,
+    FAILED_COLUMN,
+    HTTP_COLUMNS,
     HTTP_TIMINGS,
-    ITER_DURATION_GROUP,
-    RECEIVED_GROUP,
-    SENT_GROUP,
+    ITER_DURATION_COLUMN,
+    RECEIVED_COLUMN,
+    SENT_COLUMN,
     RawBatch,
 )
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND, MetricInfo, guess_info
@@ -36,7 +36,7 @@ KEEP_S = 30  # seconds of per-second series kept in memory
 MAX_TARGETS = 16_384  # cached (metric, raw tags) -> target look-ups, and target shapes; cleared when full
 _HTTP_NAMES = tuple("http_req_" + m for m in HTTP_TIMINGS)
 _ITER_NAMES = ("data_sent", "data_received", "iteration_duration")
-_ITER_GROUPS = (SENT_GROUP, RECEIVED_GROUP, ITER_DURATION_GROUP)
+_ITER_COLUMNS = (SENT_COLUMN, RECEIVED_COLUMN, ITER_DURATION_COLUMN)
 _DIMS = ("scenario", "group")
 
 
@@ -134,27 +134,27 @@ class MetricModel:
             if t is None:
                 continue
             try:
-                cols = [batch.column("http", key, g) for g in HTTP_GROUPS]
+                cols = [batch.column("http", key, g) for g in HTTP_COLUMNS]
             except ValueError:
                 continue
             put(pool, t, "http_reqs", raw, [1.0] * len(rows))
             for name, col in zip(_HTTP_NAMES, cols, strict=True):
                 put(pool, t, name, raw, col)
-            failed = batch.column("http", key, FAILED_GROUP)
+            failed = batch.column("http", key, FAILED_COLUMN)
             if failed:
                 put(pool, t, "http_req_failed", raw, failed)
-        for key, rows in batch.iterations.items():
+        for key, rows3 in batch.iterations.items():
             sec, raw = key
             t = self.second_of(sec)
             if t is None:
                 continue
             try:
-                cols = [batch.column("iterations", key, g) for g in _ITER_GROUPS]
+                cols = [batch.column("iterations", key, g) for g in _ITER_COLUMNS]
             except ValueError:
                 continue
             for name, col in zip(_ITER_NAMES, cols, strict=True):
                 put(pool, t, name, raw, col)
-            put(pool, t, "iterations", raw, [1.0] * len(rows))
+            put(pool, t, "iterations", raw, [1.0] * len(rows3))
         gauges: list[tuple[int, int, str, bytes, list[float]]] = []
         for pkey in batch.points:
             metric, sec, raw = pkey
