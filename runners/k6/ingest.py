@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
@@ -73,6 +74,14 @@ IterRow = tuple[bytes, bytes, bytes]  # data_sent, data_received, iteration_dura
 HTTP_COLUMNS = range(7)
 FAILED_COLUMN = 7
 SENT_COLUMN, RECEIVED_COLUMN, ITER_DURATION_COLUMN = 0, 1, 2
+# Columns both the metric model and the HTTP view read (a request's duration, an iteration's bytes) are kept
+# as numbers for the second reader, and a tag set's rows as columns, but only for tag sets with a few rows:
+# with a distinct URL per request the memo cost more memory than parsing one value twice costs time
+# (+70 MB at peak for 100,000 URLs).
+_SHARED_COLUMNS = frozenset(
+    (("http", HTTP_COLUMNS[0]), ("iterations", SENT_COLUMN), ("iterations", RECEIVED_COLUMN))
+)
+_MEMO_MIN = 4
 
 
 def to_floats(values: list[bytes], ordered: bool = True) -> list[float]:
@@ -142,19 +151,20 @@ class RawBatch:
         memo = (table, key, column)
         got = self._numbers.get(memo)
         if got is None:
+            rows: Sequence[tuple[bytes, ...]] = self.http[key] if table == "http" else self.iterations[key]
             columns = self._columns.get((table, key))
             if columns is None:  # one pass over the rows for all their columns
-                rows: list[tuple[bytes, ...]] = list(
-                    self.http[key] if table == "http" else self.iterations[key]
-                )
-                columns = self._columns[(table, key)] = list(zip(*rows, strict=True))
+                columns = list(zip(*rows, strict=True))
+                if len(rows) >= _MEMO_MIN:
+                    self._columns[(table, key)] = columns
             raw = list(columns[column])
             if column == FAILED_COLUMN and table == "http":
                 ones, zeros = raw.count(b"1"), raw.count(b"0")
                 got = [1.0] * ones + [0.0] * zeros
             else:
                 got = to_floats(raw, ordered=False)
-            self._numbers[memo] = got
+            if (table, column) in _SHARED_COLUMNS and len(rows) >= _MEMO_MIN:
+                self._numbers[memo] = got
         return got
 
     def point_values(self, key: tuple[bytes, bytes, bytes], ordered: bool) -> list[float]:
@@ -170,7 +180,10 @@ class RawBatch:
         memo = (*key, ordered)
         got = self._numbers.get(memo)
         if got is None:
-            got = self._numbers[memo] = to_floats(self.points[key], ordered)
+            values = self.points[key]
+            got = to_floats(values, ordered)
+            if len(values) >= _MEMO_MIN:
+                self._numbers[memo] = got
         return got
 
 
