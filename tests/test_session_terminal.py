@@ -87,12 +87,15 @@ def test_pty_closed_without_a_signal(tmp_path: Path, k6_bin: str, policy: str) -
         else:
             time.sleep(1)
             assert engine.is_running() and k6.is_running(), "the run goes on, detached"
-            cpu = _cpu_pct([engine], 5.0)
+            # The least of three windows: a loop spinning on the lost terminal shows in every window, while
+            # a loaded box's noise (another suite's burst) shows in one.
+            cpu = min(_cpu_pct([engine], 3.0) for _ in range(3))
             print(f"engine CPU, idle script: {attached_cpu:.2f} % of one core attached, {cpu:.2f} % detached")
             # The detached engine still runs its run (two ticks a second: fold, record commit and heartbeat,
             # host sampling); losing the terminal must add nothing to that beyond the windows' noise (1 % of
             # a core, or half again as much): a loop spinning on a lost terminal read 24 % against 1.6 %.
-            # (Over 5 s windows on a loaded box the same engine reads ±20 %: 14.8 % attached, 17.2 % detached.)
+            # (Over 5 s windows on a loaded box the same engine read ±20 %: 14.8 % attached, 17.2 % detached, and
+            # once 5.6 % attached, 10.4 % detached.)
             bound = max(attached_cpu + 1.0, attached_cpu * 1.5)
             assert cpu <= bound, f"engine at {cpu:.1f} % detached, {attached_cpu:.1f} % attached"
             assert cpu <= 10.0, f"engine at {cpu:.1f} % of a core with an idle script"
