@@ -158,3 +158,15 @@ def test_endpoints_match_k6_named_submetric_counts() -> None:
     _, stats = ingest([RAW])
     assert stats.endpoints["home"].requests == K6["http_reqs{name:home}"]["count"]
     assert sum(t.requests for t in stats.endpoints.values()) == K6["http_reqs"]["count"]
+
+
+def test_a_name_tag_with_braces_keeps_its_endpoints_latencies() -> None:
+    # k6's own advice for URL grouping is a name tag such as "GET /items/{id}": braces inside a tag value.
+    raw = RAW.replace(b'"name":"home"', b'"name":"GET /items/{id}"')
+    _, stats = ingest([raw])
+    row = stats.endpoints["GET /items/{id}"]
+    assert row.requests == K6["http_reqs{name:home}"]["count"]
+    assert row.hist.count == row.requests, "every request's duration is under its endpoint"
+    assert (
+        sum(t.hist.count for t in stats.endpoints.values()) == K6["http_reqs"]["count"]
+    )  # one duration each

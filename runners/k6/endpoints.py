@@ -26,9 +26,10 @@ class EndpointTally:
             self.failed += n_requests
         if values:
             self.hist.add_many(values)
-        self.statuses[status] = self.statuses.get(status, 0) + n_requests
-        if error_code:
-            self.error_codes[error_code] = self.error_codes.get(error_code, 0) + n_requests
+        if n_requests:  # durations alone (their request lines counted apart) add no status
+            self.statuses[status] = self.statuses.get(status, 0) + n_requests
+            if error_code:
+                self.error_codes[error_code] = self.error_codes.get(error_code, 0) + n_requests
 
     def merge(self, other: EndpointTally) -> None:
         """Add another tally into this one."""

@@ -128,9 +128,10 @@ class K6Stats:
             self._count(batch, raw, values, len(values))
         for raw, n in b.req_only.items():
             self._count(batch, raw, [], n)
-        unmatched = Histogram()
-        for values in b.dur_only.values():
-            unmatched.add_many(values)
+        # Durations read apart from their request's block (a tag value with braces, say "GET /items/{id}",
+        # or lines k6 split) go under the endpoint their own tags name.
+        for raw, values in b.dur_only.items():
+            self._count(batch, raw, values, 0)
         requests = failed = 0
         for row, tally in batch.items():
             requests += tally.requests
@@ -139,9 +140,6 @@ class K6Stats:
             self.run_hist.merge(tally.hist)
             s.endpoints.setdefault(row, EndpointTally()).merge(tally)
             self.endpoints.setdefault(row, EndpointTally()).merge(tally)
-        if unmatched.count:
-            s.hist.merge(unmatched)
-            self.run_hist.merge(unmatched)
         latest = self.last_t is None or b.t >= self.last_t
         for target, newest in ((s, True), (self, latest)):  # the second, then the whole run
             _add_counts(target, b, requests, failed, newest)
