@@ -86,7 +86,11 @@ def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
         assert p95 == pytest.approx(k6["pay_time"]["p(95)"], rel=0.06)
     else:  # the lost last export held a share of the samples (on a loaded box, often the slow tail)
         assert p95 is not None and k6["pay_time"]["med"] * 0.94 <= p95 <= k6["pay_time"]["max"]
-    assert stat(model, "pay_time", "min") == pytest.approx(k6["pay_time"]["min"], rel=0.001)
+    fastest = stat(model, "pay_time", "min")
+    if requests == k6["http_reqs"]["count"]:
+        assert fastest == pytest.approx(k6["pay_time"]["min"], rel=0.001)
+    else:  # the lost export may have held the run's fastest sample: the least of the rest, never below k6's
+        assert fastest is not None and k6["pay_time"]["min"] * 0.999 <= fastest <= k6["pay_time"]["med"]
     assert stat(model, "http_req_failed", "passes") == pytest.approx(
         k6["http_req_failed"]["passes"], rel=1 - share + 0.05
     )
