@@ -158,11 +158,9 @@ class RawBatch:
                 if len(rows) >= _MEMO_MIN:
                     self._columns[(table, key)] = columns
             raw = list(columns[column])
-            if column == FAILED_COLUMN and table == "http":
-                ones, zeros = raw.count(b"1"), raw.count(b"0")
-                got = [1.0] * ones + [0.0] * zeros
-            else:
-                got = to_floats(raw, ordered=False)
+            if column == FAILED_COLUMN and table == "http":  # b"" where k6 wrote no http_req_failed line
+                raw = [v for v in raw if v]
+            got = to_floats(raw, ordered=False)
             if (table, column) in _SHARED_COLUMNS and len(rows) >= _MEMO_MIN:
                 self._numbers[memo] = got
         return got
