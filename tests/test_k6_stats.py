@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runners.k6.ingest import SecondBucket
+from runners.k6.metric_model import MetricModel
 from runners.k6.stats import K6Stats
 from runners.k6.tags import TagCache
 
@@ -54,3 +55,17 @@ def test_late_samples_still_count_in_totals() -> None:
     s.close_until(310)
     s.absorb({300: bucket(300, 1, 0, 1.0)})
     assert s.totals().requests == 11
+
+
+def test_a_samples_second_is_read_as_utc_and_bad_ones_are_left_out() -> None:
+    model = MetricModel()
+    assert model.second_of(b"2026-11-30T16:04:09") == 1796054649
+    assert model.second_of(b"2024-02-29T23:59:59") == 1709251199
+    for bad in (
+        b"2026-11-30 16:04:09",
+        b"2026-13-30T16:04:09",
+        b"2026-11-30T16:04",
+        b"\xff" * 19,
+        b"garbage",
+    ):
+        assert model.second_of(bad) is None, bad

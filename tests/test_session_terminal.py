@@ -98,7 +98,10 @@ def test_pty_closed_without_a_signal(tmp_path: Path, k6_bin: str, policy: str) -
             # once 5.6 % attached, 10.4 % detached.)
             bound = max(attached_cpu + 1.0, attached_cpu * 1.5)
             assert cpu <= bound, f"engine at {cpu:.1f} % detached, {attached_cpu:.1f} % attached"
-            assert cpu <= 10.0, f"engine at {cpu:.1f} % of a core with an idle script"
+            # What an idle run costs at all (the least of three windows): 8.7-9.3 % of a core on a quiet box,
+            # 11.0 % in CI. These VMs charge each wake-up from a sleep 1-10 ms of CPU whatever it does (ticking
+            # five times a second read 9.3-10 %); 60 ms of real work added to each tick read 17.7-19 %.
+            assert cpu <= 15.0, f"engine at {cpu:.1f} % of a core with an idle script"
             engine.terminate()  # SIGTERM: the engine stops the run gracefully
             _, alive = psutil.wait_procs([engine, k6], timeout=60)
             assert not alive

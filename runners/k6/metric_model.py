@@ -10,8 +10,6 @@ and past twice that under "other".
 
 from __future__ import annotations
 
-import calendar
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -208,7 +206,10 @@ class MetricModel:
         t = self._secs.get(sec)
         if t is None:
             try:
-                t = calendar.timegm(time.strptime(sec.decode("ascii"), "%Y-%m-%dT%H:%M:%S"))
+                text = sec.decode("ascii")
+                if len(text) != 19 or text[10] != "T":
+                    return None
+                t = int(datetime.fromisoformat(text + "+00:00").timestamp())  # strptime: ~50x the cost
             except (ValueError, UnicodeDecodeError):
                 return None
             if len(self._secs) > 4096:
