@@ -14,7 +14,7 @@ from tests.tui_support import T0, ScriptedRunControl, StopCall, build_frame, fin
 from tui.app import LoadwatchApp
 from tui.confirm_screen import ConfirmScreen
 from tui.frame_feed import FrameFeed
-from tui.k6_charts import SeriesChart
+from tui.k6_charts import PAINT_WAIT_S, SeriesChart
 from tui.k6_numbers import MetricTile
 from tui.k6_pane import K6Pane
 from tui.output_pane import OutputPane, line_kind
@@ -116,6 +116,39 @@ async def test_new_chart_data_paints_once_when_plotted_not_before(monkeypatch: p
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert refreshed == [True], "the new picture is painted once it is ready"
+
+
+async def test_a_frames_charts_paint_together_when_the_last_one_is_plotted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    control = scripted_run()
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit_next(9)
+        app.query_one(K6Pane).redraw_charts()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        rps, errors = app.query_one("#chart-rps", SeriesChart), app.query_one("#chart-errors", SeriesChart)
+        painted: list[str] = []
+        for chart in (rps, errors):
+
+            def refresh(*_args: object, _chart: SeriesChart = chart, **_kwargs: object) -> SeriesChart:
+                painted.append(str(_chart.id))
+                return _chart
+
+            monkeypatch.setattr(chart, "refresh", refresh)
+        rps_key, errors_key = ("rps", 1), ("errors", 1)
+        errors._pending = errors_key  # its picture is still being plotted
+        rps._plotted(rps_key, "rps picture")
+        assert painted == [], "a chart plotted first waits for the rest of its group"
+        errors._plotted(errors_key, "errors picture")
+        assert painted == ["chart-rps", "chart-errors"], "the last to land paints the group in one pass"
+        # A plot that never lands holds the others a bounded time only.
+        errors._pending = ("errors", 2)
+        rps._plotted(("rps", 2), "rps picture 2")
+        assert painted[2:] == []
+        await pilot.pause(PAINT_WAIT_S + 0.2)
+        assert painted[2:] == ["chart-rps"]
 
 
 async def test_the_same_generator_warning_is_not_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,9 +48,11 @@ class Rule:
 
 
 LEGEND_GLYPH = {"solid": "▄▄▄", "dotted": "▖ ▖"}
+"""How each line style looks in the legend, matching the plot."""
 MARKER = "hd"
 """plotext's half-block marker: two samples per column and two rows per cell."""
-"""How each line style looks in the legend, matching the plot."""
+PAINT_WAIT_S = 0.3
+"""How long a plotted chart waits for the rest of its group before it paints alone."""
 
 
 def downsample(
@@ -148,6 +150,7 @@ class SeriesChart(PlotextPlot):
         self._version = 0
         self._cache: tuple[tuple[object, ...], RenderResult] | None = None
         self._pending: tuple[object, ...] | None = None
+        self._unpainted = False  # plotted, waiting for the rest of its group to paint with them
         self._plot_lock = threading.Lock()
 
     @property
@@ -260,7 +263,21 @@ class SeriesChart(PlotextPlot):
         self._cache = (key, result)
         if self._pending == key:
             self._pending = None
-        self.refresh()
+        # Charts drawn from one frame land a few ms apart, and each paint is a compositor pass over every
+        # widget the screen holds: the last of a group to land paints them all in one pass (a plot that never
+        # lands holds the others PAINT_WAIT_S at most).
+        self._unpainted = True
+        group = [c for c in self.parent.children if isinstance(c, SeriesChart)] if self.parent else [self]
+        if any(c._pending is not None for c in group):
+            self.set_timer(PAINT_WAIT_S, self._paint)
+            return
+        for chart in group:
+            chart._paint()
+
+    def _paint(self) -> None:
+        if self._unpainted:
+            self._unpainted = False
+            self.refresh()
 
     def _plot_locked(self) -> RenderResult:
         # One figure per chart: a worker still running when the next starts must not interleave with it.

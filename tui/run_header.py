@@ -22,25 +22,25 @@ STOP_HARD = "hard"
 class RunHeader(Horizontal):
     """Shows where the run is; the app sets the reactives from each frame."""
 
-    run_name: reactive[str] = reactive("")
+    run_name: reactive[str] = reactive("", repaint=False)
     """Short human name of the run."""
-    state: reactive[RunState] = reactive(RunState.STARTING)
+    state: reactive[RunState] = reactive(RunState.STARTING, repaint=False)
     """The run's state in the latest frame."""
-    elapsed_s: reactive[float] = reactive(0.0)
+    elapsed_s: reactive[float] = reactive(0.0, repaint=False)
     """Seconds since the run started."""
-    planned_s: reactive[float | None] = reactive(None)
+    planned_s: reactive[float | None] = reactive(None, repaint=False)
     """Planned duration in seconds, None when the script does not say."""
-    vus: reactive[float | None] = reactive(None)
+    vus: reactive[float | None] = reactive(None, repaint=False)
     """Virtual users now."""
-    vus_max: reactive[float | None] = reactive(None)
+    vus_max: reactive[float | None] = reactive(None, repaint=False)
     """Most virtual users the run may use."""
-    detail: reactive[str] = reactive("")
+    detail: reactive[str] = reactive("", repaint=False)
     """One line on why the run is in its state."""
-    stop_mode: reactive[str] = reactive(STOP_NONE)
+    stop_mode: reactive[str] = reactive(STOP_NONE, repaint=False)
     """Which stop the screen asked for."""
-    paused: reactive[bool] = reactive(False)
+    paused: reactive[bool] = reactive(False, repaint=False)
     """True while the display is frozen (recording goes on)."""
-    replay: reactive[str] = reactive("")
+    replay: reactive[str] = reactive("", repaint=False)
     """Playback status when replaying a record ("" when live)."""
     """Which stop this screen asked for: "", "graceful" or "hard" (bound to the app)."""
 
