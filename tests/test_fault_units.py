@@ -77,6 +77,19 @@ def test_late_samples_for_a_stall_s_seconds_are_kept() -> None:
     assert kept == [_point(100, 5), _point(101, 4), _point(102, 6)]  # 103: empty and stalled, left out
 
 
+def test_the_second_a_stall_ends_in_is_missing_not_zero_when_empty() -> None:
+    # k6 thawed late in second 106: its first write (samples taken before the freeze) came at 106.95, and the
+    # requests after the thaw fell in 107; second 106 itself holds none, and it was frozen, not quiet.
+    w = StallWatch(after_s=2.0)
+    w._last_feed = 100.3
+    assert w.check(103.0, watching=True) is not None
+    w._last_feed = 106.95
+    assert w.check(107.1, watching=True) is not None
+    w._last_feed = 109.2
+    kept = w.settle([_point(t, 0) for t in range(101, 107)] + [_point(107, 9), _point(108, 0)])
+    assert kept == [_point(107, 9), _point(108, 0)]  # 108: quiet after k6 came back, kept
+
+
 def test_wal_walk_finds_frames_cut_off_by_a_bad_one(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "r.sqlite", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")

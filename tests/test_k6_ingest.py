@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from runners.k6 import ingest as ingest_module
 from runners.k6.ingest import HTTP_COLUMNS, K6Ingest, to_floats
 from runners.k6.stats import K6Stats
 from runners.k6.tags import endpoint_of
@@ -170,3 +173,39 @@ def test_a_name_tag_with_braces_keeps_its_endpoints_latencies() -> None:
     assert (
         sum(t.hist.count for t in stats.endpoints.values()) == K6["http_reqs"]["count"]
     )  # one duration each
+
+
+def _distinct_points(n: int) -> bytes:
+    """n samples of a custom counter, each with a tag set of its own (a user id per request)."""
+    return b"".join(
+        b'{"metric":"orders","type":"Point","data":{"time":"2026-11-30T16:04:09.5Z","value":1,'
+        b'"tags":{"user":"u%d"}}}\n' % i
+        for i in range(n)
+    )
+
+
+def test_a_backlog_of_distinct_tag_sets_waits_for_the_engine_and_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ingest_module, "ROOM_WAIT_S", 0.05)
+    waits: list[int] = []
+    ing = K6Ingest(max_pending_groups=500, on_wait=lambda: waits.append(1))
+    data = _distinct_points(3000)
+    biggest, taken = 0, 0
+    reader = threading.Thread(target=ing.feed, args=(data,))
+    reader.start()
+    while reader.is_alive():
+        batch = ing.take()
+        biggest = max(biggest, batch.groups())
+        taken += sum(len(v) for v in batch.points.values())
+        time.sleep(0.01)
+    reader.join()
+    taken += sum(len(v) for v in ing.take().points.values())
+    assert taken == 3000, "every sample is read, waiting or not"
+    assert ing.room_waits > 0 and len(waits) == ing.room_waits, "past the bound the reader waited"
+    # A slice of the stream (64 kB, a few hundred of these lines) may land after the wait.
+    assert biggest <= 500 + ingest_module.SLICE_BYTES // 100
+    # With no engine taking, the reader still goes on (a bounded wait per slice).
+    alone = K6Ingest(max_pending_groups=500)
+    alone.feed(data)
+    assert sum(len(v) for v in alone.take().points.values()) == 3000

@@ -38,7 +38,7 @@ from runners.k6.command import (
     summary_disabled,
     transport_env,
 )
-from runners.k6.ingest import K6Ingest
+from runners.k6.ingest import MAX_PENDING_GROUPS, K6Ingest
 from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
@@ -111,10 +111,11 @@ class RunEngine:
         self.env = k6_env()
         # Secrets are masked where values enter: tag values (so endpoint names) and printed lines.
         self.redactor = Redactor(secret_values(spec.k6_args, self.env))
-        self.ingest = K6Ingest(TagCache(redact=self.redactor.text))
+        self.stall = StallWatch()
+        self.ingest = K6Ingest(TagCache(redact=self.redactor.text), max_pending_groups=MAX_PENDING_GROUPS,
+                               on_wait=self.stall.fed)  # fmt: skip
         self.stats = K6Stats(self.ingest.tags, window_s=spec.window_s, max_endpoints=spec.max_endpoints)
         self.output = OutputBuffer(redactor=self.redactor)
-        self.stall = StallWatch()
         self.run_dir = _make_run_dir(spec.runs_dir, self._name)
         try:
             self.recorder = RunRecorder(self.run_dir)
@@ -546,6 +547,7 @@ class RunEngine:
             "stage_cpu_s": {k: round(v, 3) for k, v in self.stage_cpu.items()},
             "thread_cpu_s": self.thread_cpu.top(),
             "k6_peak_rss_bytes": self.host.k6_peak_rss,
+            "ingest_room_waits": self.ingest.room_waits,
         }
         if self.push is not None:
             inbox = self.push.inbox

@@ -107,7 +107,7 @@ class StallWatch:
         out: list[SecondPoint] = []
         self._held = []
         for p in held:
-            if _empty(p) and (self.is_stalled(p.t) or self._starts_stall(p.t)):
+            if _empty(p) and (self.is_stalled(p.t) or self._on_a_stalls_edge(p.t)):
                 continue
             # k6 flushes samples a little after they are taken: an empty second is real only once a
             # later second has been fed.
@@ -117,11 +117,13 @@ class StallWatch:
                 self._held.append(p)
         return out
 
-    def _starts_stall(self, t: int) -> bool:
-        """The second in which the last sample before a stall arrived (its samples may be older)."""
+    def _on_a_stalls_edge(self, t: int) -> bool:
+        """The second in which the last sample before a stall arrived (its samples may be older), or the one
+        in which k6's first write after it came (k6 thawed late in that second: its first write carries
+        samples from before the stall, its new requests fall in the next second)."""
         if self._since is not None and t == int(self._since):
             return True
-        return any(a - 1 == t for a, _ in self.stalls)
+        return any(a - 1 == t or b == t for a, b in self.stalls)
 
     def stalled_in(self, start: int, end: int) -> int:
         """How many seconds of [start, end) were stalled."""

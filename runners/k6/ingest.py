@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
@@ -65,6 +65,13 @@ _LINES = re.compile(b"|".join((_HTTP, _ITER, _POINT, rb"([^\n]*)\n")))
 _ONE_POINT = re.compile(_POINT)
 _METRIC_HEAD = b'{"type":"Metric"'
 SLICE_BYTES = 1 << 16  # the most bytes read by one call of the expression engine
+MAX_PENDING_GROUPS = 5_000
+"""Distinct (second, tag set) groups read and not yet taken. A run of a distinct URL per request makes one per
+sample, and the fold of such groups is slow (a tag set parsed and resolved each): past this many the reader
+waits for the engine's next take, so the backlog waits in the pipe and in k6 instead of growing here with
+the box's load. A run with few tag sets has a few hundred groups a tick and never waits."""
+ROOM_WAIT_S = 1.0
+"""The longest the reader waits for a take (an engine that stopped taking must not stop the reading)."""
 _TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
 
 # What the ingest keeps of a request and of an iteration: their values, as k6 wrote them. Taken from the match
@@ -136,6 +143,10 @@ class RawBatch:
     def __bool__(self) -> bool:
         return bool(self.http or self.iterations or self.points or self.new_metrics)
 
+    def groups(self) -> int:
+        """How many (second, tag set) groups it holds: what its size grows with when tag sets are many."""
+        return len(self.http) + len(self.iterations) + len(self.points)
+
     def column(self, table: str, key: tuple[bytes, bytes], column: int) -> list[float]:
         """One value of every request (or iteration) of one (second, tags), as numbers, parsed once.
 
@@ -188,9 +199,24 @@ class RawBatch:
 class K6Ingest:
     """Thread-safe sink for k6's JSON output. `feed()` from the reader; `take()` from the engine."""
 
-    def __init__(self, tag_cache: TagCache | None = None) -> None:
+    def __init__(self, tag_cache: TagCache | None = None, max_pending_groups: int | None = None,
+                 on_wait: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """An empty ingest.
+
+        Args:
+            tag_cache: The HTTP view's tag parsing, when shared.
+            max_pending_groups: With a reader and an engine on their own threads, the backlog past which
+                the reader waits for a take (MAX_PENDING_GROUPS); None never waits (one thread feeds and
+                takes).
+            on_wait: Called after each such wait: k6's samples are here, only waiting (a stall watch
+                must not take the pause for a silent k6).
+        """
+        self.on_wait = on_wait
+        self.max_pending_groups = max_pending_groups
         self.lock = threading.Lock()
+        self._taken = threading.Condition(self.lock)
         self.tags = tag_cache or TagCache()  # the HTTP view's endpoint parsing, shared with K6Stats
+        self.room_waits = 0  # times the reader waited for the engine to take a full backlog
         self._batch = RawBatch()
         self._rest = b""
         self.metrics: dict[str, MetricInfo] = {}
@@ -228,6 +254,11 @@ class K6Ingest:
         while start <= cut:
             end = data.rfind(b"\n", start, start + SLICE_BYTES) + 1 or cut + 1
             with self.lock:
+                if self.max_pending_groups is not None and self._batch.groups() >= self.max_pending_groups:
+                    self.room_waits += 1
+                    self._taken.wait(ROOM_WAIT_S)
+                    if self.on_wait is not None:
+                        self.on_wait()
                 self._chunk(data, start, end)
             start = end
         self._rest = data[cut + 1 :]
@@ -245,6 +276,7 @@ class K6Ingest:
         with self.lock:
             out, self._batch = self._batch, RawBatch()
             out.first_time, out.last_time = self.first_time, self.last_time
+            self._taken.notify_all()
         return out
 
     # ---- parsing -----------------------------------------------------------------------------------
