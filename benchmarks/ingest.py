@@ -1,20 +1,25 @@
 """Ingest budget: k6 JSON lines per second through the parser, the HTTP view and the metric model, on one core.
 
-Usage: python -m benchmarks.ingest [--file recorded.json] [--seconds 5] [--repeat 3] [--smoke]
-Without --file it records real k6 output against a local nginx first.
+Usage: python -m benchmarks.ingest [--file recorded.json] [--seconds 5] [--repeat 3] [--smoke] [--floor]
+Without --file it records real k6 output against a local nginx first. --floor also prints what less work
+than the reader's costs over the same bytes (counting newlines, the simplest expression per line): how far
+any Python reader of k6's JSON stream could go, per request, against the overhead budget's share.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.budget import Budget, check, exit_code
+from benchmarks.overhead import BUDGET_CORE
 from benchmarks.record_k6_output import record
 from runners.k6.ingest import K6Ingest
 from runners.k6.stats import K6Stats
@@ -47,6 +52,41 @@ def one_pass(data: bytes) -> tuple[int, float, int]:
     return ingest.lines, time.process_time() - t0, stats.requests
 
 
+FULL_RATE_REQ_S = 16_000
+"""k6's full rate on this 2-core box (10 VUs against a local nginx), for the per-request share of the budget."""
+
+
+def floor(data: bytes) -> None:
+    """Print, per request, the CPU of ever less work over the same bytes (best of three each)."""
+    requests = data.count(b'"metric":"http_reqs"') or 1
+    line, metric = re.compile(rb"[^\n]*\n"), re.compile(rb'"metric":"([^"]*)"')
+
+    def feed_only() -> None:
+        ingest = K6Ingest()
+        for i in range(0, len(data), CHUNK):
+            ingest.feed(data[i : i + CHUNK])
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("count the newlines", lambda: data.count(b"\n")),
+        ("the simplest expression, once per line", lambda: sum(1 for _ in line.finditer(data))),
+        ("the metric name of each line", lambda: metric.findall(data)),
+        ("loadwatch's reader (no fold)", feed_only),
+        ("loadwatch's reader and fold", lambda: one_pass(data)),
+    ]
+    print(f"{len(data) / 1e6:.1f} MB, {requests:,} requests, {len(data) / requests:,.0f} bytes a request")
+    for name, step in steps:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            step()
+            best = min(best, time.process_time() - t0)
+        print(
+            f"  {name:40s} {best / requests * 1e6:6.2f} us a request ({best / len(data) * 1e9:.2f} ns a byte)"
+        )
+    share = BUDGET_CORE / FULL_RATE_REQ_S * 1e6
+    print(f"  the overhead budget at {FULL_RATE_REQ_S:,} req/s: {share:.2f} us a request for everything")
+
+
 def main() -> int:
     """Print lines/s per pass and the median; exit status 1 when the median misses the bound."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -54,6 +94,9 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=5)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--smoke", action="store_true", help="small and quick, for CI")
+    p.add_argument(
+        "--floor", action="store_true", help="also time less work than the reader's over the bytes"
+    )
     a = p.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -65,6 +108,8 @@ def main() -> int:
         lines, cpu, requests = one_pass(data)
         rates.append(lines / cpu)
         print(f"pass: {lines:,} lines, {requests:,} requests, {cpu:.3f} s CPU -> {lines / cpu:,.0f} lines/s")
+    if a.floor:
+        floor(data)
     med = statistics.median(rates)
     print(f"ingest median {med:,.0f} lines/s on one core (budget {BUDGET_LINES_PER_S:,})")
     return exit_code([check(BUDGET, med, a.smoke)])
