@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from runners.engine.exit_status import exit_status_for
@@ -94,28 +95,39 @@ async def test_charts_redraw_at_most_once_per_interval(monkeypatch: pytest.Monke
         assert len(chart.shown_xs) > len(drawn)
 
 
+async def _charts_plotted(app: LoadwatchApp, control: ScriptedRunControl, pilot: Pilot[int]) -> None:
+    """Nine frames shown and the charts' first pictures plotted and painted."""
+    control.emit_next(9)
+    app.query_one(K6Pane).redraw_charts()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _paints_of(monkeypatch: pytest.MonkeyPatch, charts: tuple[SeriesChart, ...]) -> list[str]:
+    """The ids of these charts, in the order they are painted (refreshed) from now on."""
+    painted: list[str] = []
+    for chart in charts:
+
+        def refresh(*_args: object, _chart: SeriesChart = chart, **_kwargs: object) -> SeriesChart:
+            painted.append(str(_chart.id))
+            return _chart
+
+        monkeypatch.setattr(chart, "refresh", refresh)
+    return painted
+
+
 async def test_new_chart_data_paints_once_when_plotted_not_before(monkeypatch: pytest.MonkeyPatch) -> None:
     control = scripted_run()
     app = LoadwatchApp(control)
     async with app.run_test(size=SIZE) as pilot:
-        control.emit_next(9)
-        app.query_one(K6Pane).redraw_charts()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        chart = app.query_one("#chart-rps", SeriesChart)
-        refreshed: list[bool] = []
-
-        def refresh(*_args: object, **_kwargs: object) -> SeriesChart:
-            refreshed.append(True)
-            return chart
-
-        monkeypatch.setattr(chart, "refresh", refresh)
+        await _charts_plotted(app, control, pilot)
+        refreshed = _paints_of(monkeypatch, (app.query_one("#chart-rps", SeriesChart),))
         control.emit_next(4)
         app.query_one(K6Pane).redraw_charts()
         assert refreshed == [], "the picture on screen is not painted again while the new one is plotted"
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert refreshed == [True], "the new picture is painted once it is ready"
+        assert refreshed == ["chart-rps"], "the new picture is painted once it is ready"
 
 
 async def test_a_frames_charts_paint_together_when_the_last_one_is_plotted(
@@ -124,19 +136,9 @@ async def test_a_frames_charts_paint_together_when_the_last_one_is_plotted(
     control = scripted_run()
     app = LoadwatchApp(control)
     async with app.run_test(size=SIZE) as pilot:
-        control.emit_next(9)
-        app.query_one(K6Pane).redraw_charts()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _charts_plotted(app, control, pilot)
         rps, errors = app.query_one("#chart-rps", SeriesChart), app.query_one("#chart-errors", SeriesChart)
-        painted: list[str] = []
-        for chart in (rps, errors):
-
-            def refresh(*_args: object, _chart: SeriesChart = chart, **_kwargs: object) -> SeriesChart:
-                painted.append(str(_chart.id))
-                return _chart
-
-            monkeypatch.setattr(chart, "refresh", refresh)
+        painted = _paints_of(monkeypatch, (rps, errors))
         rps_key, errors_key = ("rps", 1), ("errors", 1)
         errors._pending = errors_key  # its picture is still being plotted
         rps._plotted(rps_key, "rps picture")
