@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from runners.k6 import ingest as ingest_module
-from runners.k6.ingest import HTTP_COLUMNS, K6Ingest, to_floats
+from runners.k6.ingest import HTTP_COLUMNS, K6Ingest, RawBatch, to_floats
 from runners.k6.stats import K6Stats
 from runners.k6.tags import endpoint_of
 
@@ -184,6 +184,10 @@ def _distinct_points(n: int) -> bytes:
     )
 
 
+def _points_in(batch: RawBatch) -> int:
+    return sum(len(v) for v in batch.points.values())
+
+
 def test_a_backlog_of_distinct_tag_sets_waits_for_the_engine_and_loses_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -197,10 +201,10 @@ def test_a_backlog_of_distinct_tag_sets_waits_for_the_engine_and_loses_nothing(
     while reader.is_alive():
         batch = ing.take()
         biggest = max(biggest, batch.groups())
-        taken += sum(len(v) for v in batch.points.values())
+        taken += _points_in(batch)
         time.sleep(0.01)
     reader.join()
-    taken += sum(len(v) for v in ing.take().points.values())
+    taken += _points_in(ing.take())
     assert taken == 3000, "every sample is read, waiting or not"
     assert ing.room_waits > 0 and len(waits) == ing.room_waits, "past the bound the reader waited"
     # A slice of the stream (64 kB, a few hundred of these lines) may land after the wait.
@@ -208,4 +212,4 @@ def test_a_backlog_of_distinct_tag_sets_waits_for_the_engine_and_loses_nothing(
     # With no engine taking, the reader still goes on (a bounded wait per slice).
     alone = K6Ingest(max_pending_groups=500)
     alone.feed(data)
-    assert sum(len(v) for v in alone.take().points.values()) == 3000
+    assert _points_in(alone.take()) == 3000

