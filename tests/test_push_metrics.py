@@ -48,7 +48,8 @@ def test_remote_write_feeds_custom_metrics_scenarios_and_submetrics_but_no_rate_
         == k6["http_reqs"]["count"] - k6["http_reqs{flow:window}"]["count"]
     )
     assert stat(model, "dropped_iterations", "count") == k6["dropped_iterations"]["count"] > 0
-    # A custom Trend as a native histogram: exact count and sum, percentiles within the bucket width.
+    # A custom Trend as a native histogram: exact count and sum. About 40 samples here, a bucket holds one or
+    # two: their bucket's middle stands for them, so a percentile is within its 4.4 % half-width.
     assert stat(model, "pay_time", "count") == k6["orders"]["count"]
     assert stat(model, "pay_time", "avg") == pytest.approx(k6["pay_time"]["avg"], rel=0.01)
     assert stat(model, "pay_time", "p(95)") == pytest.approx(k6["pay_time"]["p(95)"], rel=0.06)

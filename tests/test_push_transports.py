@@ -36,9 +36,10 @@ def test_remote_write_counts_are_exact_and_percentiles_close(
     assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 0.001  # type: ignore[arg-type]
     latency = s["latency_ms"]
     assert isinstance(latency, dict)
-    # Native histograms at schema 3: a bucket spans 9 %, its middle is within 4.4 % of any value in it.
+    # Native histograms at schema 3: a bucket spans 9 %; its count spread over it by rank puts a
+    # percentile within 2 % of k6's exact one (its middle alone was up to 4.4 % off).
     for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
-        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=0.06, abs=0.002), ours
+        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=0.02, abs=0.002), ours
     assert s["checks_rate"] is None  # remote write sends a Rate as its ratio only: check counts are lost
 
 

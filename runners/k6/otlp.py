@@ -13,7 +13,7 @@ import gzip
 from dataclasses import dataclass
 
 from runners.k6 import protowire as pw
-from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags, exp_bucket_value
+from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags, exp_bucket_spread, exp_bucket_value
 
 DELTA, CUMULATIVE = 1, 2
 _OCCURRED, _TOTAL = ".occurred", ".total"
@@ -242,7 +242,7 @@ class OtlpDecoder:
             scale, _zero, buckets = p.exp
             hist = HistDelta(hist.count, hist.total,
                              tuple((exp_bucket_value(i, scale) * p.factor, c) for i, c in buckets.items()),
-                             hist.zero, hist.min, hist.max)  # fmt: skip
+                             hist.zero, hist.min, hist.max, exp_bucket_spread(scale))  # fmt: skip
         out.append(SeriesDelta(name, p.tags, Kind.TREND, mid, hist=hist, contains=contains))
 
 

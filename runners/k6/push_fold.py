@@ -17,10 +17,17 @@ def tags_json(tags: Tags) -> bytes:
 
 
 def expand(hist: HistDelta) -> list[float]:
-    """One value per observation, each at its bucket's middle (zeros for the zero bucket)."""
+    """One value per observation (zeros for the zero bucket): a bucket's count spread evenly in log space
+    across the bucket (a bucket of one at its middle), so the HTTP view's percentiles fall by rank."""
     values = [0.0] * hist.zero
+    spread = hist.spread
     for v, c in hist.buckets:
-        values += [v] * c
+        if c == 1 or spread <= 1.0:
+            values += [v] * c
+            continue
+        step = (spread * spread) ** (1.0 / c)
+        low = v / spread * step**0.5
+        values += [low * step**k for k in range(c)]
     return values
 
 

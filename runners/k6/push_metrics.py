@@ -56,7 +56,7 @@ def fold_into_model(model: MetricModel, deltas: Iterable[SeriesDelta]) -> None:
             if d.hist is None:
                 continue
             h = d.hist
-            agg.add_buckets(h.buckets, h.zero, h.total, h.min, h.max)
+            agg.add_buckets(h.buckets, h.zero, h.total, h.min, h.max, h.spread)
         elif d.kind is Kind.RATE:
             if d.total < 0:
                 continue  # remote write pushes a Rate's ratio only: its counts are unknown

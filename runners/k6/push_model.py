@@ -24,6 +24,8 @@ class HistDelta:
 
     `buckets` holds (representative value, count) with the value at the bucket's geometric middle,
     already in k6's unit (milliseconds for time metrics); `zero` counts observations at or near 0.
+    `spread` says how wide each bucket is: it spans (value / spread, value * spread], so an exponential
+    bucket of growth factor `base` has a spread of sqrt(base); 1.0 means the values are points.
     """
 
     count: int
@@ -32,6 +34,7 @@ class HistDelta:
     zero: int = 0
     min: float | None = None
     max: float | None = None
+    spread: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,11 @@ def exp_bucket_value(index: int, scale: int) -> float:
     `schema` is OTLP's `scale`; its bucket `index` is OTLP's `index + 1`).
     """
     return float(2.0 ** ((index + 0.5) * 2.0**-scale))
+
+
+def exp_bucket_spread(scale: int) -> float:
+    """How far an exponential bucket at `scale` reaches either side of its middle, as a factor."""
+    return float(2.0 ** (0.5 * 2.0**-scale))
 
 
 @dataclass(slots=True)

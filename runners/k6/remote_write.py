@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runners.k6 import protowire as pw
-from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags, exp_bucket_value
+from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags, exp_bucket_spread, exp_bucket_value
 from runners.k6.snappy import decompress
 
 PREFIX = "k6_"
@@ -218,4 +218,5 @@ class RemoteWriteDecoder:
                 buckets.append((exp_bucket_value(index - 1, h.schema) * factor, d))
         zero = h.zero - (prev.zero if prev else 0)
         total = (h.total - (prev.total if prev else 0.0)) * factor
-        return HistDelta(count=count, total=total, buckets=tuple(buckets), zero=max(0, zero))
+        return HistDelta(count=count, total=total, buckets=tuple(buckets), zero=max(0, zero),
+                         spread=exp_bucket_spread(h.schema))  # fmt: skip
