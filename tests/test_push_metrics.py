@@ -15,7 +15,9 @@ from tests import k6_summary_scripts
 pytestmark = pytest.mark.integration
 
 
-def run(tmp_path: Path, transport: str, base: str) -> tuple[MetricModel, dict[str, dict[str, Any]]]:
+def run(
+    tmp_path: Path, transport: str, base: str
+) -> tuple[RunEngine, MetricModel, dict[str, dict[str, Any]]]:
     """The shop script (two scenarios, groups, named checks, the four custom types) over a transport."""
     script = tmp_path / "shop.js"
     script.write_text(k6_summary_scripts.SHOP)
@@ -26,7 +28,7 @@ def run(tmp_path: Path, transport: str, base: str) -> tuple[MetricModel, dict[st
     engine.start()
     assert engine.wait(120), "the run did not end in time"
     assert engine.summary["k6_exit_code"] == 99  # some of the script's thresholds fail on purpose
-    return engine.stats.model, json.loads(engine.summary_export.read_text())["metrics"]
+    return engine, engine.stats.model, json.loads(engine.summary_export.read_text())["metrics"]
 
 
 def stat(model: MetricModel, metric: str, key: str, pairs: tuple[tuple[str, str], ...] = ()) -> float | None:
@@ -35,10 +37,10 @@ def stat(model: MetricModel, metric: str, key: str, pairs: tuple[tuple[str, str]
     return agg.stats(model.duration_s)[key]
 
 
-def test_remote_write_feeds_custom_metrics_scenarios_and_submetrics_but_no_rate_counts(
+def test_remote_write_feeds_custom_metrics_scenarios_submetrics_and_check_counts(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
-    model, k6 = run(tmp_path, "rw", nginx_url)
+    engine, model, k6 = run(tmp_path, "rw", nginx_url)
     # Counters are pushed cumulative per series: exact, for the metric, a sub-metric and a scenario.
     assert stat(model, "orders", "count") == k6["orders"]["count"] > 0
     assert stat(model, "orders", "count", (("kind", "big"),)) == k6["orders{kind:big}"]["count"]
@@ -60,14 +62,23 @@ def test_remote_write_feeds_custom_metrics_scenarios_and_submetrics_but_no_rate_
     assert stat(model, "cart_size", "value") == k6["cart_size"]["value"]  # a Gauge's last value
     # http_req_failed from http_reqs' expected_response tag: exact.
     assert stat(model, "http_req_failed", "passes") == k6["http_req_failed"]["passes"] > 0
-    # A Rate is pushed as its ratio only: checks and custom Rates have no counts, so they are not modelled.
-    assert model.total("checks") is None and model.total("paid_ok") is None
+    # A Rate is pushed as its ratio only. The checks' counts come from k6's REST API by group and name
+    # (polled each second, settled from k6's summary export at the end): exact. A custom Rate has no counts.
+    assert stat(model, "checks", "passes") == k6["checks"]["passes"] > 0
+    assert stat(model, "checks", "fails") == k6["checks"]["fails"] > 0
+    for name in ("paid", "sometimes"):
+        for key in ("passes", "fails"):
+            assert stat(model, "checks", key, (("check", name),)) == k6[f"checks{{check:{name}}}"][key]
+    assert stat(model, "checks", "passes", (("group", "::shop::pay"),)) == k6["checks{check:paid}"]["passes"]
+    assert model.total("paid_ok") is None
+    poll = engine.checks_poll
+    assert poll is not None and poll.polls >= 2  # live during the run, not only from the export at the end
 
 
 def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
-    model, k6 = run(tmp_path, "otlp", nginx_url)
+    _engine, model, k6 = run(tmp_path, "otlp", nginx_url)
     # k6 1.1.0 drops its last export (README): each count is k6's, less at most about 2 s of samples.
     requests = float(stat(model, "http_reqs", "count") or 0)
     assert k6["http_reqs"]["count"] - 2 * k6["http_reqs"]["rate"] <= requests <= k6["http_reqs"]["count"]

@@ -44,6 +44,7 @@ from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
+from runners.k6.rest_checks import RestChecks
 from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
 from runners.k6.tags import TagCache
@@ -77,7 +78,10 @@ FRAME_EVENTS = 50  # recent events a frame carries (marks pane)
 RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
 RECORD_BURST = 300  # ... with bursts of up to this many lines
 # Where loadwatch's own CPU goes, per stage (thread CPU seconds, recorded in the run's meta).
-_RW_RATES = "--transport rw pushes a Rate, checks included, as its ratio only: use json or otlp"
+_RW_RATES = (
+    "--transport rw pushes a Rate as its ratio only: checks are counted by group and name from k6's "
+    "REST API, other Rates and other tags of a check have no counts: use json or otlp"
+)
 STAGES = ("json_feed", "push_decode", "fold", "frame", "record", "listeners")
 
 
@@ -134,6 +138,8 @@ class RunEngine:
             decode = remote_write_decoder() if spec.transport == "rw" else otlp_decoder()
             self.push = PushReceiver(decode)
             self.env.update(transport_env(spec.transport, self.push.port))
+        # Remote write pushes a Rate's ratio only: the checks' counts come from k6's REST API.
+        self.checks_poll = RestChecks(self.api_port) if spec.transport == "rw" else None
         argv = build_argv(
             self.binary,
             spec.script,
@@ -258,6 +264,8 @@ class RunEngine:
         threading.Thread(target=self._load_version, name="k6-version", daemon=True).start()
         if self.push is not None:
             self.push.start()
+        if self.checks_poll is not None:
+            self.checks_poll.start()
         self.k6.start()
         self._cpu_at_spawn = self.host.own_cpu_s()  # start-up (imports, record, k6 spawn) ends here
         self.host.watch_k6(self.k6.pid)
@@ -363,7 +371,8 @@ class RunEngine:
             declare_thresholds(self.stats.model, self._declared)
         self.stats.absorb(self.ingest.take())
         if self.push is not None:
-            self.stats.absorb_push(self.push.inbox.take())
+            polled = self.checks_poll.inbox.take() if self.checks_poll is not None else []
+            self.stats.absorb_push(self.push.inbox.take() + polled)
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from
@@ -553,6 +562,13 @@ class RunEngine:
             inbox = self.push.inbox
             cost["push"] = {"pushes": inbox.pushes, "bad": inbox.bad_pushes, "bytes": inbox.bytes_in,
                             "last_error": inbox.last_error}  # fmt: skip
+        if self.checks_poll is not None:
+            poll = self.checks_poll
+            cost["check_polls"] = {
+                "polls": poll.polls,
+                "failed": poll.failed_polls,
+                "last_error": poll.last_error,
+            }
         return cost
 
     def _lines_to_record(self, lines: tuple[OutputLine, ...], now: float) -> tuple[OutputLine, ...]:
@@ -630,6 +646,19 @@ class RunEngine:
                             "k6's exit status and log, per expression as loadwatch computed them")  # fmt: skip
         return verdicts
 
+    def _settle_checks(self, poll: RestChecks) -> None:
+        """The check counts k6's summary export has beyond the last poll, into the run's last second."""
+        poll.stop()
+        try:
+            if self.summary_export.stat().st_mtime < self.started_at - 1:
+                return  # an old file the user named: not this run's
+            root = json.loads(self.summary_export.read_text(encoding="utf-8")).get("root_group")
+        except (OSError, ValueError, AttributeError):
+            return  # no export (--no-summary, a hard stop): the polled counts stand
+        if isinstance(root, dict):
+            last = self.stats.last_t
+            poll.settle(root, at=last + 0.5 if last is not None else time.time())
+
     def _finish(self) -> None:
         if self._k6_ended_at is None:
             self._k6_ended_at = time.time()
@@ -637,6 +666,8 @@ class RunEngine:
         self.ingest.finish()
         if self.push is not None:
             self.push.stop()  # k6 has exited: its last push (sent while stopping) is in the inbox
+        if self.checks_poll is not None:
+            self._settle_checks(self.checks_poll)
         self._k6_verdict = K6Verdict(
             per_expression=self._k6_export_verdicts(),
             exit_code=self.k6.exit_code,
