@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,15 @@ def test_remote_write_feeds_custom_metrics_scenarios_submetrics_and_check_counts
     assert model.total("paid_ok") is None
     poll = engine.checks_poll
     assert poll is not None and poll.polls >= 2  # live during the run, not only from the export at the end
+    # The record's seconds hold them all: the rest after the last poll lands in a second still open.
+    db = sqlite3.connect(engine.run_dir / "run.sqlite")
+    try:
+        points = [json.loads(x) for (x,) in db.execute("SELECT data FROM series WHERE source = 'k6'")]
+    finally:
+        db.close()
+    assert sum(p.get("checks_pass", 0) + p.get("checks_fail", 0) for p in points) == (
+        k6["checks"]["passes"] + k6["checks"]["fails"]
+    )
 
 
 def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(

@@ -63,7 +63,9 @@ def test_growth_is_handed_over_once_and_the_export_settles_the_rest() -> None:
     stale = {("", "is 200"): (39, 2)}  # an answer older than the last one: ignored, not a negative count
     poll.absorb(stale, now=102.0)
     assert poll.inbox.take() == []
-    poll.settle(ROOT_GROUP, at=104.5)
+    assert poll.hold_from(now=103.0) == 102  # the engine keeps the last poll's second open for the rest
+    assert poll.hold_from(now=110.0) is None  # ... but not for ever when k6's API stops answering
+    poll.settle(ROOT_GROUP, at=104.5)  # into the last poll's second, held open, not a closed one
     rest = poll.inbox.take()
-    assert all(d.metric == "checks" and d.kind is Kind.RATE and d.t == 104.5 for d in rest)
+    assert all(d.metric == "checks" and d.kind is Kind.RATE and d.t == 102.0 for d in rest)
     assert {d.tags[0][1]: (d.value, d.total) for d in rest} == {"is 200": (5, 5), "paid": (2, 3)}

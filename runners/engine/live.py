@@ -332,6 +332,8 @@ class RunEngine:
                 self._tick(time.time())
                 next_t += TICK_S
                 time.sleep(max(0.0, next_t - time.monotonic()))
+            if self.checks_poll is not None:
+                self._settle_checks(self.checks_poll)  # before a tick closes the seconds held open for it
             self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
@@ -376,6 +378,9 @@ class RunEngine:
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from
+        if self.checks_poll is not None and self.k6.running:
+            counting = self.checks_poll.hold_from(now)  # the checks' counts after the last poll are to come
+            hold = counting if hold is None or (counting is not None and counting < hold) else hold
         closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
@@ -657,7 +662,7 @@ class RunEngine:
             return  # no export (--no-summary, a hard stop): the polled counts stand
         if isinstance(root, dict):
             last = self.stats.last_t
-            poll.settle(root, at=last + 0.5 if last is not None else time.time())
+            poll.settle(root, at=last + 0.5 if last is not None else None)
 
     def _finish(self) -> None:
         if self._k6_ended_at is None:

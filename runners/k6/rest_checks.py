@@ -25,6 +25,7 @@ from runners.k6.push_model import Kind, PushInbox, SeriesDelta, Tags
 
 POLL_S = 1.0
 TIMEOUT_S = 0.5
+HOLD_S = 3.0  # seconds after the last poll are held open this long at most (k6's API may stop answering)
 MAX_CHECKS = 10_000  # distinct (group, check) pairs followed; k6 keeps checks per group path, not per sample
 
 CheckKey = tuple[str, str]  # (group path, check name)
@@ -139,7 +140,14 @@ class RestChecks:
             if deltas:
                 self.inbox.put(deltas, 0)
 
-    def settle(self, root_group: Mapping[str, Any], at: float) -> None:
-        """At the end: what k6's summary export counts beyond the last poll, put at `at` (the last second)."""
+    def hold_from(self, now: float) -> int | None:
+        """The second of the last poll while polls come: later seconds may still get counts, keep them open."""
+        last = self._last_t
+        return int(last) if last is not None and now - last < HOLD_S else None
+
+    def settle(self, root_group: Mapping[str, Any], at: float | None = None) -> None:
+        """At the end: what k6's summary export counts beyond the last poll, in the last poll's second (held
+        open since), or at `at` when no poll was made."""
         self.stop()
-        self.absorb(checks_of_export(root_group), time.time(), at=at)
+        last = self._last_t
+        self.absorb(checks_of_export(root_group), time.time(), at=last if last is not None else at)
