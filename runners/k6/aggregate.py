@@ -35,16 +35,18 @@ def _share(dst: dict[int, int], count: int, start: float, end: float) -> None:
     Each bucket gets the rounded cumulative share less what the buckets below it got, so the
     shares add up to `count` exactly.
     """
-    first = math.floor(start)
-    if end - start <= 1e-9 or math.floor(end) == first:
+    first, last = math.floor(start), math.floor(end)
+    if last == first or end - start <= 1e-9:
         dst[first] = dst.get(first, 0) + count
         return
-    width, placed = end - start, 0
-    for i in range(first, math.floor(end) + 1):
-        upto = round(count * (min(end, i + 1) - start) / width)
+    per_unit, placed = count / (end - start), 0
+    for i in range(first, last):
+        upto = round((i + 1 - start) * per_unit)
         if upto > placed:
             dst[i] = dst.get(i, 0) + upto - placed
             placed = upto
+    if count > placed:
+        dst[last] = dst.get(last, 0) + count - placed
 
 
 class Agg:
@@ -148,10 +150,16 @@ class Agg:
                 continue
             _share(dst, c, max(at - edge, floor_at), min(at + edge, ceil_at))
         # Unknown extremes: the lowest and highest of the extreme buckets' evenly spread observations.
-        values = [v * (spread * spread) ** ((0.5 - c / 2) / c * sign)
-                  for v, c in cells for sign in (1, -1)] + ([0.0] if zero else [])  # fmt: skip
-        self.min = min(self.min, lo if lo is not None else min(values))
-        self.max = max(self.max, hi if hi is not None else max(values))
+        if lo is None or hi is None:
+            ends = [0.0] if zero or not cells else []
+            if cells:
+                (v_lo, c_lo), (v_hi, c_hi) = min(cells), max(cells)
+                ends += [v_lo * spread ** ((1 - c_lo) / c_lo), v_hi * spread ** ((c_hi - 1) / c_hi)]
+                ends += [v_lo * spread ** ((c_lo - 1) / c_lo), v_hi * spread ** ((1 - c_hi) / c_hi)]  # < 0
+            lo = min(ends) if lo is None else lo
+            hi = max(ends) if hi is None else hi
+        self.min = min(self.min, lo)
+        self.max = max(self.max, hi)
 
     def merge(self, other: Agg) -> None:
         """Add another aggregate of the same metric (gauges: the other one is the newer)."""

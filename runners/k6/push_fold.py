@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import accumulate, repeat
+from operator import mul
 
 from runners.k6.ingest import SecondBucket
 from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags
@@ -26,8 +28,7 @@ def expand(hist: HistDelta) -> list[float]:
             values += [v] * c
             continue
         step = (spread * spread) ** (1.0 / c)
-        low = v / spread * step**0.5
-        values += [low * step**k for k in range(c)]
+        values += accumulate(repeat(step, c - 1), mul, initial=v / spread * step**0.5)
     return values
 
 
