@@ -50,3 +50,22 @@ def test_merge_equals_adding_everything() -> None:
     a.merge(b)
     assert a.counts == both.counts and a.count == both.count
     assert a.percentiles((0.95,)) == both.percentiles((0.95,))
+
+
+def test_a_pushs_buckets_go_in_without_values_and_fall_by_rank() -> None:
+    """Remote write's 9 % buckets (schema 3) of a lognormal second: the histogram built from the buckets
+    alone has every count and percentiles within 1.5 % of the exact ones (4.4 % at the buckets' middles)."""
+    rng = random.Random(7)
+    values = [rng.lognormvariate(0.5, 0.6) for _ in range(20_000)] + [0.0] * 3
+    base = 2 ** (1 / 8)
+    cells: dict[int, int] = {}
+    for v in values:
+        if v > 0:
+            i = math.ceil(math.log(v, base)) - 1  # (base**i, base**(i+1)]
+            cells[i] = cells.get(i, 0) + 1
+    h = Histogram()
+    h.add_buckets([(base ** (i + 0.5), c) for i, c in cells.items()], base**0.5, sum(values), zero=3)
+    assert h.count == len(values) and sum(h.counts.values()) == len(values) and h.min == 0.0
+    assert h.total == pytest.approx(sum(values))
+    for q, got in zip((0.5, 0.9, 0.95, 0.99), h.percentiles((0.5, 0.9, 0.95, 0.99)), strict=True):
+        assert got == pytest.approx(exact(values, q), rel=0.015), q

@@ -8,7 +8,7 @@ import pytest
 
 from runners.k6 import protowire as pw
 from runners.k6.otlp import OtlpDecoder
-from runners.k6.push_fold import fold_deltas, tags_json
+from runners.k6.push_fold import expand, fold_deltas, tags_json
 from runners.k6.push_model import Kind, exp_bucket_value
 from runners.k6.remote_write import RemoteWriteDecoder, decode_write_request
 from runners.k6.snappy import SnappyError, decompress
@@ -114,8 +114,9 @@ def test_otlp_delta_sums_rates_and_exponential_histograms() -> None:
     assert list(buckets_by_sec) == [1_800_000_000]
     b = buckets_by_sec[1_800_000_000]
     assert (b.checks_pass, b.checks_fail) == (6, 1)
-    values = b.paired[tags_json(tuple(sorted(TAGS.items())))]
-    assert len(values) == 7  # 7 requests paired with 7 durations
+    hists = b.pushed[tags_json(tuple(sorted(TAGS.items())))]  # 7 requests paired with 7 durations
+    assert sum(h.count for h in hists) == 7 and not b.req_only and not b.dur_only
+    values = [v for h in hists for v in expand(h)]
     # Each bucket's count is spread evenly (in log space) inside it, around its geometric middle.
     for index, n in ((-8, 4), (-6, 3)):
         inside = sorted(v for v in values if 2 ** (index / 8) < v <= 2 ** ((index + 1) / 8))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from itertools import accumulate, repeat
 from operator import mul
 
-from runners.k6.histogram import add_counts, count_into
+from runners.k6.histogram import add_counts, count_into, share_into
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND
 
 # Trend buckets: bucket i holds |values| in [GAMMA**i, GAMMA**(i+1)); the representative value is the
@@ -27,26 +27,6 @@ STAT_KEYS = {
 
 def _mid(i: int) -> float:
     return math.exp((i + 0.5) / _INV_LOG)
-
-
-def _share(dst: dict[int, int], count: int, start: float, end: float) -> None:
-    """Add `count` observations spread evenly over [start, end] (in bucket units) to `dst`.
-
-    Each bucket gets the rounded cumulative share less what the buckets below it got, so the
-    shares add up to `count` exactly.
-    """
-    first, last = math.floor(start), math.floor(end)
-    if last == first or end - start <= 1e-9:
-        dst[first] = dst.get(first, 0) + count
-        return
-    per_unit, placed = count / (end - start), 0
-    for i in range(first, last):
-        upto = round((i + 1 - start) * per_unit)
-        if upto > placed:
-            dst[i] = dst.get(i, 0) + upto - placed
-            placed = upto
-    if count > placed:
-        dst[last] = dst.get(last, 0) + count - placed
 
 
 class Agg:
@@ -148,7 +128,7 @@ class Agg:
                 i = math.floor(at)
                 dst[i] = dst.get(i, 0) + c
                 continue
-            _share(dst, c, max(at - edge, floor_at), min(at + edge, ceil_at))
+            share_into(dst, c, max(at - edge, floor_at), min(at + edge, ceil_at))
         # Unknown extremes: the lowest and highest of the extreme buckets' evenly spread observations.
         if lo is None or hi is None:
             ends = [0.0] if zero or not cells else []

@@ -31,6 +31,26 @@ def add_counts(dst: dict[int, int], src: dict[int, int]) -> None:
     dst.update(zip(keys, map(add, map(dst.get, keys, repeat(0)), src.values()), strict=True))
 
 
+def share_into(dst: dict[int, int], count: int, start: float, end: float) -> None:
+    """Add `count` observations spread evenly over [start, end] (in bucket units) to `dst`.
+
+    Each bucket gets the rounded cumulative share less what the buckets below it got, so the
+    shares add up to `count` exactly.
+    """
+    first, last = math.floor(start), math.floor(end)
+    if last == first or end - start <= 1e-9:
+        dst[first] = dst.get(first, 0) + count
+        return
+    per_unit, placed = count / (end - start), 0
+    for i in range(first, last):
+        upto = round((i + 1 - start) * per_unit)
+        if upto > placed:
+            dst[i] = dst.get(i, 0) + upto - placed
+            placed = upto
+    if count > placed:
+        dst[last] = dst.get(last, 0) + count - placed
+
+
 def bucket_of(value: float) -> int:
     """The bucket index of a value in milliseconds."""
     if value <= FLOOR_MS:
@@ -74,6 +94,40 @@ class Histogram:
             self.counts[ZERO_BUCKET] = self.counts.get(ZERO_BUCKET, 0) + zero
             vals = above
         count_into(self.counts, map(math.floor, map(mul, map(math.log, vals), repeat(_INV_LOG_GAMMA))))
+
+    def add_buckets(
+        self, buckets: Iterable[tuple[float, int]], spread: float, total: float, zero: int = 0
+    ) -> None:
+        """Add observations given as a push's buckets: (middle, count) each spanning (middle / spread,
+        middle * spread], a count spread evenly over it in log space (see `share_into`); `total` is their
+        exact sum, `zero` how many were at zero. No per-observation work: a second of k6's full rate is a
+        few dozen buckets."""
+        edge = math.log(spread) * _INV_LOG_GAMMA if spread > 1.0 else 0.0
+        counts = self.counts
+        if zero > 0:
+            counts[ZERO_BUCKET] = counts.get(ZERO_BUCKET, 0) + zero
+            self.count += zero
+            self.min = min(self.min, 0.0)
+            self.max = max(self.max, 0.0)
+        for v, c in buckets:
+            if c <= 0:
+                continue
+            self.count += c
+            if v <= FLOOR_MS:
+                counts[ZERO_BUCKET] = counts.get(ZERO_BUCKET, 0) + c
+                low = high = max(v, 0.0)
+            else:
+                at = math.log(v) * _INV_LOG_GAMMA
+                if c == 1 or not edge:
+                    i = math.floor(at)
+                    counts[i] = counts.get(i, 0) + c
+                else:
+                    share_into(counts, c, at - edge, at + edge)
+                reach = spread ** ((c - 1) / c)
+                low, high = v / reach, v * reach
+            self.min = min(self.min, low)
+            self.max = max(self.max, high)
+        self.total += total
 
     def merge(self, other: Histogram) -> None:
         """Add another histogram's counts into this one."""

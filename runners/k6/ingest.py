@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
+from runners.k6.push_model import HistDelta
 from runners.k6.tags import TagCache
 
 _SEC = rb"([^\"]{19})"
@@ -114,6 +115,8 @@ class SecondBucket:
     paired: dict[bytes, list[float]] = field(default_factory=dict)  # request + its duration, by tags
     req_only: dict[bytes, int] = field(default_factory=dict)  # request lines whose duration was not seen
     dur_only: dict[bytes, list[float]] = field(default_factory=dict)  # durations whose request was not seen
+    # A push transport's requests with their durations as histograms (no values), by tags.
+    pushed: dict[bytes, list[HistDelta]] = field(default_factory=dict)
     iterations: int = 0
     data_sent: float = 0.0
     data_received: float = 0.0

@@ -40,7 +40,7 @@ def fold_deltas(deltas: Iterable[SeriesDelta]) -> dict[int, SecondBucket]:
     """
     out: dict[int, SecondBucket] = {}
     reqs: dict[tuple[int, Tags], int] = {}
-    durs: dict[tuple[int, Tags], list[float]] = {}
+    durs: dict[tuple[int, Tags], list[HistDelta]] = {}
     rate_parts: dict[tuple[int, str, Tags], list[float]] = {}
     for d in deltas:
         sec = int(d.t)
@@ -62,7 +62,7 @@ def fold_deltas(deltas: Iterable[SeriesDelta]) -> dict[int, SecondBucket]:
                 slot = rate_parts.setdefault((sec, base, d.tags), [0.0, 0.0])
                 slot[0 if part == "occurred" else 1] += d.value
         elif d.kind is Kind.TREND and name == _DURATION and d.hist is not None:
-            durs.setdefault((sec, d.tags), []).extend(expand(d.hist))
+            durs.setdefault((sec, d.tags), []).append(d.hist)
         elif d.kind is Kind.GAUGE:
             if name == "vus":
                 b.vus = d.value
@@ -78,13 +78,14 @@ def fold_deltas(deltas: Iterable[SeriesDelta]) -> dict[int, SecondBucket]:
     for key, n in reqs.items():
         sec, tags = key
         raw = tags_json(tags)
-        values = durs.pop(key, None)
-        if values is not None and len(values) == n:
-            out[sec].paired.setdefault(raw, []).extend(values)
+        hists = durs.pop(key, None)
+        if hists is not None and sum(h.count for h in hists) == n:
+            out[sec].pushed.setdefault(raw, []).extend(hists)  # their buckets go in as they are
         else:
             out[sec].req_only[raw] = out[sec].req_only.get(raw, 0) + n
-            if values:
-                out[sec].dur_only.setdefault(raw, []).extend(values)
-    for (sec, tags), values in durs.items():
-        out[sec].dur_only.setdefault(tags_json(tags), []).extend(values)
+            for h in hists or ():
+                out[sec].dur_only.setdefault(raw, []).extend(expand(h))
+    for (sec, tags), hists in durs.items():
+        for h in hists:
+            out[sec].dur_only.setdefault(tags_json(tags), []).extend(expand(h))
     return out

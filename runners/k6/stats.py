@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from runners.k6.endpoints import OTHER, EndpointTable, EndpointTally
@@ -14,7 +14,7 @@ from runners.k6.ingest import RawBatch, SecondBucket
 from runners.k6.metric_model import KEEP_S, MetricModel
 from runners.k6.push_fold import fold_deltas
 from runners.k6.push_metrics import fold_into_model
-from runners.k6.push_model import SeriesDelta
+from runners.k6.push_model import HistDelta, SeriesDelta
 from runners.k6.tags import TagCache
 from runners.model.frames import LiveStats, Percentiles, SecondPoint, Totals
 
@@ -128,6 +128,8 @@ class K6Stats:
             self._count(batch, raw, values, len(values))
         for raw, n in b.req_only.items():
             self._count(batch, raw, [], n)
+        for raw, hists in b.pushed.items():
+            self._count(batch, raw, [], sum(h.count for h in hists), hists)
         # Durations read apart from their request's block (a tag value with braces, say "GET /items/{id}",
         # or lines k6 split) go under the endpoint their own tags name.
         for raw, values in b.dur_only.items():
@@ -146,8 +148,10 @@ class K6Stats:
         self.first_t = b.t if self.first_t is None else min(self.first_t, b.t)
         self.last_t = b.t if self.last_t is None else max(self.last_t, b.t)
 
-    def _count(self, batch: dict[str, EndpointTally], raw: bytes, values: list[float], n: int) -> None:
-        """Count n requests with these tags (and their durations) under their endpoint row."""
+    def _count(self, batch: dict[str, EndpointTally], raw: bytes, values: list[float], n: int,
+               pushed: Sequence[HistDelta] = ()) -> None:  # fmt: skip
+        """Count n requests with these tags (and their durations, as values or a push's histograms) under
+        their endpoint row."""
         info = self.tags.get(raw)
         if info is None:
             row, status, failed, code = OTHER, "", False, ""
@@ -158,6 +162,8 @@ class K6Stats:
         if tally is None:
             tally = batch[row] = EndpointTally()
         tally.add(values, n, failed, status, code)
+        for h in pushed:
+            tally.hist.add_buckets(h.buckets, h.spread, h.total, h.zero)
 
     def review_endpoints(self) -> None:
         """Retire rare rows (every ~10 s of ticks) so busy late-comers can get one."""
