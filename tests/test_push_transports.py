@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from runners.engine.live import RunEngine, RunSpec
+from runners.k6 import snappy
 from tests import k6_scripts
 
 pytestmark = pytest.mark.integration
@@ -70,3 +71,22 @@ def test_k6_runs_in_its_own_process_group_but_loadwatchs_session(tmp_path: Path,
     finally:
         engine.request_stop(hard=True)
         assert engine.wait(30)
+
+
+def test_a_push_too_big_to_take_is_refused_and_said(
+    tmp_path: Path, k6_bin: str, nginx_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100,000 distinct URLs over remote write made one push of 144 MB (k6 pushes every tag set it has seen);
+    # its samples were missing and nothing said so. Here every push is over a lowered limit.
+    monkeypatch.setattr(snappy, "MAX_OUTPUT", 64)
+    script = k6_scripts.write(tmp_path, "mixed.js", k6_scripts.MIXED)
+    spec = RunSpec(script=script, k6_args=("-e", f"BASE={nginx_url}", "--vus", "2", "--duration", "2s"),
+                   runs_dir=tmp_path / "runs", transport="rw")  # fmt: skip
+    engine = RunEngine(spec)
+    engine.start()
+    assert engine.wait(120), "the run did not end in time"
+    assert engine.push is not None and engine.push.inbox.bad_pushes >= 1
+    said = engine.output.last_lines("loadwatch", 50)
+    assert any("push(es) from k6 could not be read" in t and "over the" in t and "json" in t for t in said), (
+        said
+    )

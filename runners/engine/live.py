@@ -158,6 +158,7 @@ class RunEngine:
         self.thresholds: list[Threshold] = []
         self._declared: list[Threshold] = []
         self._k6_verdict: K6Verdict | None = None
+        self._bad_pushes_told = 0
         self.sources = RunSources(spec.gauges, spec.docker)
         self.view = LiveView(self._name, lambda: self.started_at, str(self.run_dir), self.sources)
         gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
@@ -375,6 +376,8 @@ class RunEngine:
         if self.push is not None:
             polled = self.checks_poll.inbox.take() if self.checks_poll is not None else []
             self.stats.absorb_push(self.push.inbox.take() + polled)
+        if self.push is not None:
+            self._tell_bad_pushes(self.push)
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from
@@ -493,6 +496,17 @@ class RunEngine:
         self.recorder.add_metric_seconds(self.metric_seconds.rows(self.stats.model, (p.t for p in closed)))
         if self.metric_seconds.dropped != dropped or self.metric_seconds.seconds == len(closed):
             self.recorder.set_meta(metric_series=self.metric_seconds.meta())
+
+    def _tell_bad_pushes(self, push: PushReceiver) -> None:
+        """Say when a push from k6 could not be read: its samples are missing from the live numbers."""
+        bad, why = push.inbox.bad_pushes, push.inbox.last_error
+        if bad <= self._bad_pushes_told:
+            return
+        self._bad_pushes_told = bad
+        many = " (k6 pushes every tag set it has seen: many distinct URLs or tag values need json, or a `name` tag)"
+        self.output.add("loadwatch", f"warning: {bad} push(es) from k6 could not be read, the last: {why}; their "
+                        f"samples are missing from the live numbers (k6's own summary at the end has them)"
+                        f"{many if 'over the' in why else ''}")  # fmt: skip
 
     def _rule_notes(self) -> tuple[str, ...]:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""

@@ -39,7 +39,9 @@ def decompress(data: bytes) -> bytes:
     """
     length, i = _preamble(data)
     if length > MAX_OUTPUT:
-        raise SnappyError(f"declared length {length} is too large")
+        raise SnappyError(
+            f"a push of {length / 1e6:.0f} MB unpacked, over the {MAX_OUTPUT / 1e6:.0f} MB taken"
+        )
     out = bytearray()
     n = len(data)
     while i < n:
