@@ -376,7 +376,6 @@ class RunEngine:
         if self.push is not None:
             polled = self.checks_poll.inbox.take() if self.checks_poll is not None else []
             self.stats.absorb_push(self.push.inbox.take() + polled)
-        if self.push is not None:
             self._tell_bad_pushes(self.push)
         lines = self.output.take()
         lines += self._watch_stall(now)

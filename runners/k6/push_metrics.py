@@ -1,8 +1,8 @@
 """Folds push deltas (remote write, OTLP) into the metric model: every metric k6 pushes, by tag set.
 
 What a push carries decides what the model gets. Counters and gauges arrive per series and interval; a
-Trend as a histogram (its bucket middles stand for its samples; a pushed min and max are exact, else the
-extreme buckets' middles); a Rate exactly when it comes as OTLP's `.occurred`/`.total` counters, and not at
+Trend as a histogram (each bucket's count spread over it by rank, see Agg.add_buckets; a pushed min and max
+are exact, else the extreme buckets stand in); a Rate exactly when it comes as OTLP's `.occurred`/`.total` counters, and not at
 all when only its ratio is pushed (remote write: there the checks' counts come from k6's REST API, see
 rest_checks.py), except `http_req_failed`, which is always taken from `http_reqs`' own `expected_response`
 tag (k6 sets both from the same response check).
