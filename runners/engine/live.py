@@ -382,7 +382,7 @@ class RunEngine:
         hold = None if not self.k6.running else self.stall.hold_from
         if self.checks_poll is not None and self.k6.running:
             counting = self.checks_poll.hold_from(now)  # the checks' counts after the last poll are to come
-            hold = counting if hold is None or (counting is not None and counting < hold) else hold
+            hold = min((h for h in (hold, counting) if h is not None), default=None)
         closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
@@ -502,10 +502,8 @@ class RunEngine:
         if bad <= self._bad_pushes_told:
             return
         self._bad_pushes_told = bad
-        many = " (k6 pushes every tag set it has seen: many distinct URLs or tag values need json, or a `name` tag)"
         self.output.add("loadwatch", f"warning: {bad} push(es) from k6 could not be read, the last: {why}; their "
-                        f"samples are missing from the live numbers (k6's own summary at the end has them)"
-                        f"{many if 'over the' in why else ''}")  # fmt: skip
+                        "samples are missing from the live numbers (k6's own summary at the end has them)")  # fmt: skip
 
     def _rule_notes(self) -> tuple[str, ...]:
         """Rules on a k6 metric or check without a value, and why (`no such metric yet`)."""
@@ -667,6 +665,8 @@ class RunEngine:
     def _settle_checks(self, poll: RestChecks) -> None:
         """The check counts k6's summary export has beyond the last poll, into the run's last second."""
         poll.stop()
+        if poll.settled:
+            return  # done as k6 exited, before the gauges' tail
         try:
             if self.summary_export.stat().st_mtime < self.started_at - 1:
                 return  # an old file the user named: not this run's

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from itertools import accumulate, repeat
 from operator import mul
 
-from runners.k6.histogram import add_counts, count_into, share_into
+from runners.k6.histogram import add_counts, count_into, share_into, spread_ends
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND
 
 # Trend buckets: bucket i holds |values| in [GAMMA**i, GAMMA**(i+1)); the representative value is the
@@ -132,10 +132,8 @@ class Agg:
         # Unknown extremes: the lowest and highest of the extreme buckets' evenly spread observations.
         if lo is None or hi is None:
             ends = [0.0] if zero or not cells else []
-            if cells:
-                (v_lo, c_lo), (v_hi, c_hi) = min(cells), max(cells)
-                ends += [v_lo * spread ** ((1 - c_lo) / c_lo), v_hi * spread ** ((c_hi - 1) / c_hi)]
-                ends += [v_lo * spread ** ((c_lo - 1) / c_lo), v_hi * spread ** ((1 - c_hi) / c_hi)]  # < 0
+            if cells:  # (below zero the lower end comes second: min/max over both ends of both cells)
+                ends += [*spread_ends(*min(cells), spread), *spread_ends(*max(cells), spread)]
             lo = min(ends) if lo is None else lo
             hi = max(ends) if hi is None else hi
         self.min = min(self.min, lo)

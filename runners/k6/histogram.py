@@ -51,6 +51,13 @@ def share_into(dst: dict[int, int], count: int, start: float, end: float) -> Non
         dst[last] = dst.get(last, 0) + count - placed
 
 
+def spread_ends(value: float, count: int, spread: float) -> tuple[float, float]:
+    """The outermost of `count` observations spread evenly (in log space) over a bucket around `value`
+    that spans (value / spread, value * spread]: the lower first for a positive value."""
+    reach = spread ** ((count - 1) / count)
+    return value / reach, value * reach
+
+
 def bucket_of(value: float) -> int:
     """The bucket index of a value in milliseconds."""
     if value <= FLOOR_MS:
@@ -123,8 +130,7 @@ class Histogram:
                     counts[i] = counts.get(i, 0) + c
                 else:
                     share_into(counts, c, at - edge, at + edge)
-                reach = spread ** ((c - 1) / c)
-                low, high = v / reach, v * reach
+                low, high = spread_ends(v, c, spread)
             self.min = min(self.min, low)
             self.max = max(self.max, high)
         self.total += total

@@ -65,6 +65,12 @@ def exp_bucket_value(index: int, scale: int) -> float:
     return float(2.0 ** ((index + 0.5) * 2.0**-scale))
 
 
+def interval_middle(start: float | None, end: float) -> float:
+    """Where growth seen over (start, end] (unix s) is put: the interval's middle, or the half second before
+    `end` when the interval is unknown or 5 s or longer (a first push, a pause)."""
+    return (start + end) / 2 if start is not None and end - start < 5.0 else end - 0.5
+
+
 def exp_bucket_spread(scale: int) -> float:
     """How far an exponential bucket at `scale` reaches either side of its middle, as a factor."""
     return float(2.0 ** (0.5 * 2.0**-scale))

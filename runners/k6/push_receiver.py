@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from runners.k6.otlp import OtlpDecoder
 from runners.k6.push_model import PushInbox, SeriesDelta
 from runners.k6.remote_write import RemoteWriteDecoder, decode_write_request
+from runners.k6.snappy import TooLarge
 
 MAX_BODY = 64 << 20
 Decode = Callable[[bytes, str, float], list[SeriesDelta]]
@@ -43,7 +44,10 @@ class _Handler(BaseHTTPRequestHandler):
             with srv.decode_lock:
                 deltas = srv.decode(body, self.headers.get("Content-Encoding", ""), time.time())
         except (ValueError, IndexError) as exc:
-            srv.inbox.reject(f"{type(exc).__name__}: {exc}")
+            # A push too big to take comes from k6 holding too many series: say what to do about it.
+            hint = (" (k6 pushes every tag set it has seen: many distinct URLs or tag values need json, or a "
+                    "`name` tag)") if isinstance(exc, TooLarge) else ""  # fmt: skip
+            srv.inbox.reject(f"{type(exc).__name__}: {exc}{hint}")
             self._answer(400, b"cannot decode")
             return
         srv.decode_cpu_s += time.thread_time() - t0

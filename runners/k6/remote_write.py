@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runners.k6 import protowire as pw
-from runners.k6.push_model import HistDelta, Kind, SeriesDelta, Tags, exp_bucket_spread, exp_bucket_value
+from runners.k6.push_model import (
+    HistDelta,
+    Kind,
+    SeriesDelta,
+    Tags,
+    exp_bucket_spread,
+    exp_bucket_value,
+    interval_middle,
+)
 from runners.k6.snappy import decompress
 
 PREFIX = "k6_"
@@ -199,7 +207,7 @@ class RemoteWriteDecoder:
             self.start_t = t - 1.0
         prev = self._last_t.get(key, self.start_t)
         self._last_t[key] = t
-        return (prev + t) / 2 if t - prev < 5.0 else t - 0.5
+        return interval_middle(prev, t)
 
     def _hist_delta(self, key: tuple[str, Tags], h: NativeHist, factor: float) -> HistDelta | None:
         prev = self._last_hist.get(key)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
 
-from runners.k6.push_model import Kind, PushInbox, SeriesDelta, Tags
+from runners.k6.push_model import Kind, PushInbox, SeriesDelta, Tags, interval_middle
 
 POLL_S = 1.0
 TIMEOUT_S = 0.5
@@ -41,10 +41,7 @@ def checks_of_groups(body: Mapping[str, Any]) -> dict[CheckKey, tuple[int, int]]
         attrs = group.get("attributes") if isinstance(group, dict) else None
         if not isinstance(attrs, dict):
             continue
-        path = str(attrs.get("path") or "")
-        for check in attrs.get("checks") or ():
-            if isinstance(check, dict) and "name" in check:
-                out[(path, str(check["name"]))] = (int(check.get("passes", 0)), int(check.get("fails", 0)))
+        _add_checks(out, str(attrs.get("path") or ""), attrs.get("checks") or ())
     return out
 
 
@@ -52,12 +49,17 @@ def checks_of_export(root_group: Mapping[str, Any]) -> dict[CheckKey, tuple[int,
     """(passes, fails) by (group path, check name) from a summary export's `root_group`."""
     out: dict[CheckKey, tuple[int, int]] = {}
     for group in _groups(root_group, depth=0):
-        path = str(group.get("path") or "")
         checks = group.get("checks") or {}
-        for check in checks.values() if isinstance(checks, dict) else checks:
-            if isinstance(check, dict) and "name" in check:
-                out[(path, str(check["name"]))] = (int(check.get("passes", 0)), int(check.get("fails", 0)))
+        _add_checks(
+            out, str(group.get("path") or ""), checks.values() if isinstance(checks, dict) else checks
+        )
     return out
+
+
+def _add_checks(out: dict[CheckKey, tuple[int, int]], path: str, checks: Iterable[Any]) -> None:
+    for check in checks:
+        if isinstance(check, dict) and "name" in check:
+            out[(path, str(check["name"]))] = (int(check.get("passes", 0)), int(check.get("fails", 0)))
 
 
 def _groups(group: Mapping[str, Any], depth: int) -> Iterator[Mapping[str, Any]]:
@@ -81,6 +83,7 @@ class RestChecks:
         self._poll_s = poll_s
         self._seen: dict[CheckKey, tuple[int, int]] = {}
         self._last_t: float | None = None
+        self.settled = False  # the summary export's rest has been handed over
         self._lock = threading.Lock()  # the poll thread and the final settle both update `_seen`
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="k6-checks", daemon=True)
@@ -103,9 +106,8 @@ class RestChecks:
                     resp.raise_for_status()
                     counts = checks_of_groups(resp.json())
                 except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
-                    self.failed_polls += (
-                        1  # k6 not listening yet, or gone: the next poll or settle() covers it
-                    )
+                    # k6 not listening yet, or gone: the next poll or settle() covers it
+                    self.failed_polls += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                     continue
                 self.polls += 1
@@ -119,12 +121,7 @@ class RestChecks:
         """
         with self._lock:
             prev_t, self._last_t = self._last_t, now
-            if at is not None:
-                t = at
-            elif prev_t is not None and now - prev_t < 5.0:
-                t = (prev_t + now) / 2
-            else:
-                t = now - 0.5
+            t = at if at is not None else interval_middle(prev_t, now)
             deltas: list[SeriesDelta] = []
             for key, (passes, fails) in counts.items():
                 old = self._seen.get(key)
@@ -151,3 +148,4 @@ class RestChecks:
         self.stop()
         last = self._last_t
         self.absorb(checks_of_export(root_group), time.time(), at=last if last is not None else at)
+        self.settled = True

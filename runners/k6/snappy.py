@@ -12,6 +12,10 @@ class SnappyError(ValueError):
     """The bytes are not a valid snappy block."""
 
 
+class TooLarge(SnappyError):
+    """The block unpacks to more than MAX_OUTPUT: refused before anything is allocated."""
+
+
 def _preamble(data: bytes) -> tuple[int, int]:
     length = shift = i = 0
     while True:
@@ -35,13 +39,11 @@ def decompress(data: bytes) -> bytes:
         The original bytes.
 
     Raises:
-        SnappyError: on malformed input or a declared length over MAX_OUTPUT.
+        SnappyError: on malformed input (TooLarge: a declared length over MAX_OUTPUT).
     """
     length, i = _preamble(data)
     if length > MAX_OUTPUT:
-        raise SnappyError(
-            f"a push of {length / 1e6:.0f} MB unpacked, over the {MAX_OUTPUT / 1e6:.0f} MB taken"
-        )
+        raise TooLarge(f"a push of {length / 1e6:.0f} MB unpacked, over the {MAX_OUTPUT / 1e6:.0f} MB taken")
     out = bytearray()
     n = len(data)
     while i < n:
