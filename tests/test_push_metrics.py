@@ -88,31 +88,32 @@ def test_remote_write_feeds_custom_metrics_scenarios_submetrics_and_check_counts
 def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
-    _engine, model, k6 = run(tmp_path, "otlp", nginx_url)
-    # k6 1.1.0 drops its last export (README): each count is k6's, less at most about 2 s of samples.
-    requests = float(stat(model, "http_reqs", "count") or 0)
-    assert k6["http_reqs"]["count"] - 2 * k6["http_reqs"]["rate"] <= requests <= k6["http_reqs"]["count"]
-    share = requests / k6["http_reqs"]["count"]
-    assert stat(model, "orders", "count") == pytest.approx(k6["orders"]["count"], rel=1 - share + 0.05)
+    engine, model, k6 = run(tmp_path, "otlp", nginx_url)
+    # k6 1.1.0 ends its meter provider before flushing what it buffered last; its summary export settles
+    # that tail (push_tail.py): every Counter's, Rate's and check's count is k6's.
+    assert stat(model, "http_reqs", "count") == k6["http_reqs"]["count"] > 0
+    assert stat(model, "orders", "count") == k6["orders"]["count"] > 0
+    assert stat(model, "dropped_iterations", "count") == k6["dropped_iterations"]["count"] > 0
     # Rates arrive as two counters: checks by name with pass and fail counts, and custom Rates.
-    paid = model.total("checks", (("check", "paid"),))
-    sometimes = model.total("checks", (("check", "sometimes"),))
-    assert paid is not None and sometimes is not None
-    assert paid.n - paid.nonzero == 0 and 0 < paid.n <= k6["checks{check:paid}"]["passes"]
-    assert sometimes.n > sometimes.nonzero > 0
-    assert stat(model, "paid_ok", "value") == pytest.approx(k6["paid_ok"]["value"], abs=0.02)
+    for name in ("paid", "sometimes"):
+        for key in ("passes", "fails"):
+            assert stat(model, "checks", key, (("check", name),)) == k6[f"checks{{check:{name}}}"][key]
+    for key in ("passes", "fails"):
+        assert stat(model, "paid_ok", key) == k6["paid_ok"][key]
+        assert stat(model, "http_req_failed", key) == k6["http_req_failed"][key]
     assert stat(model, "checks", "value", (("scenario", "buy"),)) == 1.0
-    # A Trend as an exponential histogram with its exact min and max.
-    p95 = stat(model, "pay_time", "p(95)")
-    if share >= 0.99:
-        assert p95 == pytest.approx(k6["pay_time"]["p(95)"], rel=0.06)
-    else:  # the lost last export held a share of the samples (on a loaded box, often the slow tail)
-        assert p95 is not None and k6["pay_time"]["med"] * 0.94 <= p95 <= k6["pay_time"]["max"]
-    fastest = stat(model, "pay_time", "min")
-    if requests == k6["http_reqs"]["count"]:
-        assert fastest == pytest.approx(k6["pay_time"]["min"], rel=0.001)
-    else:  # the lost export may have held the run's fastest sample: the least of the rest, never below k6's
-        assert fastest is not None and k6["pay_time"]["min"] * 0.999 <= fastest <= k6["pay_time"]["med"]
-    assert stat(model, "http_req_failed", "passes") == pytest.approx(
-        k6["http_req_failed"]["passes"], rel=1 - share + 0.05
+    # A Trend as an exponential histogram with its exact min and max (its unpushed tail is not settled:
+    # the export has no counts for it, the final summary takes k6's figures).
+    p95, fastest = stat(model, "pay_time", "p(95)"), stat(model, "pay_time", "min")
+    assert p95 is not None and k6["pay_time"]["med"] * 0.94 <= p95 <= k6["pay_time"]["max"]
+    assert fastest is not None and k6["pay_time"]["min"] * 0.999 <= fastest <= k6["pay_time"]["med"]
+    # The record's seconds hold them all, the tail in the run's last second.
+    db = sqlite3.connect(engine.run_dir / "run.sqlite")
+    try:
+        points = [json.loads(x) for (x,) in db.execute("SELECT data FROM series WHERE source = 'k6'")]
+    finally:
+        db.close()
+    assert sum(p.get("checks_pass", 0) + p.get("checks_fail", 0) for p in points) == (
+        k6["checks"]["passes"] + k6["checks"]["fails"]
     )
+    assert sum(p.get("requests", 0) for p in points) == k6["http_reqs"]["count"]

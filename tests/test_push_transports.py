@@ -45,14 +45,20 @@ def test_remote_write_counts_are_exact_and_percentiles_close(
     assert s["checks_rate"] == pytest.approx(k6["checks"]["value"], abs=1e-9)
 
 
-def test_otlp_loses_only_k6s_last_export(tmp_path: Path, k6_bin: str, nginx_url: str) -> None:
+def test_otlp_counts_are_exact_with_k6s_unpushed_tail_settled(
+    tmp_path: Path, k6_bin: str, nginx_url: str
+) -> None:
     s, k6 = run(tmp_path, "otlp", ["-e", f"BASE={nginx_url}", "--vus", "4", "--duration", "4s"])
-    total, rate = k6["http_reqs"]["count"], k6["http_reqs"]["rate"]
-    # k6 1.1.0 shuts its meter provider down before the last flush, and may cancel an export in
-    # flight: about one export period (1 s) of samples never leaves k6; two on a busy box.
-    got = float(s["requests"])  # type: ignore[arg-type]
-    assert total - 2 * rate <= got <= total, (got, total, rate)
-    assert s["checks_rate"] == pytest.approx(k6["checks"]["value"], abs=0.01)
+    # k6 1.1.0 ends its meter provider before flushing what it buffered last (about 1 % of the requests);
+    # the summary export's counts settle that tail into the last second.
+    assert s["requests"] == k6["http_reqs"]["count"] > 1000
+    assert s["iterations"] == k6["iterations"]["count"]
+    assert s["checks_rate"] == pytest.approx(k6["checks"]["value"], abs=1e-9)
+    assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 1e-6  # type: ignore[arg-type]
+    latency = s["latency_ms"]
+    assert isinstance(latency, dict)
+    for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
+        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=0.02, abs=0.002), ours
 
 
 def test_k6_runs_in_its_own_process_group_but_loadwatchs_session(tmp_path: Path, k6_bin: str) -> None:

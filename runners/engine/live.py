@@ -43,7 +43,9 @@ from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
+from runners.k6.push_model import Kind
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
+from runners.k6.push_tail import PushTally
 from runners.k6.rest_checks import RestChecks
 from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
@@ -73,6 +75,7 @@ from runners.rules.evaluator import RunRules, generator_values, k6_values
 from runners.rules.generator import GeneratorWatch
 
 TICK_S = 0.5
+PUSH_HOLD_S = 3.0  # seconds after the newest push are held open this long at most (k6 may stop pushing)
 SERIES_IN_FRAME = 900  # seconds of history a frame carries for charts
 FRAME_EVENTS = 50  # recent events a frame carries (marks pane)
 RECORD_LINES_PER_S = 20  # k6 output lines recorded per second, sustained
@@ -140,6 +143,10 @@ class RunEngine:
             self.env.update(transport_env(spec.transport, self.push.port))
         # Remote write pushes a Rate's ratio only: the checks' counts come from k6's REST API.
         self.checks_poll = RestChecks(self.api_port) if spec.transport == "rw" else None
+        # What the pushes carried, to settle at the end what k6 counted but never pushed (push_tail.py).
+        self.push_tally = PushTally() if self.push is not None else None
+        self.push_tail: dict[str, float] = {}  # what was settled so, by metric
+        self._export_settled = False
         argv = build_argv(
             self.binary,
             spec.script,
@@ -333,8 +340,7 @@ class RunEngine:
                 self._tick(time.time())
                 next_t += TICK_S
                 time.sleep(max(0.0, next_t - time.monotonic()))
-            if self.checks_poll is not None:
-                self._settle_checks(self.checks_poll)  # before a tick closes the seconds held open for it
+            self._settle_from_export()  # before a tick closes the seconds held open for it
             self._gauge_tail()
         except Exception as exc:  # a bug here must not leave k6 running unwatched or the caller waiting
             self.output.add("loadwatch", f"loadwatch internal error: {exc!r}; stopping k6")
@@ -375,14 +381,19 @@ class RunEngine:
         self.stats.absorb(self.ingest.take())
         if self.push is not None:
             polled = self.checks_poll.inbox.take() if self.checks_poll is not None else []
-            self.stats.absorb_push(self.push.inbox.take() + polled)
+            pushed = self.push.inbox.take()
+            if self.push_tally is not None:
+                self.push_tally.see(pushed)
+            self.stats.absorb_push(pushed + polled)
             self._tell_bad_pushes(self.push)
         lines = self.output.take()
         lines += self._watch_stall(now)
         hold = None if not self.k6.running else self.stall.hold_from
-        if self.checks_poll is not None and self.k6.running:
-            counting = self.checks_poll.hold_from(now)  # the checks' counts after the last poll are to come
-            hold = min((h for h in (hold, counting) if h is not None), default=None)
+        if self.k6.running:
+            # What happened after the newest push or check poll comes with the next: keep its second open.
+            pushing = self.push.inbox.hold_from(now, PUSH_HOLD_S) if self.push is not None else None
+            counting = self.checks_poll.hold_from(now) if self.checks_poll is not None else None
+            hold = min((h for h in (hold, pushing, counting) if h is not None), default=None)
         closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
         t1 = time.thread_time()
         self.stage_cpu["fold"] += t1 - t0
@@ -577,7 +588,7 @@ class RunEngine:
         if self.push is not None:
             inbox = self.push.inbox
             cost["push"] = {"pushes": inbox.pushes, "bad": inbox.bad_pushes, "bytes": inbox.bytes_in,
-                            "last_error": inbox.last_error}  # fmt: skip
+                            "last_error": inbox.last_error, "settled_from_export": self.push_tail}  # fmt: skip
         if self.checks_poll is not None:
             poll = self.checks_poll
             cost["check_polls"] = {
@@ -662,20 +673,49 @@ class RunEngine:
                             "k6's exit status and log, per expression as loadwatch computed them")  # fmt: skip
         return verdicts
 
-    def _settle_checks(self, poll: RestChecks) -> None:
-        """The check counts k6's summary export has beyond the last poll, into the run's last second."""
-        poll.stop()
-        if poll.settled:
-            return  # done as k6 exited, before the gauges' tail
+    def _settle_from_export(self) -> None:
+        """Once k6 has exited: what its summary export counts beyond what the check poll and the pushes
+        delivered goes into the run's last second (the check poll's second is held open for it)."""
+        if self.checks_poll is not None:
+            self.checks_poll.stop()
+        if self._export_settled or (self.checks_poll is None and self.push_tally is None):
+            return
+        self._export_settled = True
+        if self.push is not None and self.push_tally is not None:
+            pushed = self.push.inbox.take()  # k6's last export, sent as it stopped
+            self.push_tally.see(pushed)
+            self.stats.absorb_push(pushed)
+        export = self._fresh_export()
+        last = self.stats.last_t
+        at = last + 0.5 if last is not None else None
+        if self.checks_poll is not None and not self.checks_poll.settled and export is not None:
+            root = export.get("root_group")
+            if isinstance(root, dict):
+                self.checks_poll.settle(root, at=at)
+        if self.push is None or self.push_tally is None or export is None or at is None:
+            return  # no export (--no-summary, a hard stop): the pushed counts stand
+        metrics, root = export.get("metrics"), export.get("root_group")
+        tail = self.push_tally.settle(metrics if isinstance(metrics, dict) else {},
+                                      root if isinstance(root, dict) else {}, at)  # fmt: skip
+        self.stats.absorb_push(tail)
+        for d in tail:
+            grew = d.total if d.kind is Kind.RATE else d.value
+            self.push_tail[d.metric] = self.push_tail.get(d.metric, 0.0) + grew
+        requests = self.push_tail.get("http_reqs", 0.0)
+        if requests:
+            self.output.add("loadwatch", f"k6 ended before pushing its last {requests:,.0f} requests; their counts "
+                            "(and every Counter's, Rate's and check's) were taken from its summary export into the "
+                            "run's last second")  # fmt: skip
+
+    def _fresh_export(self) -> dict[str, Any] | None:
+        """k6's summary export of this run, parsed (None when missing, unreadable or an older file)."""
         try:
             if self.summary_export.stat().st_mtime < self.started_at - 1:
-                return  # an old file the user named: not this run's
-            root = json.loads(self.summary_export.read_text(encoding="utf-8")).get("root_group")
-        except (OSError, ValueError, AttributeError):
-            return  # no export (--no-summary, a hard stop): the polled counts stand
-        if isinstance(root, dict):
-            last = self.stats.last_t
-            poll.settle(root, at=last + 0.5 if last is not None else None)
+                return None  # an old file the user named: not this run's
+            data = json.loads(self.summary_export.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def _finish(self) -> None:
         if self._k6_ended_at is None:
@@ -684,8 +724,7 @@ class RunEngine:
         self.ingest.finish()
         if self.push is not None:
             self.push.stop()  # k6 has exited: its last push (sent while stopping) is in the inbox
-        if self.checks_poll is not None:
-            self._settle_checks(self.checks_poll)
+        self._settle_from_export()
         self._k6_verdict = K6Verdict(
             per_expression=self._k6_export_verdicts(),
             exit_code=self.k6.exit_code,

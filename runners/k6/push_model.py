@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -86,6 +87,7 @@ class PushInbox:
     bad_pushes: int = 0
     last_error: str = ""
     bytes_in: int = 0
+    last_put: float | None = None  # unix time of the newest push
 
     def put(self, deltas: list[SeriesDelta], size: int) -> None:
         """Add one decoded push."""
@@ -93,6 +95,13 @@ class PushInbox:
             self.pending.extend(deltas)
             self.pushes += 1
             self.bytes_in += size
+            self.last_put = time.time()
+
+    def hold_from(self, now: float, hold_s: float) -> int | None:
+        """The second of the newest push while pushes come (within `hold_s`): the next push carries what
+        happened since, put at its interval's middle, so that second and later ones must stay open."""
+        last = self.last_put
+        return int(last) if last is not None and now - last < hold_s else None
 
     def reject(self, why: str) -> None:
         """Count a push that could not be read."""
