@@ -32,9 +32,14 @@ def test_an_otlp_rates_passes_and_fails_are_settled_and_a_ratio_only_rate_is_not
     tally = PushTally()
     tally.see([counter("paid_ok.occurred", BUY, 10.5, 8), counter("paid_ok.total", BUY, 10.5, 10)])
     tally.see([SeriesDelta("ratio_rate", (), Kind.RATE, 10.5, value=0.5, total=-1)])  # remote write
-    export = {"paid_ok": {"passes": 11, "fails": 3, "value": 11 / 14}, "ratio_rate": {"passes": 5, "fails": 5}}
+    export = {
+        "paid_ok": {"passes": 11, "fails": 3, "value": 11 / 14},
+        "ratio_rate": {"passes": 5, "fails": 5},
+    }
     tail = tally.settle(export, {}, at=10.5)
-    assert [(d.metric, d.kind, d.tags, d.value, d.total) for d in tail] == [("paid_ok", Kind.RATE, BUY, 3.0, 4)]
+    assert [(d.metric, d.kind, d.tags, d.value, d.total) for d in tail] == [
+        ("paid_ok", Kind.RATE, BUY, 3.0, 4)
+    ]
 
 
 def test_checks_settle_by_group_and_name_even_one_never_pushed() -> None:
@@ -63,8 +68,12 @@ def test_the_requests_tail_keeps_k6s_failed_count() -> None:
     bad: Tags = (("expected_response", "false"), ("status", "404"))
     tally = PushTally()
     tally.see([counter("http_reqs", ok, 1.5, 90), counter("http_reqs", bad, 1.5, 10)])
-    tally.see([counter("http_req_failed.occurred", ok, 1.5, 0), counter("http_req_failed.total", ok, 1.5, 90)])
-    tally.see([counter("http_req_failed.occurred", bad, 1.5, 10), counter("http_req_failed.total", bad, 1.5, 10)])
+    tally.see(
+        [counter("http_req_failed.occurred", ok, 1.5, 0), counter("http_req_failed.total", ok, 1.5, 90)]
+    )
+    tally.see(
+        [counter("http_req_failed.occurred", bad, 1.5, 10), counter("http_req_failed.total", bad, 1.5, 10)]
+    )
     tally.see([counter("http_reqs", ok, 2.5, 50)])  # the newest second had no failure
     export = {"http_reqs": {"count": 160, "rate": 80.0}, "http_req_failed": {"passes": 13, "fails": 147}}
     tail = tally.settle(export, {}, at=2.5)
@@ -85,3 +94,18 @@ def test_apportion_sums_exactly() -> None:
     assert apportion(3, [0, 0]) == [2.0, 1.0]
     assert apportion(1.5, [1, 2]) == [0.5, 1.0]
     assert apportion(4, []) == []
+
+
+def test_pushes_that_fell_behind_during_the_run_are_told_apart_from_a_lost_last_batch() -> None:
+    tally = PushTally()
+    tally.see([counter("http_reqs", (), 1.5, 1000), counter("teardown_only", (), 1.5, 0)])
+    # 150 missing at 1,000/s: k6's last batch, settled
+    assert tally.behind({"http_reqs": {"count": 1150, "rate": 1000.0}}) is None
+    # 6,000 missing at 1,000/s: 6 s of the run were never pushed
+    tally.see([counter("iterations", (), 1.5, 1)])
+    behind = tally.behind(
+        {"iterations": {"count": 90, "rate": 9.0}, "http_reqs": {"count": 7000, "rate": 1000.0}}
+    )
+    assert behind == ("http_reqs", 1000.0, 7000.0)
+    # a Counter never pushed is itself the tail (teardown), not a sign of falling behind
+    assert tally.behind({"late": {"count": 500, "rate": 5.0}}) is None

@@ -146,6 +146,9 @@ class RunEngine:
         # What the pushes carried, to settle at the end what k6 counted but never pushed (push_tail.py).
         self.push_tally = PushTally() if self.push is not None else None
         self.push_tail: dict[str, float] = {}  # what was settled so, by metric
+        self.push_behind: tuple[str, float, float] | None = (
+            None  # (metric, pushed, k6's count) when not settled
+        )
         self._export_settled = False
         argv = build_argv(
             self.binary,
@@ -588,7 +591,8 @@ class RunEngine:
         if self.push is not None:
             inbox = self.push.inbox
             cost["push"] = {"pushes": inbox.pushes, "bad": inbox.bad_pushes, "bytes": inbox.bytes_in,
-                            "last_error": inbox.last_error, "settled_from_export": self.push_tail}  # fmt: skip
+                            "last_error": inbox.last_error, "settled_from_export": self.push_tail,
+                            "behind": self.push_behind}  # fmt: skip
         if self.checks_poll is not None:
             poll = self.checks_poll
             cost["check_polls"] = {
@@ -695,8 +699,16 @@ class RunEngine:
         if self.push is None or self.push_tally is None or export is None or at is None:
             return  # no export (--no-summary, a hard stop): the pushed counts stand
         metrics, root = export.get("metrics"), export.get("root_group")
-        tail = self.push_tally.settle(metrics if isinstance(metrics, dict) else {},
-                                      root if isinstance(root, dict) else {}, at)  # fmt: skip
+        metrics = metrics if isinstance(metrics, dict) else {}
+        behind = self.push_tally.behind(metrics)
+        if behind is not None:  # not a lost last batch: pushes failed during the run
+            name, got, count = behind
+            self.output.add("loadwatch", f"k6 pushed only {got:,.0f} of its {count:,.0f} {name} ({got / count:.0%}): its "
+                            f"{self.spec.transport} output fell behind during the run (many distinct tag values?); the "
+                            "live figures and the record's seconds miss the rest, the final summary is k6's own")  # fmt: skip
+            self.push_behind = behind
+            return
+        tail = self.push_tally.settle(metrics, root if isinstance(root, dict) else {}, at)
         self.stats.absorb_push(tail)
         for d in tail:
             grew = d.total if d.kind is Kind.RATE else d.value

@@ -23,6 +23,7 @@ from runners.k6.push_model import Kind, SeriesDelta, Tags
 from runners.k6.rest_checks import checks_of_export
 
 MAX_KEYS = 10_000  # metrics and checks followed; beyond, a key's tail is not settled
+MAX_TAIL_S = 2.0  # k6 drops at most its last ~0.15 s; a longer gap is a push path that fell behind
 MAX_SERIES = 1_000  # tag sets kept for a key's newest second; the tail splits over these
 _PARTS = (".occurred", ".total")  # an OTLP Rate's two counters
 _DERIVED = ("checks", "http_req_failed")  # settled from root_group / taken from http_reqs' own tags
@@ -97,6 +98,31 @@ class PushTally:
         """(count or passes, 0 or passes+fails) the pushes carried for a metric (or one check)."""
         s = self._seen.get((metric, check, group))
         return (s[0], s[1]) if s else (0.0, 0.0)
+
+    def behind(
+        self, metrics: Mapping[str, Any], max_tail_s: float = MAX_TAIL_S
+    ) -> tuple[str, float, float] | None:
+        """(metric, pushed, k6's count) of a Counter whose pushes fell short of k6's summary export by more
+        than `max_tail_s` of its average rate (http_reqs if it did, else the furthest behind): then k6 did not
+        just drop its last batch but failed to push during the run (exports timed out or were refused), and
+        the missing counts belong to seconds long gone; None when every Counter is within that."""
+        worst: tuple[float, str, float, float] | None = None
+        for name, m in metrics.items():
+            if "{" in name or not isinstance(m, dict):
+                continue
+            count, rate = _num(m.get("count")), _num(m.get("rate"))
+            if count is None or rate is None or rate <= 0 or (name, "", "") not in self._seen:
+                continue  # one never pushed (say, counted in teardown only) is the tail itself
+            pushed = self.seen(name)[0]
+            late_s = (count - pushed) / rate
+            if late_s > max_tail_s and (worst is None or late_s > worst[0] or name == "http_reqs"):
+                worst = (
+                    float("inf") if name == "http_reqs" else late_s,
+                    name,
+                    pushed,
+                    count,
+                )  # requests first
+        return None if worst is None else worst[1:]
 
     def settle(
         self, metrics: Mapping[str, Any], root_group: Mapping[str, Any], at: float
