@@ -96,3 +96,17 @@ def test_a_push_too_big_to_take_is_refused_and_said(
     assert any("push(es) from k6 could not be read" in t and "over the" in t and "json" in t for t in said), (
         said
     )
+
+
+def test_otlp_without_k6s_summary_says_its_tail_is_missing(
+    tmp_path: Path, k6_bin: str, nginx_url: str
+) -> None:
+    script = k6_scripts.write(tmp_path, "mixed.js", k6_scripts.MIXED)
+    args = ("-e", f"BASE={nginx_url}", "--vus", "2", "--duration", "2s", "--no-summary")
+    spec = RunSpec(script=script, k6_args=args, runs_dir=tmp_path / "runs", transport="otlp")
+    engine = RunEngine(spec)
+    engine.start()
+    assert engine.wait(120), "the run did not end in time"
+    said = engine.output.last_lines("loadwatch", 20)
+    assert any("never pushed" in line for line in said), said
+    assert engine.summary["requests"] > 0 and engine.push_tail == {}

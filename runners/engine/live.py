@@ -697,7 +697,12 @@ class RunEngine:
             if isinstance(root, dict):
                 self.checks_poll.settle(root, at=at)
         if self.push is None or self.push_tally is None or export is None or at is None:
-            return  # no export (--no-summary, a hard stop): the pushed counts stand
+            if (
+                export is None and self.spec.transport == "otlp"
+            ):  # the pushed counts stand, short of k6's tail
+                self.output.add("loadwatch", "no summary export from k6 (--no-summary, or a hard stop): what k6 "
+                                "buffered last and never pushed (about its last 0.1 s) is missing from the counts")  # fmt: skip
+            return
         metrics, root = export.get("metrics"), export.get("root_group")
         metrics = metrics if isinstance(metrics, dict) else {}
         behind = self.push_tally.behind(metrics)
