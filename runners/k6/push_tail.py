@@ -43,7 +43,6 @@ class PushTally:
 
     def __init__(self) -> None:
         self._seen: dict[TallyKey, list[float]] = {}  # [count or passes, 0 or passes+fails]
-        self._rate: set[str] = set()  # metrics that came as Rates with counts
         self._ratio_only: set[str] = set()  # Rates pushed as a ratio: their counts are unknown
         self._newest: dict[TallyKey, tuple[int, dict[Tags, list[float]]]] = {}
         self._failed_tags: Tags | None = None
@@ -52,16 +51,13 @@ class PushTally:
     def see(self, deltas: Iterable[SeriesDelta]) -> None:
         """Count one batch of decoded push deltas."""
         for d in deltas:
-            name, slot = d.metric, -1
+            name = d.metric
             if d.kind is Kind.COUNTER and name.endswith(_PARTS):
                 name, _, part = name.rpartition(".")
-                self._rate.add(name)
-                slot = 0 if part == "occurred" else 1
-                a, b = (d.value, 0.0) if slot == 0 else (0.0, d.value)
+                a, b = (d.value, 0.0) if part == "occurred" else (0.0, d.value)
             elif d.kind is Kind.COUNTER:
                 a, b = d.value, 0.0
             elif d.kind is Kind.RATE and d.total >= 0:
-                self._rate.add(name)
                 a, b = d.value, float(d.total)
             elif d.kind is Kind.RATE:
                 self._ratio_only.add(name)
