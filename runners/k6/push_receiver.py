@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -75,6 +76,13 @@ class _Server(ThreadingHTTPServer):
         self.inbox = inbox
         self.decode_lock = threading.Lock()
         self.decode_cpu_s = 0.0
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A connection that failed outside a push's decoding: never a traceback on the terminal."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError):
+            return  # k6 dropped its keep-alive connection as it exited: nothing was lost
+        self.inbox.reject(f"{type(exc).__name__}: {exc}")
 
 
 class PushReceiver:
