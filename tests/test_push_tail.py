@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runners.k6.push_model import Kind, SeriesDelta, Tags
-from runners.k6.push_tail import PushTally, apportion
+from runners.k6.push_model import Kind, PushInbox, SeriesDelta, Tags
+from runners.k6.push_tail import PushTally, apportion, spread_over
 
 BUY: Tags = (("scenario", "buy"),)
 BROWSE: Tags = (("scenario", "browse"),)
@@ -109,3 +109,27 @@ def test_pushes_that_fell_behind_during_the_run_are_told_apart_from_a_lost_last_
     assert behind == ("http_reqs", 1000.0, 7000.0)
     # a Counter never pushed is itself the tail (teardown), not a sign of falling behind
     assert tally.behind({"late": {"count": 500, "rate": 5.0}}) is None
+
+
+def test_a_tail_spread_over_the_seconds_since_the_newest_push_keeps_its_counts() -> None:
+    tail = [counter("http_reqs", BUY, 9.5, 7), SeriesDelta("checks", BUY, Kind.RATE, 9.5, value=4, total=5)]
+    spread = spread_over(tail, [8.5, 9.5])
+    assert [(d.metric, d.t, d.value, d.total) for d in spread] == [
+        ("http_reqs", 8.5, 4.0, 0),
+        ("http_reqs", 9.5, 3.0, 0),
+        ("checks", 8.5, 2.0, 3),
+        ("checks", 9.5, 2.0, 2),
+    ]
+
+
+def test_a_missing_push_is_told_by_the_pushes_times() -> None:
+    inbox = PushInbox()
+    assert inbox.unpushed_span(100.0, 1.0) is None and inbox.hold_from(100.0, 3.0, 1.0) is None
+    inbox.prev_put, inbox.last_put = 100.2, 101.2  # pushes a second apart: nothing missing
+    assert inbox.unpushed_span(101.5, 1.0) is None
+    assert inbox.hold_from(101.5, 3.0, 1.0) == 101
+    assert inbox.unpushed_span(102.4, 1.0) == (101.2, 102.4)  # no push for a second: k6 stopped first
+    inbox.prev_put, inbox.last_put = 100.2, 102.3  # the export between them never came
+    assert inbox.unpushed_span(102.5, 1.0) == (100.2, 102.3)
+    assert inbox.hold_from(102.5, 3.0, 1.0) == 100  # what it carried may be settled there
+    assert inbox.hold_from(105.4, 3.0, 1.0) is None  # pushes stopped: hold no longer

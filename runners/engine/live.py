@@ -28,6 +28,7 @@ from runners.engine.sources import RunSources
 from runners.engine.stall import StallChange, StallWatch
 from runners.k6.binary import find_k6, k6_version
 from runners.k6.command import (
+    PUSH_INTERVAL_S,
     TRANSPORTS,
     build_argv,
     check_user_args,
@@ -45,7 +46,7 @@ from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_model import Kind
 from runners.k6.push_receiver import PushReceiver, otlp_decoder, remote_write_decoder
-from runners.k6.push_tail import PushTally
+from runners.k6.push_tail import PushTally, spread_over
 from runners.k6.rest_checks import RestChecks
 from runners.k6.rule_values import MetricRuleValues
 from runners.k6.stats import CLOSE_DELAY_S, K6Stats
@@ -394,7 +395,11 @@ class RunEngine:
         hold = None if not self.k6.running else self.stall.hold_from
         if self.k6.running:
             # What happened after the newest push or check poll comes with the next: keep its second open.
-            pushing = self.push.inbox.hold_from(now, PUSH_HOLD_S) if self.push is not None else None
+            pushing = (
+                self.push.inbox.hold_from(now, PUSH_HOLD_S, PUSH_INTERVAL_S)
+                if self.push is not None
+                else None
+            )
             counting = self.checks_poll.hold_from(now) if self.checks_poll is not None else None
             hold = min((h for h in (hold, pushing, counting) if h is not None), default=None)
         closed = self.stall.settle(self.stats.close_until(now, hold), final=not self.k6.running)
@@ -701,7 +706,7 @@ class RunEngine:
                 export is None and self.spec.transport == "otlp"
             ):  # the pushed counts stand, short of k6's tail
                 self.output.add("loadwatch", "no summary export from k6 (--no-summary, or a hard stop): what k6 "
-                                "buffered last and never pushed (about its last 0.1 s) is missing from the counts")  # fmt: skip
+                                "never pushed at its end (up to its last second or two) is missing from the counts")  # fmt: skip
             return
         metrics, root = export.get("metrics"), export.get("root_group")
         metrics = metrics if isinstance(metrics, dict) else {}
@@ -714,15 +719,24 @@ class RunEngine:
             self.push_behind = behind
             return
         tail = self.push_tally.settle(metrics, root if isinstance(root, dict) else {}, at)
+        # The tail is what came after the newest push: when k6 cancelled an export as it stopped, that is the
+        # seconds since (held open while pushes came), else the last one.
+        now = time.time()
+        gap = self.push.inbox.unpushed_span(now, PUSH_INTERVAL_S)
+        seconds = (
+            range(int(gap[0]), int(gap[1]) + 1) if gap is not None and now - gap[0] <= PUSH_HOLD_S else ()
+        )
+        tail = spread_over(tail, [s + 0.5 for s in seconds]) if len(seconds) > 1 else tail
         self.stats.absorb_push(tail)
         for d in tail:
             grew = d.total if d.kind is Kind.RATE else d.value
             self.push_tail[d.metric] = self.push_tail.get(d.metric, 0.0) + grew
         requests = self.push_tail.get("http_reqs", 0.0)
         if requests:
+            where = f"last {len(seconds)} seconds" if len(seconds) > 1 else "last second"
             self.output.add("loadwatch", f"k6 ended before pushing its last {requests:,.0f} requests; their counts "
                             "(and every Counter's, Rate's and check's) were taken from its summary export into the "
-                            "run's last second")  # fmt: skip
+                            f"run's {where}")  # fmt: skip
 
     def _fresh_export(self) -> dict[str, Any] | None:
         """k6's summary export of this run, parsed (None when missing, unreadable or an older file)."""

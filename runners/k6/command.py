@@ -40,7 +40,8 @@ def check_user_args(args: Sequence[str]) -> None:
 
 TRANSPORTS = ("json", "rw", "otlp")
 _OUTPUTS = {"json": "", "rw": "experimental-prometheus-rw", "otlp": "experimental-opentelemetry"}
-PUSH_INTERVAL = "1s"  # remote write's push and OTLP's export period: freshness on screen vs k6's cost
+PUSH_INTERVAL_S = 1.0  # remote write's push and OTLP's export period: freshness on screen vs k6's cost
+PUSH_INTERVAL = f"{PUSH_INTERVAL_S:g}s"
 
 
 def build_argv(

@@ -88,6 +88,7 @@ class PushInbox:
     last_error: str = ""
     bytes_in: int = 0
     last_put: float | None = None  # unix time of the newest push
+    prev_put: float | None = None  # ... and of the one before
 
     def put(self, deltas: list[SeriesDelta], size: int) -> None:
         """Add one decoded push."""
@@ -95,13 +96,29 @@ class PushInbox:
             self.pending.extend(deltas)
             self.pushes += 1
             self.bytes_in += size
-            self.last_put = time.time()
+            self.prev_put, self.last_put = self.last_put, time.time()
 
-    def hold_from(self, now: float, hold_s: float) -> int | None:
-        """The second of the newest push while pushes come (within `hold_s`): the next push carries what
-        happened since, put at its interval's middle, so that second and later ones must stay open."""
+    def unpushed_span(self, now: float, interval_s: float) -> tuple[float, float] | None:
+        """(start, end) unix s of what no push carried, if a push looks missing: from the newest push to
+        `now` when none came for `interval_s` or more (k6 stopped before its last export), between the
+        last two when the newest came over 1.5 intervals after the one before (k6 cancelled the export in
+        flight as it stopped); else None."""
+        last, prev = self.last_put, self.prev_put
+        if last is None:
+            return None
+        if now - last >= interval_s:
+            return (last, now)
+        return (prev, last) if prev is not None and last - prev >= 1.5 * interval_s else None
+
+    def hold_from(self, now: float, hold_s: float, interval_s: float) -> int | None:
+        """The first second to keep open while pushes come (within `hold_s`): the newest push's, as the next
+        carries what happened since (put at its interval's middle); the one before's when the newest came
+        late (what an export k6 dropped carried may be settled there at the end)."""
         last = self.last_put
-        return int(last) if last is not None and now - last < hold_s else None
+        if last is None or now - last >= hold_s:
+            return None
+        gap = self.unpushed_span(last, interval_s)
+        return int(gap[0] if gap is not None else last)
 
     def reject(self, why: str) -> None:
         """Count a push that could not be read."""

@@ -23,7 +23,7 @@ from runners.k6.push_model import Kind, SeriesDelta, Tags
 from runners.k6.rest_checks import checks_of_export
 
 MAX_KEYS = 10_000  # metrics and checks followed; beyond, a key's tail is not settled
-MAX_TAIL_S = 2.0  # k6 drops at most its last ~0.15 s; a longer gap is a push path that fell behind
+MAX_TAIL_S = 3.0  # k6 drops its last batch and may cancel the export in flight; more is a path behind
 MAX_SERIES = 1_000  # tag sets kept for a key's newest second; the tail splits over these
 _PARTS = (".occurred", ".total")  # an OTLP Rate's two counters
 _DERIVED = ("checks", "http_req_failed")  # settled from root_group / taken from http_reqs' own tags
@@ -237,3 +237,18 @@ def apportion(amount: float, weights: list[float]) -> list[float]:
     for i in order[:left]:
         parts[i] += 1.0
     return parts
+
+
+def spread_over(deltas: list[SeriesDelta], times: list[float]) -> list[SeriesDelta]:
+    """Each delta split evenly over `times` (unix s), in whole counts where it is whole."""
+    out: list[SeriesDelta] = []
+    even = [1.0] * len(times)
+    for d in deltas:
+        totals = apportion(float(d.total), even) if d.kind is Kind.RATE else [0.0] * len(times)
+        values = apportion(d.value, totals) if d.kind is Kind.RATE else apportion(d.value, even)
+        for t, v, n in zip(times, values, totals, strict=True):
+            if v > 0 or n > 0:
+                out.append(
+                    SeriesDelta(d.metric, d.tags, d.kind, t, value=v, total=round(n), contains=d.contains)
+                )
+    return out
