@@ -38,6 +38,22 @@ def stat(model: MetricModel, metric: str, key: str, pairs: tuple[tuple[str, str]
     return agg.stats(model.duration_s)[key]
 
 
+def assert_checks_by_name(model: MetricModel, k6: dict[str, dict[str, Any]]) -> None:
+    """Each check's passes and fails equal k6's (its export has them as `checks{check:NAME}` sub-metrics)."""
+    for name in ("paid", "sometimes"):
+        for key in ("passes", "fails"):
+            assert stat(model, "checks", key, (("check", name),)) == k6[f"checks{{check:{name}}}"][key]
+
+
+def recorded_seconds(engine: RunEngine) -> list[dict[str, Any]]:
+    """The k6 points of the run's record, one per second."""
+    db = sqlite3.connect(engine.run_dir / "run.sqlite")
+    try:
+        return [json.loads(x) for (x,) in db.execute("SELECT data FROM series WHERE source = 'k6'")]
+    finally:
+        db.close()
+
+
 def test_remote_write_feeds_custom_metrics_scenarios_submetrics_and_check_counts(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
@@ -67,19 +83,13 @@ def test_remote_write_feeds_custom_metrics_scenarios_submetrics_and_check_counts
     # (polled each second, settled from k6's summary export at the end): exact. A custom Rate has no counts.
     assert stat(model, "checks", "passes") == k6["checks"]["passes"] > 0
     assert stat(model, "checks", "fails") == k6["checks"]["fails"] > 0
-    for name in ("paid", "sometimes"):
-        for key in ("passes", "fails"):
-            assert stat(model, "checks", key, (("check", name),)) == k6[f"checks{{check:{name}}}"][key]
+    assert_checks_by_name(model, k6)
     assert stat(model, "checks", "passes", (("group", "::shop::pay"),)) == k6["checks{check:paid}"]["passes"]
     assert model.total("paid_ok") is None
     poll = engine.checks_poll
     assert poll is not None and poll.polls >= 2  # live during the run, not only from the export at the end
     # The record's seconds hold them all: the rest after the last poll lands in a second still open.
-    db = sqlite3.connect(engine.run_dir / "run.sqlite")
-    try:
-        points = [json.loads(x) for (x,) in db.execute("SELECT data FROM series WHERE source = 'k6'")]
-    finally:
-        db.close()
+    points = recorded_seconds(engine)
     assert sum(p.get("checks_pass", 0) + p.get("checks_fail", 0) for p in points) == (
         k6["checks"]["passes"] + k6["checks"]["fails"]
     )
@@ -95,9 +105,7 @@ def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
     assert stat(model, "orders", "count") == k6["orders"]["count"] > 0
     assert stat(model, "dropped_iterations", "count") == k6["dropped_iterations"]["count"] > 0
     # Rates arrive as two counters: checks by name with pass and fail counts, and custom Rates.
-    for name in ("paid", "sometimes"):
-        for key in ("passes", "fails"):
-            assert stat(model, "checks", key, (("check", name),)) == k6[f"checks{{check:{name}}}"][key]
+    assert_checks_by_name(model, k6)
     for key in ("passes", "fails"):
         assert stat(model, "paid_ok", key) == k6["paid_ok"][key]
         assert stat(model, "http_req_failed", key) == k6["http_req_failed"][key]
@@ -108,11 +116,7 @@ def test_otlp_feeds_custom_metrics_checks_by_name_and_scenarios(
     assert p95 is not None and k6["pay_time"]["med"] * 0.94 <= p95 <= k6["pay_time"]["max"]
     assert fastest is not None and k6["pay_time"]["min"] * 0.999 <= fastest <= k6["pay_time"]["med"]
     # The record's seconds hold them all, the tail in the run's last second.
-    db = sqlite3.connect(engine.run_dir / "run.sqlite")
-    try:
-        points = [json.loads(x) for (x,) in db.execute("SELECT data FROM series WHERE source = 'k6'")]
-    finally:
-        db.close()
+    points = recorded_seconds(engine)
     assert sum(p.get("checks_pass", 0) + p.get("checks_fail", 0) for p in points) == (
         k6["checks"]["passes"] + k6["checks"]["fails"]
     )
