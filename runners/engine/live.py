@@ -684,7 +684,7 @@ class RunEngine:
 
     def _settle_from_export(self) -> None:
         """Once k6 has exited: what its summary export counts beyond what the check poll and the pushes
-        delivered goes into the run's last second (the check poll's second is held open for it)."""
+        delivered goes into the run's last seconds (held open for it while polls and pushes came)."""
         if self.checks_poll is not None:
             self.checks_poll.stop()
         if self._export_settled or (self.checks_poll is None and self.push_tally is None):
