@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def run(
     tmp_path: Path, transport: str, args: list[str]
-) -> tuple[dict[str, object], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, object], dict[str, dict[str, float]], RunEngine]:
     script = k6_scripts.write(tmp_path, "mixed.js", k6_scripts.MIXED)
     spec = RunSpec(script=script, k6_args=tuple(args), runs_dir=tmp_path / "runs", transport=transport)
     engine = RunEngine(spec)
@@ -25,13 +25,13 @@ def run(
     assert engine.wait(120), "the run did not end in time"
     k6 = json.loads(engine.summary_export.read_text())["metrics"]
     assert engine.summary["status"] == "finished" and engine.summary["k6_exit_code"] == 0
-    return engine.summary, k6
+    return engine.summary, k6, engine
 
 
 def test_remote_write_counts_are_exact_and_percentiles_close(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
-    s, k6 = run(tmp_path, "rw", ["-e", f"BASE={nginx_url}", "--vus", "4", "--duration", "3s"])
+    s, k6, _engine = run(tmp_path, "rw", ["-e", f"BASE={nginx_url}", "--vus", "4", "--duration", "3s"])
     assert s["requests"] == k6["http_reqs"]["count"] > 1000
     assert s["iterations"] == k6["iterations"]["count"]
     assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 0.001  # type: ignore[arg-type]
@@ -48,7 +48,7 @@ def test_remote_write_counts_are_exact_and_percentiles_close(
 def test_otlp_counts_are_exact_with_k6s_unpushed_tail_settled(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
-    s, k6 = run(tmp_path, "otlp", ["-e", f"BASE={nginx_url}", "--vus", "4", "--duration", "4s"])
+    s, k6, engine = run(tmp_path, "otlp", ["-e", f"BASE={nginx_url}", "--vus", "4", "--duration", "4s"])
     # k6 1.1.0 ends its meter provider before flushing what it buffered last (about 1 % of the requests);
     # the summary export's counts settle that tail into the last second.
     assert s["requests"] == k6["http_reqs"]["count"] > 1000
@@ -57,8 +57,15 @@ def test_otlp_counts_are_exact_with_k6s_unpushed_tail_settled(
     assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 1e-6  # type: ignore[arg-type]
     latency = s["latency_ms"]
     assert isinstance(latency, dict)
+    # A Trend's tail is not settled (k6's export has no values for it): when k6 cancelled its last export
+    # (a second of samples, a quarter of this run) the percentiles are over the rest.
+    lost = engine.push_tail.get("http_reqs", 0.0) / k6["http_reqs"]["count"]
+    rel = 0.02 if lost <= 0.05 else 0.08
     for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
-        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=0.02, abs=0.002), ours
+        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=rel, abs=0.002), (
+            ours,
+            lost,
+        )
 
 
 def test_k6_runs_in_its_own_process_group_but_loadwatchs_session(tmp_path: Path, k6_bin: str) -> None:

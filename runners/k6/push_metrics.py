@@ -64,8 +64,8 @@ def fold_into_model(model: MetricModel, deltas: Iterable[SeriesDelta]) -> None:
             agg.n, agg.nonzero = d.total, round(d.value)
         else:
             agg.add([d.value])
-        if not agg.n:
-            continue
+        if not agg.n and not (d.kind is Kind.RATE and agg.nonzero):
+            continue  # (a Rate's passes alone: a settled tail correcting what its pushes split apart)
         model.learn_metric(_info(name, kind, d.contains))
         raw = tags_json(d.tags)
         model.add_aggregate(t, name, raw, agg)
@@ -76,8 +76,8 @@ def fold_into_model(model: MetricModel, deltas: Iterable[SeriesDelta]) -> None:
             model.learn_metric(guess_info(_FAILED))
             model.add_aggregate(t, _FAILED, raw, failed)
     for (t, base, tags), (occurred, total) in rates.items():
-        if base == _FAILED or total <= 0:
-            continue
+        if base == _FAILED or (total <= 0 and occurred <= 0):
+            continue  # (k6's reader may push a sample's `.occurred` an export after its `.total`)
         agg = Agg(RATE)
         agg.n, agg.nonzero = round(total), round(occurred)
         model.learn_metric(_info(base, RATE, ""))
