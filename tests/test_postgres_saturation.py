@@ -64,8 +64,9 @@ def test_a_saturated_real_pool_fires_fails_its_criterion_and_sets_the_ceiling(
     critical_after = min(went_critical) - app.refused_at
     assert fired_after <= 15.0, (fired_after, critical_after)
     # Critical needs >= 95 % for half of a 10 s window after its own first crossing: 10.4 to 11.7 s after the
-    # first refusal on a quiet box, 17.5 s once with the whole suite running; bounded, not exact.
-    assert critical_after <= 25.0, (fired_after, critical_after)
+    # first refusal on a quiet box, 17.5 s once with the whole suite running, 27.5 s once in a clean-clone CI
+    # run (the ramp keeps climbing for a minute after the first refusal); bounded, not exact.
+    assert critical_after <= 40.0, (fired_after, critical_after)
     assert len({b["metric"] for b in pool}) == 1, "one instance, one series, one breach line"
 
     # The report judges the run: the pool criterion fails.
