@@ -28,6 +28,19 @@ def run(
     return engine.summary, k6, engine
 
 
+def assert_percentiles_close(
+    s: dict[str, object], k6: dict[str, dict[str, float]], rel: float, note: str = ""
+) -> None:
+    """The summary's p50/p90/p95 within `rel` of k6's own (or 2 us, at local nginx's sub-millisecond times)."""
+    latency = s["latency_ms"]
+    assert isinstance(latency, dict)
+    for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
+        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=rel, abs=0.002), (
+            ours,
+            note,
+        )
+
+
 def test_remote_write_counts_are_exact_and_percentiles_close(
     tmp_path: Path, k6_bin: str, nginx_url: str
 ) -> None:
@@ -35,12 +48,9 @@ def test_remote_write_counts_are_exact_and_percentiles_close(
     assert s["requests"] == k6["http_reqs"]["count"] > 1000
     assert s["iterations"] == k6["iterations"]["count"]
     assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 0.001  # type: ignore[arg-type]
-    latency = s["latency_ms"]
-    assert isinstance(latency, dict)
     # Native histograms at schema 3: a bucket spans 9 %; its count spread over it by rank puts a
     # percentile within 2 % of k6's exact one (its middle alone was up to 4.4 % off).
-    for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
-        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=0.02, abs=0.002), ours
+    assert_percentiles_close(s, k6, rel=0.02)
     # Remote write sends a Rate as its ratio only; the checks' counts come from k6's REST API.
     assert s["checks_rate"] == pytest.approx(k6["checks"]["value"], abs=1e-9)
 
@@ -55,17 +65,10 @@ def test_otlp_counts_are_exact_with_k6s_unpushed_tail_settled(
     assert s["iterations"] == k6["iterations"]["count"]
     assert s["checks_rate"] == pytest.approx(k6["checks"]["value"], abs=1e-9)
     assert abs(float(s["failed_rate"]) - k6["http_req_failed"]["value"]) < 1e-6  # type: ignore[arg-type]
-    latency = s["latency_ms"]
-    assert isinstance(latency, dict)
     # A Trend's tail is not settled (k6's export has no values for it): when k6 cancelled its last export
     # (a second of samples, a quarter of this run) the percentiles are over the rest.
     lost = engine.push_tail.get("http_reqs", 0.0) / k6["http_reqs"]["count"]
-    rel = 0.02 if lost <= 0.05 else 0.08
-    for ours, theirs in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)")):
-        assert latency[ours] == pytest.approx(k6["http_req_duration"][theirs], rel=rel, abs=0.002), (
-            ours,
-            lost,
-        )
+    assert_percentiles_close(s, k6, rel=0.02 if lost <= 0.05 else 0.08, note=f"lost {lost:.3f}")
 
 
 def test_k6_runs_in_its_own_process_group_but_loadwatchs_session(tmp_path: Path, k6_bin: str) -> None:
