@@ -84,6 +84,9 @@ def build_engine(work: Path, t0: float) -> tuple[RunEngine, list[Frame]]:
     script = work / "soak.js"
     script.write_text(SCRIPT)
     engine = RunEngine(RunSpec(script=script, runs_dir=work / "runs", name="soak", rules=soak_rules()))
+    # One thread feeds and ticks here: a reader waiting for the engine to take its backlog would wait for
+    # a take that only comes after the feed returns (a second per slice, the soak stalled).
+    engine.ingest.max_pending_groups = None
     engine.started_at = t0
     engine.recorder.set_meta(name="soak", started_at=t0, status="running")
     last: list[Frame] = []
