@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from runners.k6.histogram import Histogram
 from runners.k6.ingest import HTTP_COLUMNS, RECEIVED_COLUMN, SENT_COLUMN, RawBatch, SecondBucket
+from runners.k6.native.fold import view_histogram
+from runners.k6.native.scan import Binned
 
 _DURATION = HTTP_COLUMNS[0]
 
@@ -63,7 +66,54 @@ def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> d
             _point(b, pkey, values, batch)
         except ValueError:
             continue
+    _binned(batch.native, bucket)
     return out
+
+
+def _binned(native: list[Binned], bucket: Callable[[bytes], SecondBucket | None]) -> None:
+    """The C reader's sums: requests with their durations' histogram by tag set, iterations, data,
+    checks and VUs (a second's VUs from its last line)."""
+    requests: dict[tuple[bytes, bytes], int] = {}
+    durations: dict[tuple[bytes, bytes], Binned] = {}
+    vus: dict[tuple[bytes, bytes], Binned] = {}
+    for r in native:
+        metric = r.metric
+        if metric == b"http_reqs":
+            requests[(r.sec, r.tags)] = r.n
+            continue
+        if metric == b"http_req_duration":
+            durations[(r.sec, r.tags)] = r
+            continue
+        b = bucket(r.sec)
+        if b is None:
+            continue
+        if metric == b"iterations":
+            b.iterations += r.n
+        elif metric == b"data_sent":
+            b.data_sent += r.total
+        elif metric == b"data_received":
+            b.data_received += r.total
+        elif metric == b"checks":
+            b.checks_fail += r.zeros
+            b.checks_pass += r.n - r.zeros
+        elif metric in (b"vus", b"vus_max"):
+            have = vus.get((r.sec, metric))
+            if have is None or r.seq > have.seq:
+                vus[(r.sec, metric)] = r
+    for (sec, metric), r in sorted(vus.items(), key=lambda kv: kv[1].seq):
+        b = bucket(sec)
+        if b is not None:
+            if metric == b"vus":
+                b.vus = r.last
+            else:
+                b.vus_max = r.last
+    for key in requests.keys() | durations.keys():
+        b = bucket(key[0])
+        if b is None:
+            continue
+        d = durations.get(key)
+        part = (requests.get(key, 0), view_histogram(d) if d is not None else Histogram())
+        b.counted.setdefault(key[1], []).append(part)
 
 
 def _point(b: SecondBucket, pkey: tuple[bytes, bytes, bytes], values: list[bytes], batch: RawBatch) -> None:

@@ -15,7 +15,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from runners.k6.histogram import Histogram
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
+from runners.k6.native.scan import Binned, NativeScanner
+from runners.k6.native.scan import load as load_native
 from runners.k6.push_model import HistDelta
 from runners.k6.tags import TagCache
 
@@ -117,6 +120,8 @@ class SecondBucket:
     dur_only: dict[bytes, list[float]] = field(default_factory=dict)  # durations whose request was not seen
     # A push transport's requests with their durations as histograms (no values), by tags.
     pushed: dict[bytes, list[HistDelta]] = field(default_factory=dict)
+    # The C reader's requests (how many) and their durations, counted into the HTTP view's buckets, by tags.
+    counted: dict[bytes, list[tuple[int, Histogram]]] = field(default_factory=dict)
     iterations: int = 0
     data_sent: float = 0.0
     data_received: float = 0.0
@@ -137,6 +142,8 @@ class RawBatch:
     # value is its last sample, whichever tag set wrote it.
     last_seen: dict[tuple[bytes, bytes, bytes], int] = field(default_factory=dict)
     new_metrics: list[MetricInfo] = field(default_factory=list)
+    # What the C reader summed (every Point line it took; the lines above are those it handed back).
+    native: list[Binned] = field(default_factory=list)
     first_time: bytes = b""  # RFC 3339 time of the stream's first sample, and of its latest so far
     last_time: bytes = b""
     # Values already turned into numbers: the metric model and the HTTP view read the same ones.
@@ -144,11 +151,16 @@ class RawBatch:
     _columns: dict[tuple[str, tuple[bytes, bytes]], list[tuple[bytes, ...]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.http or self.iterations or self.points or self.new_metrics)
+        return bool(self.http or self.iterations or self.points or self.new_metrics or self.native)
 
     def groups(self) -> int:
         """How many (second, tag set) groups it holds: what its size grows with when tag sets are many."""
-        return len(self.http) + len(self.iterations) + len(self.points)
+        return (
+            len(self.http)
+            + len(self.iterations)
+            + len(self.points)
+            + len({(b.sec, b.tags) for b in self.native})
+        )
 
     def column(self, table: str, key: tuple[bytes, bytes], column: int) -> list[float]:
         """One value of every request (or iteration) of one (second, tags), as numbers, parsed once.
@@ -203,7 +215,7 @@ class K6Ingest:
     """Thread-safe sink for k6's JSON output. `feed()` from the reader; `take()` from the engine."""
 
     def __init__(self, tag_cache: TagCache | None = None, max_pending_groups: int | None = None,
-                 on_wait: Callable[[], None] | None = None) -> None:  # fmt: skip
+                 on_wait: Callable[[], None] | None = None, native: bool = True) -> None:  # fmt: skip
         """An empty ingest.
 
         Args:
@@ -213,6 +225,7 @@ class K6Ingest:
                 takes).
             on_wait: Called after each such wait: k6's samples are here, only waiting (a stall watch
                 must not take the pause for a silent k6).
+            native: Read with the C reader when it is built (runners/k6/native); False reads in Python.
         """
         self.on_wait = on_wait
         self.max_pending_groups = max_pending_groups
@@ -230,6 +243,9 @@ class K6Ingest:
         self.last_error_line = b""
         self.first_time = b""  # RFC 3339 time of the first sample seen, and of the latest
         self.last_time = b""
+        lib = load_native() if native else None
+        self.native: NativeScanner | None = NativeScanner(lib) if lib is not None else None
+        self._native_lines = 0  # lines the C reader took or handed back, counted at each scan
 
     # ---- input -------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -257,7 +273,7 @@ class K6Ingest:
         while start <= cut:
             end = data.rfind(b"\n", start, start + SLICE_BYTES) + 1 or cut + 1
             with self.lock:
-                if self.max_pending_groups is not None and self._batch.groups() >= self.max_pending_groups:
+                if self.max_pending_groups is not None and self.pending_groups() >= self.max_pending_groups:
                     self.room_waits += 1
                     self._taken.wait(ROOM_WAIT_S)
                     if self.on_wait is not None:
@@ -274,10 +290,17 @@ class K6Ingest:
                 line = rest + b"\n"
                 self._chunk(line, 0, len(line))
 
+    def pending_groups(self) -> int:
+        """(second, tag set) groups read and not yet taken (the caller holds the lock)."""
+        held = self.native.groups() if self.native is not None else 0
+        return self._batch.groups() + held
+
     def take(self) -> RawBatch:
         """Hand over everything read since the last call (the engine folds it)."""
         with self.lock:
             out, self._batch = self._batch, RawBatch()
+            if self.native is not None:
+                out.native = self.native.take()
             out.first_time, out.last_time = self.first_time, self.last_time
             self._taken.notify_all()
         return out
@@ -290,6 +313,9 @@ class K6Ingest:
     def _chunk(self, chunk: bytes, pos: int, end: int) -> None:
         """Read the whole lines of chunk[pos:end]."""
         self._times(chunk, pos, end)
+        if self.native is not None:
+            self._native_chunk(chunk, pos, end)
+            return
         batch = self._batch
         http, iters, points = batch.http, batch.iterations, batch.points
         ordered, last_seen, seq = self._ordered, batch.last_seen, self._seq
@@ -332,6 +358,17 @@ class K6Ingest:
         self._seq = seq + n_point
         for line in other:
             self._other_line(line)
+
+    def _native_chunk(self, chunk: bytes, pos: int, end: int) -> None:
+        """The C reader takes the Point lines it can; the rest (Metric lines, odd ones) are read here, in
+        order, numbered with its lines (a Gauge's last sample decides its value)."""
+        assert self.native is not None
+        for off, length, seq in self.native.scan(chunk, pos, end):
+            self._seq = seq
+            self._other_line(chunk[off : off + length])
+        lines = self.native.lines
+        self.lines += lines - self._native_lines
+        self._native_lines = lines
 
     def _times(self, chunk: bytes, pos: int, end: int) -> None:
         if not self.first_time:

@@ -24,6 +24,8 @@ from runners.k6.ingest import (
     RawBatch,
 )
 from runners.k6.metric_info import COUNTER, GAUGE, RATE, TREND, MetricInfo, guess_info
+from runners.k6.native.fold import binned_agg
+from runners.k6.native.scan import Binned
 from runners.k6.tagsets import TagPairs, TagSet, TagSetCache
 
 SeriesId = tuple[str, TagPairs]  # (metric, tag selector); () selects the whole metric
@@ -153,7 +155,7 @@ class MetricModel:
             for name, col in zip(_ITER_NAMES, cols, strict=True):
                 put(pool, t, name, raw, col)
             put(pool, t, "iterations", raw, [1.0] * len(rows3))
-        gauges: list[tuple[int, int, str, bytes, list[float]]] = []
+        gauges: list[tuple[int, int, str, bytes, list[float] | Agg]] = []
         for pkey in batch.points:
             metric, sec, raw = pkey
             t = self.second_of(sec)
@@ -171,11 +173,43 @@ class MetricModel:
                 put(pool, t, name, raw, floats)
         for (t, target), parts in pool.items():
             self._fold(t, target, parts)
+        summed = self._absorb_binned(batch.native, gauges)
         # A Gauge's value is its last sample: its tag sets are folded in the order k6 wrote their last lines.
-        for _seen, t, name, raw, floats in sorted(gauges, key=lambda g: g[0]):
+        for _seen, t, name, raw, got in sorted(gauges, key=lambda g: g[0]):
             gauge = self._targets.get((name, raw)) or self._targets_for(name, raw)
-            if gauge is not None:
-                self._fold(t, gauge, [floats])
+            if gauge is None:
+                continue
+            if isinstance(got, Agg):
+                self._fold_agg(t, gauge, got)
+            else:
+                self._fold(t, gauge, [got])
+        for (t, target), agg in summed.items():
+            self._fold_agg(t, target, agg)
+
+    def _absorb_binned(self, native: list[Binned], gauges: list[tuple[int, int, str, bytes, list[float] | Agg]]
+                       ) -> dict[tuple[int, _Target], Agg]:  # fmt: skip
+        """The C reader's sums as aggregates pooled per (second, target); Gauges go to `gauges` (folded in
+        the order of their last lines with the Python reader's)."""
+        summed: dict[tuple[int, _Target], Agg] = {}
+        for b in native:
+            t = self.second_of(b.sec)
+            if t is None:
+                continue
+            name = b.metric.decode("utf-8", "replace")
+            kind = self.info(name).type
+            agg = binned_agg(b, kind)
+            if kind == GAUGE:
+                gauges.append((b.seq, t, name, b.tags, agg))
+                continue
+            target = self._targets.get((name, b.tags)) or self._targets_for(name, b.tags)
+            if target is None:
+                continue
+            have = summed.get((t, target))
+            if have is None:
+                summed[(t, target)] = agg
+            else:
+                have.merge(agg)
+        return summed
 
     def _pool(self, pool: dict[tuple[int, _Target], list[list[float]]], t: int, metric: str, raw: bytes,
               values: list[float]) -> None:  # fmt: skip

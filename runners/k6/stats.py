@@ -130,6 +130,9 @@ class K6Stats:
             self._count(batch, raw, [], n)
         for raw, hists in b.pushed.items():
             self._count(batch, raw, [], sum(h.count for h in hists), hists)
+        for raw, parts in b.counted.items():
+            for n, hist in parts:
+                self._count(batch, raw, [], n, counted=hist)
         # Durations read apart from their request's block (a tag value with braces, say "GET /items/{id}",
         # or lines k6 split) go under the endpoint their own tags name.
         for raw, values in b.dur_only.items():
@@ -149,9 +152,9 @@ class K6Stats:
         self.last_t = b.t if self.last_t is None else max(self.last_t, b.t)
 
     def _count(self, batch: dict[str, EndpointTally], raw: bytes, values: list[float], n: int,
-               pushed: Sequence[HistDelta] = ()) -> None:  # fmt: skip
-        """Count n requests with these tags (and their durations, as values or a push's histograms) under
-        their endpoint row."""
+               pushed: Sequence[HistDelta] = (), counted: Histogram | None = None) -> None:  # fmt: skip
+        """Count n requests with these tags (and their durations, as values, a push's histograms or the
+        C reader's counted buckets) under their endpoint row."""
         info = self.tags.get(raw)
         if info is None:
             row, status, failed, code = OTHER, "", False, ""
@@ -164,6 +167,8 @@ class K6Stats:
         tally.add(values, n, failed, status, code)
         for h in pushed:
             tally.hist.add_buckets(h.buckets, h.spread, h.total, h.zero)
+        if counted is not None:
+            tally.hist.merge(counted)
 
     def review_endpoints(self) -> None:
         """Retire rare rows (every ~10 s of ticks) so busy late-comers can get one."""
