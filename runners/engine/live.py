@@ -42,6 +42,7 @@ from runners.k6.command import (
 from runners.k6.ingest import MAX_PENDING_GROUPS, K6Ingest
 from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
+from runners.k6.native.scan import load_error as load_native_error
 from runners.k6.output_buffer import OutputBuffer
 from runners.k6.process import K6Process, json_placeholder
 from runners.k6.push_model import Kind
@@ -264,6 +265,7 @@ class RunEngine:
             "window_s": self.spec.window_s,
             "rules": rules_meta(self.rules.rules),
             "transport": self.spec.transport,
+            "json_reader": self._json_reader(),
             "docker_levels": docker_levels(self.spec.docker) if self.spec.docker else None,
             "gauges": self.spec.gauges.record_meta()
             if self.spec.gauges and self.spec.gauges.source
@@ -278,11 +280,20 @@ class RunEngine:
             self.push.start()
         if self.checks_poll is not None:
             self.checks_poll.start()
+        if self.spec.transport == "json" and self.ingest.native is None:
+            self.output.add("loadwatch", f"reading k6's JSON in Python, at about three times the CPU of the C reader "
+                            f"({load_native_error() or 'not in use'})")  # fmt: skip
         self.k6.start()
         self._cpu_at_spawn = self.host.own_cpu_s()  # start-up (imports, record, k6 spawn) ends here
         self.host.watch_k6(self.k6.pid)
         self.sources.start()
         self._ticker.start()
+
+    def _json_reader(self) -> str | None:
+        """Which reader takes k6's JSON stream ("c" or "python"); None on a push transport."""
+        if self.spec.transport != "json":
+            return None
+        return "c" if self.ingest.native is not None else "python"
 
     def _load_version(self) -> None:
         version = k6_version(self.binary)

@@ -11,6 +11,7 @@ from runners.k6.native.fold import view_histogram
 from runners.k6.native.scan import Binned
 
 _DURATION = HTTP_COLUMNS[0]
+_VUS = (b"vus", b"vus_max")
 
 
 def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> dict[int, SecondBucket]:
@@ -67,15 +68,27 @@ def http_buckets(batch: RawBatch, second_of: Callable[[bytes], int | None]) -> d
         except ValueError:
             continue
     _binned(batch.native, bucket)
+    # A second's VUs are its last line's, whichever reader took it.
+    vus = [
+        (batch.last_seen.get(k, 0), k[0], k[1], float(v[-1])) for k, v in batch.points.items() if k[0] in _VUS
+    ]
+    vus += [(r.seq, r.metric, r.sec, r.last) for r in batch.native if r.metric in _VUS]
+    for _seq, metric, sec, value in sorted(vus):
+        b = bucket(sec)
+        if b is None:
+            continue
+        if metric == b"vus":
+            b.vus = value
+        else:
+            b.vus_max = value
     return out
 
 
 def _binned(native: list[Binned], bucket: Callable[[bytes], SecondBucket | None]) -> None:
-    """The C reader's sums: requests with their durations' histogram by tag set, iterations, data,
-    checks and VUs (a second's VUs from its last line)."""
+    """The C reader's sums: requests with their durations' histogram by tag set, iterations, data and
+    checks."""
     requests: dict[tuple[bytes, bytes], int] = {}
     durations: dict[tuple[bytes, bytes], Binned] = {}
-    vus: dict[tuple[bytes, bytes], Binned] = {}
     for r in native:
         metric = r.metric
         if metric == b"http_reqs":
@@ -96,17 +109,6 @@ def _binned(native: list[Binned], bucket: Callable[[bytes], SecondBucket | None]
         elif metric == b"checks":
             b.checks_fail += r.zeros
             b.checks_pass += r.n - r.zeros
-        elif metric in (b"vus", b"vus_max"):
-            have = vus.get((r.sec, metric))
-            if have is None or r.seq > have.seq:
-                vus[(r.sec, metric)] = r
-    for (sec, metric), r in sorted(vus.items(), key=lambda kv: kv[1].seq):
-        b = bucket(sec)
-        if b is not None:
-            if metric == b"vus":
-                b.vus = r.last
-            else:
-                b.vus_max = r.last
     for key in requests.keys() | durations.keys():
         b = bucket(key[0])
         if b is None:
@@ -132,7 +134,3 @@ def _point(b: SecondBucket, pkey: tuple[bytes, bytes, bytes], values: list[bytes
         fails = batch.point_values(pkey, ordered=False).count(0.0)
         b.checks_fail += fails
         b.checks_pass += len(values) - fails
-    elif metric == b"vus":
-        b.vus = float(values[-1])
-    elif metric == b"vus_max":
-        b.vus_max = float(values[-1])

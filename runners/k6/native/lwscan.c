@@ -314,6 +314,48 @@ static int hand_back(scanner *s, const char *buf, const char *p, const char *e) 
     return 0;
 }
 
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The number in [p, e), as Python's float() reads it (correctly rounded): digits with an optional point
+   and at most 15 significant digits are one exact integer divided by an exact power of ten, which IEEE
+   division rounds correctly; anything else (exponents, longer mantissas) goes to strtod. 1 when read. */
+static int number(const char *p, const char *e, double *out) {
+    const char *s = p;
+    int neg = 0;
+    if (s < e && *s == '-') {
+        neg = 1;
+        s++;
+    }
+    uint64_t m = 0;
+    int digits = 0, frac = 0, seen_point = 0;
+    const char *d = s;
+    for (; d < e; d++) {
+        if (*d >= '0' && *d <= '9') {
+            m = m * 10 + (uint64_t)(*d - '0');
+            if (m) digits++;
+            frac += seen_point;
+        } else if (*d == '.' && !seen_point) {
+            seen_point = 1;
+        } else {
+            break;
+        }
+    }
+    if (d == e && d > s && !(seen_point && d == s + 1) && digits <= 15 && frac <= 22) {
+        double v = (double)m / POW10[frac];
+        *out = neg ? -v : v;
+        return 1;
+    }
+    char tmp[64];
+    size_t n = (size_t)(e - p);
+    if (n == 0 || n >= sizeof tmp) return 0;
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    char *end;
+    *out = strtod(tmp, &end);
+    return end == tmp + n;
+}
+
 #define LIT(p, e, s) ((size_t)((e) - (p)) >= sizeof(s) - 1 && memcmp((p), (s), sizeof(s) - 1) == 0)
 
 /* One Point line [p, e) (e at its newline): 1 when read, 0 when it is not one this reader takes. */
@@ -336,14 +378,8 @@ static int point_line(scanner *s, const char *p, const char *e) {
     const char *num = q + sizeof val - 1;
     q = memchr(num, ',', (size_t)(e - num));
     if (!q || q == num) return 0;
-    char tmp[64];
-    size_t nl = (size_t)(q - num);
-    if (nl >= sizeof tmp) return 0;
-    memcpy(tmp, num, nl);
-    tmp[nl] = 0;
-    char *end;
-    double v = strtod(tmp, &end);
-    if (end != tmp + nl) return 0;
+    double v;
+    if (!number(num, q, &v)) return 0;
     if (!LIT(q, e, tg)) return 0;
     const char *tags = q + sizeof tg - 2; /* at its brace */
     q = memchr(tags, '}', (size_t)(e - tags));
