@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from runners.k6.aggregate import Agg
-from runners.k6.ingest import K6Ingest
+from runners.k6.ingest import NATIVE_MAX_GROUPS, K6Ingest
 from runners.k6.native import scan
 from runners.k6.stats import K6Stats
 
@@ -147,14 +147,30 @@ def test_odd_lines_are_handed_back_in_order_and_fold_the_same() -> None:
     assert (trend.n, trend.zeros, trend.min, trend.max) == (4, 1, -2.25, 12.5)
 
 
+def _distinct(n: int, metric: str = "orders") -> bytes:
+    return b"".join(_line(metric, "1", '{"user":"u' + str(i) + '"}') for i in range(n))
+
+
 def test_a_take_empties_the_c_state_and_counts_groups() -> None:
     ing = K6Ingest(max_pending_groups=None)
-    data = b"".join(_line("orders", "1", '{"user":"u' + str(i) + '"}') for i in range(2000))
-    ing.feed(data)
-    assert ing.pending_groups() == 2000
+    ing.feed(_distinct(NATIVE_MAX_GROUPS))
+    assert ing.pending_groups() == NATIVE_MAX_GROUPS
     batch = ing.take()
-    assert sum(b.n for b in batch.native) == 2000 and batch.groups() == 2000
+    assert sum(b.n for b in batch.native) == NATIVE_MAX_GROUPS and batch.groups() == NATIVE_MAX_GROUPS
     assert ing.pending_groups() == 0 and not ing.take()
+    assert ing.native is not None and not ing.native_stopped
+
+
+def test_past_its_group_bound_the_python_reader_takes_over_and_nothing_is_lost() -> None:
+    data = _metric("vus", "gauge") + _distinct(3 * NATIVE_MAX_GROUPS) + _line("vus", "9", "{}")
+    cuts = list(range(5000, len(data), 50_000))
+    ing_c, c = read(data, True, cuts)
+    ing_py, py = read(data, False, cuts)
+    assert ing_c.native_stopped and ing_c.native is None
+    assert ing_c.lines == ing_py.lines == 3 * NATIVE_MAX_GROUPS + 2
+    assert c.model.run[("orders", ())].n == 3 * NATIVE_MAX_GROUPS
+    assert c.model.run[("vus", ())].last == 9.0
+    assert_same(c, py)
 
 
 def test_the_python_reader_can_be_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:

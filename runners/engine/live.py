@@ -39,7 +39,7 @@ from runners.k6.command import (
     summary_disabled,
     transport_env,
 )
-from runners.k6.ingest import MAX_PENDING_GROUPS, K6Ingest
+from runners.k6.ingest import MAX_PENDING_GROUPS, NATIVE_MAX_GROUPS, K6Ingest
 from runners.k6.metric_seconds import MetricSeconds
 from runners.k6.metrics_view import build_metrics_view
 from runners.k6.native.scan import load_error as load_native_error
@@ -171,6 +171,7 @@ class RunEngine:
         self._declared: list[Threshold] = []
         self._k6_verdict: K6Verdict | None = None
         self._bad_pushes_told = 0
+        self._reader_switch_told = False
         self.sources = RunSources(spec.gauges, spec.docker)
         self.view = LiveView(self._name, lambda: self.started_at, str(self.run_dir), self.sources)
         gauge_specs = spec.gauges.gauges if spec.gauges is not None else ()
@@ -295,6 +296,10 @@ class RunEngine:
             return None
         return "c" if self.ingest.native is not None else "python"
 
+    def _json_reader_end(self) -> str | None:
+        """The reader at the end: "c then python" when too many tag sets made the Python reader take over."""
+        return "c then python" if self.ingest.native_stopped else self._json_reader()
+
     def _load_version(self) -> None:
         version = k6_version(self.binary)
         with self.journal.lock:
@@ -394,6 +399,10 @@ class RunEngine:
             self._declared = self.thresholds
             declare_thresholds(self.stats.model, self._declared)
         self.stats.absorb(self.ingest.take())
+        if self.ingest.native_stopped and not self._reader_switch_told:
+            self._reader_switch_told = True
+            self.output.add("loadwatch", f"k6 wrote over {NATIVE_MAX_GROUPS:,} distinct tag sets in half a second (a "
+                            "distinct URL per request?): reading on in Python, whose memory stays bounded, at more CPU")  # fmt: skip
         if self.push is not None:
             polled = self.checks_poll.inbox.take() if self.checks_poll is not None else []
             pushed = self.push.inbox.take()
@@ -603,6 +612,7 @@ class RunEngine:
             "thread_cpu_s": self.thread_cpu.top(),
             "k6_peak_rss_bytes": self.host.k6_peak_rss,
             "ingest_room_waits": self.ingest.room_waits,
+            "json_reader": self._json_reader_end(),
         }
         if self.push is not None:
             inbox = self.push.inbox

@@ -74,6 +74,11 @@ MAX_PENDING_GROUPS = 5_000
 sample, and the fold of such groups is slow (a tag set parsed and resolved each): past this many the reader
 waits for the engine's next take, so the backlog waits in the pipe and in k6 instead of growing here with
 the box's load. A run with few tag sets has a few hundred groups a tick and never waits."""
+NATIVE_MAX_GROUPS = 1_000
+"""The C reader's (second, tag set) groups between two takes past which the Python reader takes over: the C
+reader keeps a sum per metric of each (nine for a request), which a distinct URL per request makes cost more
+memory and time than the Python reader's row per request. A run with a few hundred tag sets never gets
+near it."""
 ROOM_WAIT_S = 1.0
 """The longest the reader waits for a take (an engine that stopped taking must not stop the reading)."""
 _TIME = re.compile(rb'"time":"(\d{4}-[^"\n]{15,40})"')
@@ -246,6 +251,10 @@ class K6Ingest:
         lib = load_native() if native else None
         self.native: NativeScanner | None = NativeScanner(lib) if lib is not None else None
         self._native_lines = 0  # lines the C reader took or handed back, counted at each scan
+        self._handed_over: list[Binned] = []  # the C reader's sums when the Python reader took over
+        self._handed_groups = 0
+        self._hold_at_bound = True  # the C reader stops at the backlog's bound (not after a wait in vain)
+        self.native_stopped = False  # too many tag sets: the Python reader took over
         # The most bytes read under the lock at once: the C reader lets go of the interpreter and reads
         # four times the expressions' slice in about 0.1 ms.
         self.slice_bytes = SLICE_BYTES if self.native is None else 4 * SLICE_BYTES
@@ -277,13 +286,15 @@ class K6Ingest:
         while start <= cut:
             end = data.rfind(b"\n", start, start + size) + 1 or cut + 1
             with self.lock:
+                self._hold_at_bound = True
                 if self.max_pending_groups is not None and self.pending_groups() >= self.max_pending_groups:
                     self.room_waits += 1
-                    self._taken.wait(ROOM_WAIT_S)
+                    # No take within the wait: the slice is read whole (an engine that stopped taking must
+                    # not stop the reading).
+                    self._hold_at_bound = self._taken.wait(ROOM_WAIT_S)
                     if self.on_wait is not None:
                         self.on_wait()
-                self._chunk(data, start, end)
-            start = end
+                start = self._chunk(data, start, end)
         self._rest = data[cut + 1 :]
 
     def finish(self) -> None:
@@ -297,14 +308,16 @@ class K6Ingest:
     def pending_groups(self) -> int:
         """(second, tag set) groups read and not yet taken (the caller holds the lock)."""
         held = self.native.groups() if self.native is not None else 0
-        return self._batch.groups() + held
+        return self._batch.groups() + held + self._handed_groups
 
     def take(self) -> RawBatch:
         """Hand over everything read since the last call (the engine folds it)."""
         with self.lock:
             out, self._batch = self._batch, RawBatch()
+            if self._handed_over:
+                out.native, self._handed_over, self._handed_groups = self._handed_over, [], 0
             if self.native is not None:
-                out.native = self.native.take()
+                out.native += self.native.take()
             out.first_time, out.last_time = self.first_time, self.last_time
             self._taken.notify_all()
         return out
@@ -314,12 +327,12 @@ class K6Ingest:
         self.parse_errors += 1
         self.last_error_line = line[:200]
 
-    def _chunk(self, chunk: bytes, pos: int, end: int) -> None:
-        """Read the whole lines of chunk[pos:end]."""
+    def _chunk(self, chunk: bytes, pos: int, end: int) -> int:
+        """Read the whole lines of chunk[pos:end]; returns where it stopped (end, unless the C reader
+        stopped at the backlog's bound and waits for a take)."""
         self._times(chunk, pos, end)
         if self.native is not None:
-            self._native_chunk(chunk, pos, end)
-            return
+            return self._native_chunk(chunk, pos, end)
         batch = self._batch
         http, iters, points = batch.http, batch.iterations, batch.points
         ordered, last_seen, seq = self._ordered, batch.last_seen, self._seq
@@ -362,17 +375,39 @@ class K6Ingest:
         self._seq = seq + n_point
         for line in other:
             self._other_line(line)
+        return end
 
-    def _native_chunk(self, chunk: bytes, pos: int, end: int) -> None:
+    def _native_chunk(self, chunk: bytes, pos: int, end: int) -> int:
         """The C reader takes the Point lines it can; the rest (Metric lines, odd ones) are read here, in
-        order, numbered with its lines (a Gauge's last sample decides its value)."""
-        assert self.native is not None
-        for off, length, seq in self.native.scan(chunk, pos, end):
+        order, numbered with its lines (a Gauge's last sample decides its value). It stops where the backlog
+        reaches max_pending_groups (the caller waits for a take); past NATIVE_MAX_GROUPS groups held, the
+        Python reader takes over for the rest of the run."""
+        native = self.native
+        assert native is not None
+        room, at_bound = NATIVE_MAX_GROUPS, False
+        if self.max_pending_groups is not None and self._hold_at_bound:
+            left = max(0, self.max_pending_groups - self._batch.groups() - self._handed_groups)
+            if left < room:
+                room, at_bound = left, True
+        other, upto = native.scan(chunk, pos, end, room)
+        for off, length, seq in other:
             self._seq = seq
             self._other_line(chunk[off : off + length])
-        lines = self.native.lines
+        lines = native.lines
         self.lines += lines - self._native_lines
         self._native_lines = lines
+        if upto >= end:
+            return end
+        if at_bound and native.groups() <= NATIVE_MAX_GROUPS:
+            return upto  # the backlog's bound: the caller waits for a take
+        self._handed_over = native.take()  # the next take() hands these over
+        self._handed_groups = len({(b.sec, b.tags) for b in self._handed_over})
+        self.native = None
+        native.close()
+        self.slice_bytes = SLICE_BYTES
+        self._seq = lines  # the C reader numbered every line it saw
+        self.native_stopped = True
+        return self._chunk(chunk, upto, end)
 
     def _times(self, chunk: bytes, pos: int, end: int) -> None:
         if not self.first_time:

@@ -102,7 +102,7 @@ class _Lib:
         lib.lw_new.restype = vp
         lib.lw_free.argtypes = [vp]
         lib.lw_free.restype = None
-        lib.lw_scan.argtypes = [vp, vp, sz]
+        lib.lw_scan.argtypes = [vp, vp, sz, ctypes.c_uint32]
         lib.lw_scan.restype = ctypes.c_int
         lib.lw_scanned.argtypes = [vp]
         lib.lw_scanned.restype = sz
@@ -168,24 +168,30 @@ class NativeScanner:
     def __del__(self) -> None:
         self.close()
 
-    def scan(self, data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-        """Read the whole lines of data[start:end]; the lines it did not take, as (offset into data,
-        length without the newline, line number), in order.
+    def scan(
+        self, data: bytes, start: int, end: int, max_groups: int
+    ) -> tuple[list[tuple[int, int, int]], int]:
+        """Read the whole lines of data[start:end], stopping after the line that makes more than max_groups
+        groups held.
+
+        Returns:
+            The lines it did not take, as (offset into data, length without the newline, line number) in
+            order, and the offset it read up to (end unless it stopped).
 
         Raises:
             MemoryError: the C side ran out of memory (the lines before it were read).
         """
         base = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
         if base is None:
-            return []
-        rc = self._lib.lw_scan(self._handle, base + start, end - start)
+            return [], end
+        rc = self._lib.lw_scan(self._handle, base + start, end - start, max_groups)
         n = ctypes.c_size_t()
         other = self._lib.lw_other(self._handle, ctypes.byref(n))
         triples = other[: 3 * n.value] if n.value else []
         out = [(start + triples[i], triples[i + 1], triples[i + 2]) for i in range(0, len(triples), 3)]
-        if rc != 0:
+        if rc < 0:
             raise MemoryError("the C reader ran out of memory")
-        return out
+        return out, start + int(self._lib.lw_scanned(self._handle))
 
     @property
     def lines(self) -> int:
