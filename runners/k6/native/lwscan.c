@@ -26,6 +26,7 @@
 #define LW_FULL 1
 #define SEC_LEN 19
 #define SPARSE_MAX 16
+#define RECENT 4
 
 /* Counts per bucket index: a few (index, count) pairs, then a dense range once it holds more. */
 typedef struct {
@@ -68,18 +69,27 @@ typedef struct {
     size_t n_other, cap_other;
     double inv_log_model, inv_log_view, view_floor;
     int32_t view_zero_bucket;
-    uint32_t prev_len; /* the previous line's key length and tag set (lines of one request share them) */
-    tagset *prev_set;
+    tagset *prev_set; /* the previous line's tag set (a request's lines share one) */
+    tagset *recent[RECENT]; /* the latest tag sets, newest first: a request, its check, its iteration */
     size_t scanned;
     uint32_t prev_metric;
 } scanner;
 
-static uint64_t fnv(const char *p, size_t n, uint64_t h) {
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+/* A key's hash, eight bytes at a time (a byte-wise hash of a 200-byte tag set took half the reader's time). */
+static uint64_t hash_key(const char *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 29);
 }
 
 static void hist_free(hist *h) {
@@ -188,6 +198,7 @@ static void clear_sets(scanner *s) {
     if (s->slots) memset(s->slots, 0, (size_t)s->n_slots * sizeof *s->slots);
     s->used = 0;
     s->prev_set = NULL;
+    memset(s->recent, 0, sizeof s->recent);
 }
 
 void lw_free(scanner *s) {
@@ -217,7 +228,7 @@ static int grow_slots(scanner *s) {
 }
 
 static tagset *find_set(scanner *s, const char *key, uint32_t len) {
-    uint64_t h = fnv(key, len, 14695981039346656037ULL);
+    uint64_t h = hash_key(key, len);
     if ((s->used + 1) * 2 > s->n_slots && grow_slots(s)) return NULL;
     uint32_t j = (uint32_t)h & (s->n_slots - 1);
     for (;;) {
@@ -372,24 +383,17 @@ static int point_line(scanner *s, const char *p, const char *e) {
     static const char meta[] = ",\"metadata\":{";
     if (!LIT(p, e, head)) return 0;
     const char *name = p + sizeof head - 1;
-    const char *q = name;
-    while (q < e && *q != '"' && *q != '\\') q++; /* short fields are walked, not searched: no call */
-    if (q == e || *q != '"' || q == name) return 0;
+    const char *q = memchr(name, '"', (size_t)(e - name));
+    if (!q || q == name || memchr(name, '\\', (size_t)(q - name))) return 0;
     uint32_t name_len = (uint32_t)(q - name);
     if (!LIT(q, e, mid)) return 0;
     const char *stamp = q + sizeof mid - 1;
-    q = stamp + SEC_LEN;
-    if (q >= e) return 0;
-    while (q < e && *q != '"') q++;
-    if (q == e) return 0;
-    for (const char *c = stamp; c < stamp + SEC_LEN; c++) {
-        if (*c == '"') return 0;
-    }
+    q = memchr(stamp, '"', (size_t)(e - stamp));
+    if (!q || q - stamp < SEC_LEN) return 0;
     if (!LIT(q, e, val)) return 0;
     const char *num = q + sizeof val - 1;
-    q = num;
-    while (q < e && *q != ',') q++;
-    if (q == e || q == num) return 0;
+    q = memchr(num, ',', (size_t)(e - num));
+    if (!q || q == num) return 0;
     double v;
     if (!number(num, q, &v)) return 0;
     if (!LIT(q, e, tg)) return 0;
@@ -410,10 +414,17 @@ static int point_line(scanner *s, const char *p, const char *e) {
        built in a small buffer when the tag set is new to this line's neighbour. */
     uint32_t tags_len = (uint32_t)(tags_end - tags);
     tagset *t = NULL;
-    if (s->prev_set && s->prev_len == SEC_LEN + tags_len && memcmp(s->prev_set->key, stamp, SEC_LEN) == 0 &&
-        memcmp(s->prev_set->key + SEC_LEN, tags, tags_len) == 0) {
-        t = s->prev_set;
-    } else {
+    for (int r = 0; r < RECENT && s->recent[r]; r++) {
+        tagset *c = s->recent[r];
+        if (c->key_len == SEC_LEN + tags_len && memcmp(c->key + SEC_LEN, tags, tags_len) == 0 &&
+            memcmp(c->key, stamp, SEC_LEN) == 0) {
+            t = c;
+            for (; r > 0; r--) s->recent[r] = s->recent[r - 1];
+            s->recent[0] = t;
+            break;
+        }
+    }
+    if (!t) {
         char small[1024];
         char *key = SEC_LEN + tags_len <= sizeof small ? small : malloc(SEC_LEN + tags_len);
         if (!key) return LW_NOMEM;
@@ -422,11 +433,12 @@ static int point_line(scanner *s, const char *p, const char *e) {
         t = find_set(s, key, SEC_LEN + tags_len);
         if (key != small) free(key);
         if (!t) return LW_NOMEM;
+        memmove(s->recent + 1, s->recent, (RECENT - 1) * sizeof *s->recent);
+        s->recent[0] = t;
     }
     metric_agg *a = find_metric(s, t, name, name_len);
     if (!a) return LW_NOMEM;
     s->prev_set = t;
-    s->prev_len = SEC_LEN + tags_len;
     s->seq++;
     return add_value(s, a, v) ? LW_NOMEM : 1;
 }
