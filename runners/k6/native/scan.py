@@ -135,7 +135,9 @@ def load() -> _Lib | None:
     if not _STATE.tried:
         _STATE.tried = True
         if not LIBRARY.exists():
-            _STATE.error = "the C reader is not built (scripts/setup builds it)"
+            _STATE.error = (
+                "the C reader is not built: `python -m runners.k6.native.build` with loadwatch's Python"
+            )
         else:
             try:
                 _STATE.lib = _Lib(LIBRARY)
