@@ -1,6 +1,7 @@
 """Ingest budget: k6 JSON lines per second through the parser, the HTTP view and the metric model, on one core.
 
 Usage: python -m benchmarks.ingest [--file recorded.json] [--seconds 5] [--repeat 3] [--smoke] [--floor]
+                                  [--python-reader]
 Without --file it records real k6 output against a local nginx first. --floor also prints what less work
 than the reader's costs over the same bytes (counting newlines, the simplest expression per line): how far
 any Python reader of k6's JSON stream could go, per request, against the overhead budget's share.
@@ -22,6 +23,7 @@ from benchmarks.budget import Budget, check, exit_code
 from benchmarks.overhead import BUDGET_CORE
 from benchmarks.record_k6_output import record
 from runners.k6.ingest import K6Ingest
+from runners.k6.native import scan
 from runners.k6.stats import K6Stats
 
 BUDGET_LINES_PER_S = 1_000_000
@@ -97,7 +99,11 @@ def main() -> int:
     p.add_argument(
         "--floor", action="store_true", help="also time less work than the reader's over the bytes"
     )
+    p.add_argument("--python-reader", action="store_true", help="time the Python reader, not the C one")
     a = p.parse_args()
+    if a.python_reader:
+        os.environ[scan.DISABLE_ENV] = "1"
+    print(f"reader: {'C' if scan.load() is not None else 'Python (' + scan.load_error() + ')'}")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     with tempfile.TemporaryDirectory() as tmp:
