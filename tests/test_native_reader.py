@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from runners.k6 import ingest as ingest_module
 from runners.k6.aggregate import Agg
 from runners.k6.ingest import NATIVE_MAX_GROUPS, K6Ingest
 from runners.k6.native import scan
@@ -177,3 +178,17 @@ def test_the_python_reader_can_be_asked_for(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(scan.DISABLE_ENV, "1")
     assert K6Ingest().native is None
     assert scan.load_error() == f"{scan.DISABLE_ENV}=1"
+
+
+def test_at_the_backlogs_bound_with_no_take_every_line_of_every_read_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ingest_module, "ROOM_WAIT_S", 0.001)
+    data = _distinct(600)
+    ing = K6Ingest(max_pending_groups=50)
+    for i in range(0, len(data), 777):  # reads cut inside lines: a joined line at the bound is read too
+        ing.feed(data[i : i + 777])
+    ing.finish()
+    batch = ing.take()
+    assert sum(b.n for b in batch.native) + sum(len(v) for v in batch.points.values()) == 600
+    assert ing.room_waits > 0

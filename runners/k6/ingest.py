@@ -253,7 +253,6 @@ class K6Ingest:
         self._native_lines = 0  # lines the C reader took or handed back, counted at each scan
         self._handed_over: list[Binned] = []  # the C reader's sums when the Python reader took over
         self._handed_groups = 0
-        self._hold_at_bound = True  # the C reader stops at the backlog's bound (not after a wait in vain)
         self.native_stopped = False  # too many tag sets: the Python reader took over
         # The most bytes read under the lock at once: the C reader lets go of the interpreter and reads
         # four times the expressions' slice in about 0.1 ms.
@@ -279,22 +278,22 @@ class K6Ingest:
         if self._rest:
             start = data.find(b"\n") + 1
             with self.lock:
-                self._chunk(self._rest + data[:start], 0, len(self._rest) + start)
+                self._chunk(self._rest + data[:start], 0, len(self._rest) + start, hold=False)
         # In slices of whole lines: the expression engine holds the interpreter lock for a whole call, and
         # one megabyte would keep the engine's tick waiting for tens of milliseconds at every read.
         size = self.slice_bytes
         while start <= cut:
             end = data.rfind(b"\n", start, start + size) + 1 or cut + 1
             with self.lock:
-                self._hold_at_bound = True
+                hold = True
                 if self.max_pending_groups is not None and self.pending_groups() >= self.max_pending_groups:
                     self.room_waits += 1
                     # No take within the wait: the slice is read whole (an engine that stopped taking must
                     # not stop the reading).
-                    self._hold_at_bound = self._taken.wait(ROOM_WAIT_S)
+                    hold = self._taken.wait(ROOM_WAIT_S)
                     if self.on_wait is not None:
                         self.on_wait()
-                start = self._chunk(data, start, end)
+                start = self._chunk(data, start, end, hold)
         self._rest = data[cut + 1 :]
 
     def finish(self) -> None:
@@ -303,7 +302,7 @@ class K6Ingest:
             rest, self._rest = self._rest, b""
             with self.lock:
                 line = rest + b"\n"
-                self._chunk(line, 0, len(line))
+                self._chunk(line, 0, len(line), hold=False)
 
     def pending_groups(self) -> int:
         """(second, tag set) groups read and not yet taken (the caller holds the lock)."""
@@ -327,12 +326,12 @@ class K6Ingest:
         self.parse_errors += 1
         self.last_error_line = line[:200]
 
-    def _chunk(self, chunk: bytes, pos: int, end: int) -> int:
-        """Read the whole lines of chunk[pos:end]; returns where it stopped (end, unless the C reader
-        stopped at the backlog's bound and waits for a take)."""
+    def _chunk(self, chunk: bytes, pos: int, end: int, hold: bool = False) -> int:
+        """Read the whole lines of chunk[pos:end]; returns where it stopped: end, unless `hold` and the C
+        reader stopped at the backlog's bound (the caller waits for a take and goes on from there)."""
         self._times(chunk, pos, end)
         if self.native is not None:
-            return self._native_chunk(chunk, pos, end)
+            return self._native_chunk(chunk, pos, end, hold)
         batch = self._batch
         http, iters, points = batch.http, batch.iterations, batch.points
         ordered, last_seen, seq = self._ordered, batch.last_seen, self._seq
@@ -377,7 +376,7 @@ class K6Ingest:
             self._other_line(line)
         return end
 
-    def _native_chunk(self, chunk: bytes, pos: int, end: int) -> int:
+    def _native_chunk(self, chunk: bytes, pos: int, end: int, hold: bool) -> int:
         """The C reader takes the Point lines it can; the rest (Metric lines, odd ones) are read here, in
         order, numbered with its lines (a Gauge's last sample decides its value). It stops where the backlog
         reaches max_pending_groups (the caller waits for a take); past NATIVE_MAX_GROUPS groups held, the
@@ -385,7 +384,7 @@ class K6Ingest:
         native = self.native
         assert native is not None
         room, at_bound = NATIVE_MAX_GROUPS, False
-        if self.max_pending_groups is not None and self._hold_at_bound:
+        if self.max_pending_groups is not None and hold:
             left = max(0, self.max_pending_groups - self._batch.groups() - self._handed_groups)
             if left < room:
                 room, at_bound = left, True

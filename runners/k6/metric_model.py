@@ -196,13 +196,12 @@ class MetricModel:
             if t is None:
                 continue
             name = b.metric.decode("utf-8", "replace")
-            kind = self.info(name).type
-            agg = binned_agg(b, kind)
-            if kind == GAUGE:
-                gauges.append((b.seq, t, name, b.tags, agg))
-                continue
             target = self._targets.get((name, b.tags)) or self._targets_for(name, b.tags)
             if target is None:
+                continue
+            agg = binned_agg(b, target.kind)
+            if target.kind == GAUGE:
+                gauges.append((b.seq, t, name, b.tags, agg))
                 continue
             have = summed.get((t, target))
             if have is None:
