@@ -395,7 +395,7 @@ static int point_line(scanner *s, const char *p, const char *e) {
     q = memchr(num, ',', (size_t)(e - num));
     if (!q || q == num) return 0;
     double v;
-    if (!number(num, q, &v)) return 0;
+    if (!number(num, q, &v) || !isfinite(v)) return 0; /* (k6 writes no infinities; the Python reader decides) */
     if (!LIT(q, e, tg)) return 0;
     const char *tags = q + sizeof tg - 2; /* at its brace */
     q = memchr(tags, '}', (size_t)(e - tags));
