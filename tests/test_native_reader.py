@@ -192,3 +192,16 @@ def test_at_the_backlogs_bound_with_no_take_every_line_of_every_read_is_kept(
     batch = ing.take()
     assert sum(b.n for b in batch.native) + sum(len(v) for v in batch.points.values()) == 600
     assert ing.room_waits > 0
+
+
+def test_metrics_declared_other_than_trends_are_not_bucketed() -> None:
+    # Their folds use no buckets (Agg.add keeps none for a Counter, Gauge or Rate): the C reader skips the
+    # logarithm and the bucket memory for them once k6's Metric line said what they are.
+    wide = b"".join(_line(m, v, "{}") for m in ("bytes_out", "queue") for v in ("3", "2.5e6", "0.001"))
+    ing = K6Ingest()
+    ing.feed(_metric("bytes_out", "counter") + _metric("item_time", "trend", "time") + wide)
+    ing.feed(_line("item_time", "12.5", "{}"))
+    by_name = {b.metric: b for b in ing.take().native}
+    assert by_name[b"bytes_out"].pos == {} and by_name[b"bytes_out"].n == 3
+    assert sum(by_name[b"queue"].pos.values()) == 3, "not declared: counted as a Trend would be"
+    assert sum(by_name[b"item_time"].pos.values()) == 1

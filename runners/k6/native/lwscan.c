@@ -45,6 +45,7 @@ typedef struct {
     hist pos, neg, view; /* model buckets of |v| for v > 0 and v < 0; the HTTP view's (duration only) */
     int64_t view_zero;   /* durations at or below the view's floor */
     int is_duration;
+    int wants_hist; /* a Trend, or a metric not declared yet: its buckets are counted */
 } metric_agg;
 
 typedef struct {
@@ -73,6 +74,9 @@ typedef struct {
     tagset *recent[RECENT]; /* the latest tag sets, newest first: a request, its check, its iteration */
     size_t scanned;
     uint32_t prev_metric;
+    char **plain; /* metrics k6 declared as Counter, Gauge or Rate: no buckets (their folds use none) */
+    uint32_t *plain_len;
+    uint32_t n_plain, cap_plain;
 } scanner;
 
 /* A key's hash, eight bytes at a time (a byte-wise hash of a 200-byte tag set took half the reader's time). */
@@ -208,6 +212,9 @@ void lw_free(scanner *s) {
     free(s->order);
     free(s->out);
     free(s->other);
+    for (uint32_t i = 0; i < s->n_plain; i++) free(s->plain[i]);
+    free(s->plain);
+    free(s->plain_len);
     free(s);
 }
 
@@ -287,6 +294,10 @@ static metric_agg *find_metric(scanner *s, tagset *t, const char *name, uint32_t
     a->min = INFINITY;
     a->max = -INFINITY;
     a->is_duration = len == 17 && memcmp(name, "http_req_duration", 17) == 0;
+    a->wants_hist = 1;
+    for (uint32_t i = 0; i < s->n_plain; i++) {
+        if (s->plain_len[i] == len && memcmp(s->plain[i], name, len) == 0) a->wants_hist = 0;
+    }
     s->prev_metric = t->n_metrics++;
     return a;
 }
@@ -298,6 +309,14 @@ static int add_value(scanner *s, metric_agg *a, double v) {
     if (v > a->max) a->max = v;
     a->last = v;
     a->seq = s->seq;
+    if (!a->wants_hist) {
+        if (v == 0.0) {
+            a->zeros++;
+        } else {
+            a->nonzero++;
+        }
+        return 0;
+    }
     if (v == 0.0) {
         a->zeros++;
         if (a->is_duration) a->view_zero++;
@@ -313,6 +332,40 @@ static int add_value(scanner *s, metric_agg *a, double v) {
             return LW_NOMEM;
         }
     }
+    return 0;
+}
+
+#define MAX_PLAIN 4096
+
+/* A Metric line (handed back to Python all the same): a metric declared other than a Trend needs no buckets. */
+static int metric_line(scanner *s, const char *p, const char *e) {
+    static const char head[] = "{\"type\":\"Metric\",\"data\":{\"name\":\"";
+    static const char kind[] = "\",\"type\":\"";
+    if ((size_t)(e - p) < sizeof head - 1 || memcmp(p, head, sizeof head - 1) != 0) return 0;
+    const char *name = p + sizeof head - 1;
+    const char *q = memchr(name, '"', (size_t)(e - name));
+    if (!q || q == name || (size_t)(e - q) < sizeof kind - 1 + 5 || memcmp(q, kind, sizeof kind - 1) != 0) return 0;
+    const char *type = q + sizeof kind - 1;
+    if (memcmp(type, "trend", 5) == 0 || s->n_plain >= MAX_PLAIN) return 0;
+    uint32_t len = (uint32_t)(q - name);
+    for (uint32_t i = 0; i < s->n_plain; i++) {
+        if (s->plain_len[i] == len && memcmp(s->plain[i], name, len) == 0) return 0;
+    }
+    if (s->n_plain == s->cap_plain) {
+        uint32_t cap = s->cap_plain ? s->cap_plain * 2 : 16;
+        char **names = realloc(s->plain, cap * sizeof *names);
+        if (!names) return LW_NOMEM;
+        s->plain = names;
+        uint32_t *lens = realloc(s->plain_len, cap * sizeof *lens);
+        if (!lens) return LW_NOMEM;
+        s->plain_len = lens;
+        s->cap_plain = cap;
+    }
+    char *copy = malloc(len);
+    if (!copy) return LW_NOMEM;
+    memcpy(copy, name, len);
+    s->plain[s->n_plain] = copy;
+    s->plain_len[s->n_plain++] = len;
     return 0;
 }
 
@@ -457,7 +510,7 @@ int lw_scan(scanner *s, const char *buf, size_t len, uint32_t max_groups) {
         int got = point_line(s, p, e);
         if (got == LW_NOMEM) return LW_NOMEM;
         if (!got) {
-            if (hand_back(s, buf, p, e)) return LW_NOMEM;
+            if (metric_line(s, p, e) || hand_back(s, buf, p, e)) return LW_NOMEM;
             s->seq++; /* numbered with the lines read here: a Gauge's last sample is the latest either way */
         }
         p = e + 1;
