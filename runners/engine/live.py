@@ -291,14 +291,13 @@ class RunEngine:
         self._ticker.start()
 
     def _json_reader(self) -> str | None:
-        """Which reader takes k6's JSON stream ("c" or "python"); None on a push transport."""
+        """Which reader takes k6's JSON stream: "c", "python", or "c then python" once too many tag sets made
+        the Python reader take over; None on a push transport."""
         if self.spec.transport != "json":
             return None
+        if self.ingest.native_stopped:
+            return "c then python"
         return "c" if self.ingest.native is not None else "python"
-
-    def _json_reader_end(self) -> str | None:
-        """The reader at the end: "c then python" when too many tag sets made the Python reader take over."""
-        return "c then python" if self.ingest.native_stopped else self._json_reader()
 
     def _load_version(self) -> None:
         version = k6_version(self.binary)
@@ -612,7 +611,7 @@ class RunEngine:
             "thread_cpu_s": self.thread_cpu.top(),
             "k6_peak_rss_bytes": self.host.k6_peak_rss,
             "ingest_room_waits": self.ingest.room_waits,
-            "json_reader": self._json_reader_end(),
+            "json_reader": self._json_reader(),
         }
         if self.push is not None:
             inbox = self.push.inbox

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from runners.k6.histogram import Histogram
 from runners.k6.metric_info import GAUGE, MetricInfo, metric_info_of
-from runners.k6.native.scan import Binned, NativeScanner
+from runners.k6.native.scan import Binned, NativeScanner, groups_of
 from runners.k6.native.scan import load as load_native
 from runners.k6.push_model import HistDelta
 from runners.k6.tags import TagCache
@@ -160,12 +160,7 @@ class RawBatch:
 
     def groups(self) -> int:
         """How many (second, tag set) groups it holds: what its size grows with when tag sets are many."""
-        return (
-            len(self.http)
-            + len(self.iterations)
-            + len(self.points)
-            + len({(b.sec, b.tags) for b in self.native})
-        )
+        return len(self.http) + len(self.iterations) + len(self.points) + groups_of(self.native)
 
     def column(self, table: str, key: tuple[bytes, bytes], column: int) -> list[float]:
         """One value of every request (or iteration) of one (second, tags), as numbers, parsed once.
@@ -400,7 +395,7 @@ class K6Ingest:
         if at_bound and native.groups() <= NATIVE_MAX_GROUPS:
             return upto  # the backlog's bound: the caller waits for a take
         self._handed_over = native.take()  # the next take() hands these over
-        self._handed_groups = len({(b.sec, b.tags) for b in self._handed_over})
+        self._handed_groups = groups_of(self._handed_over)
         self.native = None
         native.close()
         self.slice_bytes = SLICE_BYTES

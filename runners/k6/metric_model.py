@@ -155,7 +155,7 @@ class MetricModel:
             for name, col in zip(_ITER_NAMES, cols, strict=True):
                 put(pool, t, name, raw, col)
             put(pool, t, "iterations", raw, [1.0] * len(rows3))
-        gauges: list[tuple[int, int, str, bytes, list[float] | Agg]] = []
+        gauges: list[tuple[int, int, str, bytes, Agg]] = []
         for pkey in batch.points:
             metric, sec, raw = pkey
             t = self.second_of(sec)
@@ -168,25 +168,23 @@ class MetricModel:
             except ValueError:
                 continue
             if is_gauge:
-                gauges.append((batch.last_seen.get(pkey, 0), t, name, raw, floats))
+                agg = Agg(GAUGE)
+                agg.add(floats)
+                gauges.append((batch.last_seen.get(pkey, 0), t, name, raw, agg))
             else:
                 put(pool, t, name, raw, floats)
         for (t, target), parts in pool.items():
             self._fold(t, target, parts)
         summed = self._absorb_binned(batch.native, gauges)
         # A Gauge's value is its last sample: its tag sets are folded in the order k6 wrote their last lines.
-        for _seen, t, name, raw, got in sorted(gauges, key=lambda g: g[0]):
+        for _seen, t, name, raw, agg in sorted(gauges, key=lambda g: g[0]):
             gauge = self._targets.get((name, raw)) or self._targets_for(name, raw)
-            if gauge is None:
-                continue
-            if isinstance(got, Agg):
-                self._fold_agg(t, gauge, got)
-            else:
-                self._fold(t, gauge, [got])
+            if gauge is not None:
+                self._fold_agg(t, gauge, agg)
         for (t, target), agg in summed.items():
             self._fold_agg(t, target, agg)
 
-    def _absorb_binned(self, native: list[Binned], gauges: list[tuple[int, int, str, bytes, list[float] | Agg]]
+    def _absorb_binned(self, native: list[Binned], gauges: list[tuple[int, int, str, bytes, Agg]]
                        ) -> dict[tuple[int, _Target], Agg]:  # fmt: skip
         """The C reader's sums as aggregates pooled per (second, target); Gauges go to `gauges` (folded in
         the order of their last lines with the Python reader's)."""

@@ -54,7 +54,6 @@ typedef struct {
     uint32_t key_len;
     uint32_t n_metrics, cap_metrics;
     metric_agg *metrics;
-    uint32_t order; /* first-seen order, kept in the output */
 } tagset;
 
 typedef struct {
@@ -65,11 +64,9 @@ typedef struct {
     int64_t seq;    /* Point lines read so far (shared numbering with the lines handed back) */
     int64_t lines;
     char *out;
-    size_t out_len;
     int64_t *other; /* (offset, length, line number) per line handed back by the last scan */
     size_t n_other, cap_other;
     double inv_log_model, inv_log_view, view_floor;
-    int32_t view_zero_bucket;
     tagset *prev_set; /* the previous line's tag set (a request's lines share one) */
     tagset *recent[RECENT]; /* the latest tag sets, newest first: a request, its check, its iteration */
     size_t scanned;
@@ -174,13 +171,12 @@ static uint32_t hist_cells(const hist *h) {
     return k;
 }
 
-scanner *lw_new(double gamma_model, double gamma_view, double view_floor, int32_t view_zero_bucket) {
+scanner *lw_new(double gamma_model, double gamma_view, double view_floor) {
     scanner *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->inv_log_model = 1.0 / log(gamma_model);
     s->inv_log_view = 1.0 / log(gamma_view);
     s->view_floor = view_floor;
-    s->view_zero_bucket = view_zero_bucket;
     return s;
 }
 
@@ -261,7 +257,6 @@ static tagset *find_set(scanner *s, const char *key, uint32_t len) {
     memcpy(t->key, key, len);
     t->key_len = len;
     t->hash = h;
-    t->order = s->n_order;
     s->slots[j] = t;
     s->used++;
     s->order[s->n_order++] = t;

@@ -54,6 +54,11 @@ class Binned:
     view: dict[int, int]
 
 
+def groups_of(records: list[Binned]) -> int:
+    """How many (second, tag set) groups the records come from."""
+    return len({(b.sec, b.tags) for b in records})
+
+
 def _cells(ints: list[int], start: int, count: int) -> dict[int, int]:
     if not count:
         return {}
@@ -98,7 +103,7 @@ class _Lib:
     def __init__(self, path: Path) -> None:
         lib = ctypes.CDLL(str(path))  # a CDLL call releases the interpreter lock while it runs
         vp, sz = ctypes.c_void_p, ctypes.c_size_t
-        lib.lw_new.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_int32]
+        lib.lw_new.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_double]
         lib.lw_new.restype = vp
         lib.lw_free.argtypes = [vp]
         lib.lw_free.restype = None
@@ -156,7 +161,7 @@ class NativeScanner:
 
     def __init__(self, lib: _Lib) -> None:
         self._lib = lib.lib
-        handle = self._lib.lw_new(aggregate.GAMMA, histogram.GAMMA, histogram.FLOOR_MS, histogram.ZERO_BUCKET)
+        handle = self._lib.lw_new(aggregate.GAMMA, histogram.GAMMA, histogram.FLOOR_MS)
         if not handle:
             raise MemoryError("the C reader could not allocate its state")
         self._handle: int = handle
@@ -212,8 +217,6 @@ class NativeScanner:
         """
         size, sets = ctypes.c_size_t(), ctypes.c_uint32()
         ptr = self._lib.lw_take(self._handle, ctypes.byref(size), ctypes.byref(sets))
-        if not ptr:
-            if sets.value == 0 and size.value == 0 and self.groups() == 0:
-                return []
+        if not ptr:  # (an empty take is a one-byte buffer, not NULL)
             raise MemoryError("the C reader could not hand its sums over")
         return parse_take(ctypes.string_at(ptr, size.value), sets.value)
