@@ -7,14 +7,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from rich.console import Group
+from plotext._utility import colors_to_ansi
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
 from textual.content import Content
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from runners.model.units import format_clock
@@ -53,6 +55,53 @@ MARKER = "hd"
 """plotext's half-block marker: two samples per column and two rows per cell."""
 PAINT_WAIT_S = 0.3
 """How long a plotted chart waits for the rest of its group before it paints alone."""
+
+_CellColors = tuple[object, object, object]
+_CELL_STYLES: dict[_CellColors, Style] = {}
+
+
+def _cell_style(colors: _CellColors) -> Style:
+    """The Rich style of a plotext cell's (foreground, style, background), as its ANSI codes read."""
+    got = _CELL_STYLES.get(colors)
+    if got is None:
+        spans = Text.from_ansi(colors_to_ansi(*colors) + "x").spans
+        got = spans[0].style if spans and isinstance(spans[0].style, Style) else Style.null()
+        if len(_CELL_STYLES) < 4096:  # a theme has a handful; the bound guards a palette that keeps changing
+            _CELL_STYLES[colors] = got
+    return got
+
+
+def _hashable(color: object) -> object:
+    return tuple(color) if isinstance(color, list) else color
+
+
+def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
+    """The rows of a built plotext matrix (top row first) as strips, one segment per run of equal colours.
+
+    Plotext would join the cells into ANSI text that Rich then parses back into styled segments, and the
+    screen would then render that text again: a chart of 40x15 cells cost milliseconds each time it
+    changed. Read from the matrix, the same cells and colours are segments at once.
+    """
+    strips: list[Strip] = []
+    cols = matrix.cols
+    for row in reversed(matrix.Rows):
+        markers, fgs, sts, bgs = (
+            matrix.marker[row],
+            matrix.fullground[row],
+            matrix.style[row],
+            matrix.background[row],
+        )
+        segments: list[Segment] = []
+        start = 0
+        key = (_hashable(fgs[0]), _hashable(sts[0]), _hashable(bgs[0])) if cols else None
+        for col in range(1, cols + 1):
+            nxt = (_hashable(fgs[col]), _hashable(sts[col]), _hashable(bgs[col])) if col < cols else None
+            if nxt != key:
+                assert key is not None
+                segments.append(Segment("".join(markers[start:col]), base + _cell_style(key)))
+                start, key = col, nxt
+        strips.append(Strip(segments, cols))
+    return strips
 
 
 def downsample(
@@ -148,7 +197,7 @@ class SeriesChart(PlotextPlot):
         self._breaches: Sequence[Rule] = ()
         self._limits: Sequence[Rule] = ()
         self._version = 0
-        self._cache: tuple[tuple[object, ...], RenderResult] | None = None
+        self._cache: tuple[tuple[object, ...], list[Strip]] | None = None
         self._pending: tuple[object, ...] | None = None
         self._unpainted = False  # plotted, waiting for the rest of its group to paint with them
         self._plot_lock = threading.Lock()
@@ -232,34 +281,46 @@ class SeriesChart(PlotextPlot):
         return text
 
     def render(self) -> RenderResult:
-        """The chart's last picture; a new one is plotted off the UI thread when data, size or theme changed.
-
-        Plotext builds a chart and Rich parses its ANSI in tens of ms each (4 charts at 200x60 cost a few
-        hundred ms on a busy box): done here they would hold every key press for that long. The worker
-        thread shares the interpreter, but the UI thread gets it back within the switch interval (5 ms).
+        """What the chart waits for while it has no series (a plotted chart draws its lines in `render_line`).
 
         Returns:
-            The legend line and the plot (the previous picture, cropped, until the new one is ready).
+            The title and a note.
         """
-        xs = self._xs
-        if not xs:
-            # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
-            return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
+        # Plotext draws an empty frame with no axes; say what the chart is waiting for instead.
+        return Content.assemble((self.chart_title, "bold"), "\n", ("waiting for k6 samples…", "dim"))
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the chart's last picture; a new one is plotted off the UI thread when data, size or
+        theme changed.
+
+        Plotext builds a chart in milliseconds: done here it would hold every key press for that long
+        (4 charts at 200x60 cost a few hundred ms on a busy box). The worker thread shares the interpreter,
+        but the UI thread gets it back within the switch interval (5 ms). The picture is kept as strips, so
+        painting it again costs the screen nothing but the copy.
+
+        Args:
+            y: The line, from the top (the legend).
+
+        Returns:
+            The line (the previous picture's, cropped, until the new one is ready).
+        """
+        if not self._xs:
+            return super().render_line(y)
         key = self._key()
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        if not self.PLOT_IN_THREAD or self._cache is None:
-            result = self._plot_locked()
-            self._cache = (key, result)
-            return result
-        self._plot_later(key)
-        return self._cache[1]
+        if self._cache is None or (self._cache[0] != key and not self.PLOT_IN_THREAD):
+            self._cache = (key, self._plot_locked())
+        elif self._cache[0] != key:
+            self._plot_later(key)
+        strips = self._cache[1]
+        if y < len(strips):
+            return strips[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
 
     def _plot_in_thread(self, key: tuple[object, ...]) -> None:
         result = self._plot_locked()
         self.app.call_from_thread(self._plotted, key, result)
 
-    def _plotted(self, key: tuple[object, ...], result: RenderResult) -> None:
+    def _plotted(self, key: tuple[object, ...], result: list[Strip]) -> None:
         self._cache = (key, result)
         if self._pending == key:
             self._pending = None
@@ -279,12 +340,12 @@ class SeriesChart(PlotextPlot):
             self._unpainted = False
             self.refresh()
 
-    def _plot_locked(self) -> RenderResult:
+    def _plot_locked(self) -> list[Strip]:
         # One figure per chart: a worker still running when the next starts must not interleave with it.
         with self._plot_lock:
             return self._plot_now()
 
-    def _plot_now(self) -> RenderResult:
+    def _plot_now(self) -> list[Strip]:
         xs = self._xs
         plt = self.plt
         plt.clear_data()  # also resets the limits and ticks, so they are set again below
@@ -322,7 +383,16 @@ class SeriesChart(PlotextPlot):
         plt.plotsize(self.size.width, height)
         plt._set_size(self.size.width, height)  # textual-plotext issue 5: plotsize alone is not always kept
         plt.theme(self._get_plotext_theme_name(self.app.theme))
-        return Group(self.legend(), Text.from_ansi(plt.build()))
+        figure: Any = plt  # plotext's own steps of build(), which mypy's view of the wrapper leaves out
+        figure._set_sizes()  # what build() does, less joining the cells into ANSI text
+        figure._build_matrix()
+        base = self.visual_style.rich_style
+        app = self.app
+        width = self.size.width
+        options = app.console_options.update(width=width, highlight=False)
+        legend = Segment.apply_style(app.console.render(self.legend(), options), base)
+        head = next(iter(Segment.split_and_crop_lines(legend, width, include_new_lines=False)))
+        return [Strip(head, width), *matrix_strips(figure.monitor.matrix, base)]
 
     def _color(self, variable: str) -> str:
         return self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
