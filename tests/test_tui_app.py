@@ -116,7 +116,9 @@ def _paints_of(monkeypatch: pytest.MonkeyPatch, charts: tuple[SeriesChart, ...])
     return painted
 
 
-async def test_new_chart_data_paints_once_when_plotted_not_before(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_new_chart_data_paints_once_with_the_next_frame_not_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     control = scripted_run()
     app = LoadwatchApp(control)
     async with app.run_test(size=SIZE) as pilot:
@@ -127,10 +129,13 @@ async def test_new_chart_data_paints_once_when_plotted_not_before(monkeypatch: p
         assert refreshed == [], "the picture on screen is not painted again while the new one is plotted"
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert refreshed == ["chart-rps"], "the new picture is painted once it is ready"
+        assert refreshed == [], "the new picture waits for the next frame's pass"
+        control.emit_next(1)
+        await pilot.pause()
+        assert refreshed == ["chart-rps"], "the next frame paints the new picture, once"
 
 
-async def test_a_frames_charts_paint_together_when_the_last_one_is_plotted(
+async def test_plotted_charts_paint_together_in_the_next_frames_pass_or_alone_when_none_comes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     control = scripted_run()
@@ -139,18 +144,20 @@ async def test_a_frames_charts_paint_together_when_the_last_one_is_plotted(
         await _charts_plotted(app, control, pilot)
         rps, errors = app.query_one("#chart-rps", SeriesChart), app.query_one("#chart-errors", SeriesChart)
         painted = _paints_of(monkeypatch, (rps, errors))
-        rps_key, errors_key = ("rps", 1), ("errors", 1)
-        errors._pending = errors_key  # its picture is still being plotted
-        rps._plotted(rps_key, "rps picture")
-        assert painted == [], "a chart plotted first waits for the rest of its group"
-        errors._plotted(errors_key, "errors picture")
-        assert painted == ["chart-rps", "chart-errors"], "the last to land paints the group in one pass"
-        # A plot that never lands holds the others a bounded time only.
-        errors._pending = ("errors", 2)
-        rps._plotted(("rps", 2), "rps picture 2")
-        assert painted[2:] == []
-        await pilot.pause(PAINT_WAIT_S + 0.2)
-        assert painted[2:] == ["chart-rps"]
+        picture = rps._cache[1] if rps._cache else []
+        rps._plotted(("rps", 1), picture)
+        errors._plotted(("errors", 1), picture)
+        assert painted == [], "a plotted chart waits for the next frame"
+        control.emit_next(1)
+        await pilot.pause()
+        assert sorted(painted[:2]) == ["chart-errors", "chart-rps"], "both paint while the frame is shown"
+        # With no frame coming (a replay paused at its end, a stalled engine) a picture waits a bounded time.
+        del painted[:]
+        rps._plotted(("rps", 2), picture)
+        await pilot.pause(PAINT_WAIT_S / 3)
+        assert painted == []
+        await pilot.pause(PAINT_WAIT_S)
+        assert painted == ["chart-rps"]
 
 
 async def test_the_same_generator_warning_is_not_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:

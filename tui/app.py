@@ -32,6 +32,7 @@ from tui.containers_pane import ContainersPane
 from tui.endpoints_table import EndpointsTable
 from tui.frame_feed import FrameFeed
 from tui.help_screen import HelpScreen
+from tui.k6_charts import paint_waiting_charts
 from tui.k6_pane import K6Pane
 from tui.keys import APP_BINDINGS, ENDED_ONLY, LIVE_ONLY, TAB_BINDINGS, TAB_OF_ACTION, TABS
 from tui.mark_dialog import MarkDialog
@@ -201,6 +202,7 @@ class LoadwatchApp(App[int]):
             self.query_one(BreachBanner).show_breaches(() if ended else frame.firing)
             self.query_one(RecordBanner).show_problem(frame.record_problem)
             self._show_active_tab(frame)
+            paint_waiting_charts()  # pictures plotted since the last frame: in this frame's pass
             if not frame.state.is_active and not self._ended_shown:
                 self._show_end(frame)
         if frame.bell:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +18,7 @@ from textual.app import RenderResult
 from textual.color import Color
 from textual.content import Content
 from textual.strip import Strip
+from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 from runners.model.units import format_clock
@@ -53,8 +55,19 @@ LEGEND_GLYPH = {"solid": "▄▄▄", "dotted": "▖ ▖"}
 """How each line style looks in the legend, matching the plot."""
 MARKER = "hd"
 """plotext's half-block marker: two samples per column and two rows per cell."""
-PAINT_WAIT_S = 0.3
-"""How long a plotted chart waits for the rest of its group before it paints alone."""
+PAINT_WAIT_S = 0.6
+"""How long a plotted chart waits for the next frame's paint before it paints alone (frames come every
+0.5 s while a run is live)."""
+
+_WAITING: weakref.WeakSet[SeriesChart] = weakref.WeakSet()
+
+
+def paint_waiting_charts() -> None:
+    """Paint every chart whose new picture waits, now (the app calls this while it shows a frame, so the
+    charts are painted in the frame's compositor pass)."""
+    for chart in list(_WAITING):
+        chart._paint()
+
 
 _CellColors = tuple[object, object, object]
 _CELL_STYLES: dict[_CellColors, Style] = {}
@@ -199,7 +212,8 @@ class SeriesChart(PlotextPlot):
         self._version = 0
         self._cache: tuple[tuple[object, ...], list[Strip]] | None = None
         self._pending: tuple[object, ...] | None = None
-        self._unpainted = False  # plotted, waiting for the rest of its group to paint with them
+        self._unpainted = False  # plotted, waiting for the next frame's paint
+        self._paint_timer: Timer | None = None
         self._plot_lock = threading.Lock()
 
     @property
@@ -324,18 +338,18 @@ class SeriesChart(PlotextPlot):
         self._cache = (key, result)
         if self._pending == key:
             self._pending = None
-        # Charts drawn from one frame land a few ms apart, and each paint is a compositor pass over every
-        # widget the screen holds: the last of a group to land paints them all in one pass (a plot that never
-        # lands holds the others PAINT_WAIT_S at most).
-        self._unpainted = True
-        group = [c for c in self.parent.children if isinstance(c, SeriesChart)] if self.parent else [self]
-        if any(c._pending is not None for c in group):
-            self.set_timer(PAINT_WAIT_S, self._paint)
-            return
-        for chart in group:
-            chart._paint()
+        # Each paint is a compositor pass over every widget the screen holds, and a frame brings one already
+        # (its numbers): the new picture waits for it (PAINT_WAIT_S at most) and is painted in the same pass.
+        if not self._unpainted:
+            self._unpainted = True
+            _WAITING.add(self)
+            self._paint_timer = self.set_timer(PAINT_WAIT_S, self._paint)
 
     def _paint(self) -> None:
+        _WAITING.discard(self)
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
         if self._unpainted:
             self._unpainted = False
             self.refresh()

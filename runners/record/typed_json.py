@@ -15,6 +15,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def to_json(value: Any) -> Any:
     """A JSON-ready copy of a value (dataclasses as objects, tuples as lists, enums as their value).
@@ -26,6 +28,8 @@ def to_json(value: Any) -> Any:
         Dicts, lists, strings, numbers, booleans and None.
     """
     cls: Any = type(value)
+    if cls in _PLAIN:  # most values are leaves: no lookups for them
+        return value
     names = _field_names(cls)
     if names is not None:
         return {name: to_json(getattr(value, name)) for name in names}

@@ -107,16 +107,15 @@ class _Lib:
         lib.lw_new.restype = vp
         lib.lw_free.argtypes = [vp]
         lib.lw_free.restype = None
-        lib.lw_scan.argtypes = [vp, vp, sz, ctypes.c_uint32]
-        lib.lw_scan.restype = ctypes.c_int
-        lib.lw_scanned.argtypes = [vp]
-        lib.lw_scanned.restype = sz
-        lib.lw_other.argtypes = [vp, ctypes.POINTER(sz)]
-        lib.lw_other.restype = ctypes.POINTER(ctypes.c_int64)
-        lib.lw_lines.argtypes = [vp]
-        lib.lw_lines.restype = ctypes.c_int64
-        lib.lw_groups.argtypes = [vp]
-        lib.lw_groups.restype = ctypes.c_uint32
+        lib.lw_scan_at.argtypes = [
+            vp,
+            ctypes.c_char_p,
+            sz,
+            sz,
+            ctypes.c_uint32,
+            ctypes.POINTER(ctypes.c_int64),
+        ]
+        lib.lw_scan_at.restype = ctypes.POINTER(ctypes.c_int64)
         lib.lw_take.argtypes = [vp, ctypes.POINTER(sz), ctypes.POINTER(ctypes.c_uint32)]
         lib.lw_take.restype = vp
         self.lib = lib
@@ -165,6 +164,9 @@ class NativeScanner:
         if not handle:
             raise MemoryError("the C reader could not allocate its state")
         self._handle: int = handle
+        self._info = (ctypes.c_int64 * 5)()  # what each scan reports (lw_scan_at), reused
+        self._lines = 0
+        self._groups = 0
 
     def close(self) -> None:
         """Free the C state (the object is unusable afterwards)."""
@@ -188,26 +190,26 @@ class NativeScanner:
         Raises:
             MemoryError: the C side ran out of memory (the lines before it were read).
         """
-        base = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
-        if base is None:
+        if end <= start:
             return [], end
-        rc = self._lib.lw_scan(self._handle, base + start, end - start, max_groups)
-        n = ctypes.c_size_t()
-        other = self._lib.lw_other(self._handle, ctypes.byref(n))
-        triples = other[: 3 * n.value] if n.value else []
+        info = self._info
+        # (bytes go to a c_char_p argument as a pointer to their own buffer: no copy)
+        other = self._lib.lw_scan_at(self._handle, data, start, end - start, max_groups, info)
+        rc, scanned, n, self._lines, self._groups = info
+        triples = other[: 3 * n] if n else []
         out = [(start + triples[i], triples[i + 1], triples[i + 2]) for i in range(0, len(triples), 3)]
         if rc < 0:
             raise MemoryError("the C reader ran out of memory")
-        return out, start + int(self._lib.lw_scanned(self._handle))
+        return out, start + scanned
 
     @property
     def lines(self) -> int:
         """Lines read, taken or handed back."""
-        return int(self._lib.lw_lines(self._handle))
+        return self._lines
 
     def groups(self) -> int:
         """(second, tag set) groups held since the last take."""
-        return int(self._lib.lw_groups(self._handle))
+        return self._groups
 
     def take(self) -> list[Binned]:
         """The sums since the last take (the C state is emptied).
@@ -219,4 +221,5 @@ class NativeScanner:
         ptr = self._lib.lw_take(self._handle, ctypes.byref(size), ctypes.byref(sets))
         if not ptr:  # (an empty take is a one-byte buffer, not NULL)
             raise MemoryError("the C reader could not hand its sums over")
+        self._groups = 0
         return parse_take(ctypes.string_at(ptr, size.value), sets.value)
