@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Grid
 from textual.content import Content
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Label
 
@@ -23,6 +26,8 @@ from runners.model.units import (
     format_rate,
     format_vus,
 )
+
+_DIM, _BOLD = Style(dim=True), Style(bold=True)
 
 
 class MetricTile(Widget):
@@ -42,17 +47,46 @@ class MetricTile(Widget):
         """
         super().__init__(id=id)
         self.label = label
+        self._strip: Strip | None = None
+        self._strip_key: tuple[object, ...] = ()
 
     def render(self) -> RenderResult:
-        """Render `label ... value` across the tile's width.
+        """Render `label ... value` across the tile's width (what `render_line` draws, as content).
 
         Returns:
             The line.
         """
+        label, gap = self._layout()
+        return Content.assemble((label, "dim"), " " * gap, (self.value, "bold"))
+
+    def render_line(self, y: int) -> Strip:
+        """The tile's one line as segments, kept until its text, width or style changes.
+
+        Sixteen tiles change twice a second: through Textual's content rendering each cost about 0.1 ms
+        a paint, most of it turning the same three pieces of text into segments.
+
+        Args:
+            y: The line (a tile has one).
+
+        Returns:
+            The line.
+        """
+        base = self.visual_style.rich_style
+        key = (self.label, self.value, self.size.width, base)
+        if self._strip is None or self._strip_key != key:
+            label, gap = self._layout()
+            segments = [
+                Segment(label, base + _DIM),
+                Segment(" " * gap, base),
+                Segment(self.value, base + _BOLD),
+            ]
+            self._strip, self._strip_key = Strip(segments), key
+        return self._strip if y == 0 else Strip.blank(self.size.width, base)
+
+    def _layout(self) -> tuple[str, int]:
         # The value and its unit come first: a narrow tile shortens its label, never the number.
         label = self.label[: max(0, self.size.width - len(self.value) - 1)]
-        gap = max(1, self.size.width - len(label) - len(self.value))
-        return Content.assemble((label, "dim"), " " * gap, (self.value, "bold"))
+        return label, max(1, self.size.width - len(label) - len(self.value))
 
 
 def active_seconds(frame: Frame) -> float:
