@@ -28,7 +28,9 @@ from runners.k6.stats import K6Stats
 
 BUDGET_LINES_PER_S = 1_000_000
 BUDGET = Budget("ingest median", "lines/s", full=BUDGET_LINES_PER_S, smoke=250_000, higher_is_better=True)
-CHUNK = 1 << 20
+CHUNK = 1 << 15  # what one pipe read returns: k6 writes its JSON output 32 KiB at a time, and a reader that
+# keeps up gets each write alone (10,000-13,000 reads averaging 37 kB in an 8 s full-rate run)
+FOLD_BYTES = 8 << 20  # folded every 8 MB read: the engine folds every 0.5 s, 15-20 MB at k6's full rate
 
 
 def one_pass(data: bytes) -> tuple[int, float, int]:
@@ -44,9 +46,10 @@ def one_pass(data: bytes) -> tuple[int, float, int]:
     ingest = K6Ingest()
     stats = K6Stats(ingest.tags)
     t0 = time.process_time()
+    every = max(1, FOLD_BYTES // CHUNK)
     for i, chunk in enumerate(chunks):
         ingest.feed(chunk)
-        if i % 8 == 7:
+        if i % every == every - 1:
             stats.absorb(ingest.take())
     ingest.finish()
     stats.absorb(ingest.take())
