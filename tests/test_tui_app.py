@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
@@ -382,3 +383,19 @@ def test_scripted_control_satisfies_the_protocol() -> None:
 
     control: RunControl = ScriptedRunControl([])
     assert control.state is RunState.STARTING
+
+
+async def test_a_chart_plotted_with_no_width_left_gives_an_empty_picture_not_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A chart whose tab was switched away while its worker plotted has no width: the legend renders to no
+    # line at all, and the worker must still hand a picture back.
+    control = scripted_run()
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        await _charts_plotted(app, control, pilot)
+        chart = app.query_one("#chart-rps", SeriesChart)
+        with monkeypatch.context() as patch:
+            patch.setattr(SeriesChart, "size", property(lambda _self: Size(0, 8)))
+            picture = chart._plot_now()
+        assert picture and picture[0].cell_length == 0

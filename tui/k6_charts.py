@@ -405,7 +405,7 @@ class SeriesChart(PlotextPlot):
         width = self.size.width
         options = app.console_options.update(width=width, highlight=False)
         legend = Segment.apply_style(app.console.render(self.legend(), options), base)
-        head = next(iter(Segment.split_and_crop_lines(legend, width, include_new_lines=False)))
+        head = next(iter(Segment.split_and_crop_lines(legend, width, include_new_lines=False)), [])
         return [Strip(head, width), *matrix_strips(figure.monitor.matrix, base)]
 
     def _color(self, variable: str) -> str:
