@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -96,12 +98,17 @@ async def test_charts_redraw_at_most_once_per_interval(monkeypatch: pytest.Monke
         assert len(chart.shown_xs) > len(drawn)
 
 
-async def _charts_plotted(app: LoadwatchApp, control: ScriptedRunControl, pilot: Pilot[int]) -> None:
-    """Nine frames shown and the charts' first pictures plotted and painted."""
-    control.emit_next(9)
-    app.query_one(K6Pane).redraw_charts()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+@contextlib.asynccontextmanager
+async def _charts_plotted() -> AsyncIterator[tuple[LoadwatchApp, ScriptedRunControl, Pilot[int]]]:
+    """An app showing nine frames of a scripted run, its charts' first pictures plotted and painted."""
+    control = scripted_run()
+    app = LoadwatchApp(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.emit_next(9)
+        app.query_one(K6Pane).redraw_charts()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        yield app, control, pilot
 
 
 def _paints_of(monkeypatch: pytest.MonkeyPatch, charts: tuple[SeriesChart, ...]) -> list[str]:
@@ -120,10 +127,7 @@ def _paints_of(monkeypatch: pytest.MonkeyPatch, charts: tuple[SeriesChart, ...])
 async def test_new_chart_data_paints_once_with_the_next_frame_not_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    control = scripted_run()
-    app = LoadwatchApp(control)
-    async with app.run_test(size=SIZE) as pilot:
-        await _charts_plotted(app, control, pilot)
+    async with _charts_plotted() as (app, control, pilot):
         refreshed = _paints_of(monkeypatch, (app.query_one("#chart-rps", SeriesChart),))
         control.emit_next(4)
         app.query_one(K6Pane).redraw_charts()
@@ -139,10 +143,7 @@ async def test_new_chart_data_paints_once_with_the_next_frame_not_before(
 async def test_plotted_charts_paint_together_in_the_next_frames_pass_or_alone_when_none_comes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    control = scripted_run()
-    app = LoadwatchApp(control)
-    async with app.run_test(size=SIZE) as pilot:
-        await _charts_plotted(app, control, pilot)
+    async with _charts_plotted() as (app, control, pilot):
         rps, errors = app.query_one("#chart-rps", SeriesChart), app.query_one("#chart-errors", SeriesChart)
         painted = _paints_of(monkeypatch, (rps, errors))
         picture = rps._cache[1] if rps._cache else []
@@ -390,10 +391,7 @@ async def test_a_chart_plotted_with_no_width_left_gives_an_empty_picture_not_an_
 ) -> None:
     # A chart whose tab was switched away while its worker plotted has no width: the legend renders to no
     # line at all, and the worker must still hand a picture back.
-    control = scripted_run()
-    app = LoadwatchApp(control)
-    async with app.run_test(size=SIZE) as pilot:
-        await _charts_plotted(app, control, pilot)
+    async with _charts_plotted() as (app, _control, _pilot):
         chart = app.query_one("#chart-rps", SeriesChart)
         with monkeypatch.context() as patch:
             patch.setattr(SeriesChart, "size", property(lambda _self: Size(0, 8)))
