@@ -106,13 +106,11 @@ def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
         )
         segments: list[Segment] = []
         start = 0
-        key = (_hashable(fgs[0]), _hashable(sts[0]), _hashable(bgs[0])) if cols else None
         for col in range(1, cols + 1):
-            nxt = (_hashable(fgs[col]), _hashable(sts[col]), _hashable(bgs[col])) if col < cols else None
-            if nxt != key:
-                assert key is not None
-                segments.append(Segment("".join(markers[start:col]), base + _cell_style(key)))
-                start, key = col, nxt
+            if col == cols or fgs[col] != fgs[start] or sts[col] != sts[start] or bgs[col] != bgs[start]:
+                colors = (_hashable(fgs[start]), _hashable(sts[start]), _hashable(bgs[start]))
+                segments.append(Segment("".join(markers[start:col]), base + _cell_style(colors)))
+                start = col
         strips.append(Strip(segments, cols))
     return strips
 
@@ -212,8 +210,7 @@ class SeriesChart(PlotextPlot):
         self._version = 0
         self._cache: tuple[tuple[object, ...], list[Strip]] | None = None
         self._pending: tuple[object, ...] | None = None
-        self._unpainted = False  # plotted, waiting for the next frame's paint
-        self._paint_timer: Timer | None = None
+        self._paint_timer: Timer | None = None  # set while a plotted picture waits for the next frame's paint
         self._plot_lock = threading.Lock()
 
     @property
@@ -340,8 +337,7 @@ class SeriesChart(PlotextPlot):
             self._pending = None
         # Each paint is a compositor pass over every widget the screen holds, and a frame brings one already
         # (its numbers): the new picture waits for it (PAINT_WAIT_S at most) and is painted in the same pass.
-        if not self._unpainted:
-            self._unpainted = True
+        if self._paint_timer is None:
             _WAITING.add(self)
             self._paint_timer = self.set_timer(PAINT_WAIT_S, self._paint)
 
@@ -350,8 +346,6 @@ class SeriesChart(PlotextPlot):
         if self._paint_timer is not None:
             self._paint_timer.stop()
             self._paint_timer = None
-        if self._unpainted:
-            self._unpainted = False
             self.refresh()
 
     def _plot_locked(self) -> list[Strip]:

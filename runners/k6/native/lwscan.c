@@ -530,7 +530,6 @@ const int64_t *lw_scan_at(scanner *s, const char *buf, size_t at, size_t len, ui
     return s->other;
 }
 
-
 /* Counts of a histogram written as (index, count) pairs. */
 static int32_t *put_hist(int32_t *w, const hist *h) {
     if (h->n >= 0) {
