@@ -23,10 +23,14 @@ def _plot(theme: str) -> Any:
     plt.hline(6.0, color=(240, 160, 0))
     plt.vline(3, color=(0, 120, 240))
     plt.text("M1", 3, 8.0, color=(0, 120, 240), alignment="left")
+    plt.text("hi", 5, 6.0, color=(240, 160, 0), style="bold")  # on the line of its colour: only bold differs
     plt.xticks([0.0, 3.0, 6.0], ["00:00", "00:03", "00:06"])
     plt.plotsize(44, 12)
     plt._set_size(44, 12)
-    plt.theme(theme)
+    plt.theme(theme.removesuffix("+backgrounds"))
+    if theme.endswith("+backgrounds"):  # the plot area and the axes around it on different backgrounds
+        plt.canvas_color((12, 12, 40))
+        plt.axes_color((40, 12, 12))
     return plt
 
 
@@ -34,7 +38,7 @@ def _cells(segments: Any) -> list[tuple[str, Style]]:
     return [(ch, seg.style) for seg in segments for ch in seg.text]
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "clear"])
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "clear", "clear+backgrounds"])
 def test_matrix_strips_match_plotexts_ansi_text_cell_by_cell(theme: str) -> None:
     plt = _plot(theme)
     ansi = plt.build()  # builds the matrix too, so both readings are of the same cells
